@@ -1,0 +1,1 @@
+"""mjgram: a Telegram bot for Midjourney-style image APIs."""

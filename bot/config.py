@@ -1,0 +1,114 @@
+"""Settings read from the environment and `.env`; the only place that reads either."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+BackendName = Literal["simulator", "mjproxy", "imagineapi", "acedata"]
+
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "imagineapi": "https://cl.imagineapi.dev",
+    "acedata": "https://api.acedata.cloud",
+}
+
+_TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+IdSet = Annotated[frozenset[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every configurable value; names are the public environment contract (see README)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
+    mj_backend: BackendName = "simulator"
+    mj_base_url: str | None = None
+    mj_api_key: SecretStr | None = None
+    public_url: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_secret: SecretStr | None = None
+    database_url: str = "sqlite:///data/mjgram.db"
+    admin_ids: IdSet = frozenset()
+    allowed_user_ids: IdSet = frozenset()
+    allowed_chat_ids: IdSet = frozenset()
+    job_timeout: float = Field(default=900.0, gt=0, description="seconds before a silent job is checked and failed")
+    poll_interval: float = Field(default=3.0, gt=0, description="first polling delay in seconds")
+    push_silence: float = Field(default=60.0, gt=0, description="poll a push backend after this many silent seconds")
+    max_image_mb: int = Field(default=40, gt=0)
+    simulator_step_seconds: float = Field(default=1.2, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret from @BotFather)")
+        return value
+
+    @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError as exc:
+                raise ValueError("expected comma-separated numeric Telegram ids") from exc
+        return value
+
+    @field_validator("telegram_api_url", "public_url", "mj_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _backend_url(self) -> Settings:
+        if self.mj_base_url is None and self.mj_backend in DEFAULT_BASE_URLS:
+            self.mj_base_url = DEFAULT_BASE_URLS[self.mj_backend]
+        if self.mj_backend != "simulator" and self.mj_base_url is None:
+            raise ValueError(f"MJ_BASE_URL is required for MJ_BACKEND={self.mj_backend}")
+        if self.telegram_mode == "webhook" and self.public_url is None:
+            raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """DATABASE_URL with the async driver SQLAlchemy needs."""
+        url = self.database_url
+        for plain, driver in (("sqlite://", "sqlite+aiosqlite://"), ("postgresql://", "postgresql+asyncpg://")):
+            if url.startswith(plain):
+                return driver + url[len(plain):]
+        return url
+
+    @property
+    def max_image_bytes(self) -> int:
+        return self.max_image_mb * 1024 * 1024
+
+
+def describe_error(exc: Exception) -> str:
+    """One line naming what is wrong with the configuration, without echoing secrets."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return f"invalid configuration: {exc}"
+    problems = []
+    for err in exc.errors():
+        name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = "is required"
+        problems.append(f"{name} {message}" if name != "settings" else message)
+    return "invalid configuration: " + "; ".join(problems)

@@ -1,0 +1,94 @@
+"""Image bytes at the edges: size-capped downloads and conversion to what Telegram accepts as a photo."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import httpx
+from PIL import Image, UnidentifiedImageError
+
+from bot.backends.base import BackendUnavailable, ImageTooLarge
+
+MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
+TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+TELEGRAM_PHOTO_MAX_SIDES_SUM = 10_000
+TELEGRAM_PHOTO_MAX_RATIO = 20
+MAX_DECODE_PIXELS = 64_000_000
+JPEG_QUALITY = 90
+
+
+class NotAnImage(ValueError):
+    """Bytes that Pillow cannot read as an image, or one too large to decode safely."""
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Encoded image bytes with what Telegram needs to know about them."""
+
+    data: bytes
+    filename: str
+    width: int
+    height: int
+
+
+async def download_limited(client: httpx.AsyncClient, url: str, *, max_bytes: int, headers: dict[str, str] | None = None) -> bytes:
+    """GET `url` into memory, refusing bodies over `max_bytes` before reading them whole."""
+    try:
+        async with client.stream("GET", url, headers=headers) as response:
+            if response.status_code >= 400:
+                raise BackendUnavailable(f"image download failed with HTTP {response.status_code}")
+            declared = response.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise ImageTooLarge(f"image is {declared} bytes, limit {max_bytes}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ImageTooLarge(f"image exceeds {max_bytes} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise BackendUnavailable(f"image download failed: {type(exc).__name__}") from exc
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Decode image bytes with a pixel cap checked before the pixels are read."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise NotAnImage("not a readable image") from exc
+    if image.width * image.height > MAX_DECODE_PIXELS:
+        raise NotAnImage(f"image too large to decode: {image.width}x{image.height}")
+    return image
+
+
+def as_telegram_photo(data: bytes, stem: str) -> Picture:
+    """Re-encode any image as a JPEG within Telegram's photo limits (size, sides, ratio)."""
+    image = open_image(data)
+    image.load()
+    if image.mode not in ("RGB", "L"):
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        rgba = image.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        image = background
+    if image.width + image.height > TELEGRAM_PHOTO_MAX_SIDES_SUM:
+        scale = TELEGRAM_PHOTO_MAX_SIDES_SUM / (image.width + image.height) * 0.98
+        image = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))))
+    quality = JPEG_QUALITY
+    while True:
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
+        if out.tell() <= TELEGRAM_PHOTO_MAX_BYTES or quality <= 40:
+            return Picture(out.getvalue(), f"{stem}.jpg", image.width, image.height)
+        quality -= 15
+
+
+def image_extension(data: bytes) -> str:
+    """File extension matching the bytes' real format (for documents)."""
+    try:
+        fmt = (Image.open(io.BytesIO(data)).format or "png").lower()
+    except (UnidentifiedImageError, OSError):
+        return "bin"
+    return {"jpeg": "jpg"}.get(fmt, fmt)
