@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -66,6 +66,7 @@ class FailureKind(StrEnum):
     CANCELLED = "cancelled"
     LOST = "lost"
     INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
     BACKEND = "backend"
 
     @property
@@ -201,7 +202,6 @@ class Job:
     created_at: float = 0.0
     updated_at: float = 0.0
     version: int = 0
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def apply(self, update: TaskUpdate, now: float) -> Job:
         """Fold a backend update in; duplicates and late arrivals leave the job as it is."""

@@ -1,0 +1,71 @@
+"""The `mjgram` command: `mjgram run` (the default) starts the bot; configuration errors exit with one line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+
+DESCRIPTION = """\
+mjgram: a Telegram bot for Midjourney-style image APIs.
+
+Configuration comes from environment variables (or a .env file in the working
+directory). Only TELEGRAM_BOT_TOKEN is required; the default backend is the
+built-in simulator. See README.md for every variable.
+"""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="mjgram", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config"],
+                        help="run the bot (default), or only validate the configuration")
+    return parser.parse_args(argv)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SystemExit(f"mjgram: {describe_error(exc)}") from None
+
+
+async def serve(settings: Settings) -> None:
+    from bot.backends import BackendNotAvailable
+    from bot.runtime import Runtime, StartupError
+
+    try:
+        runtime = await Runtime.build(settings)
+    except (StartupError, BackendNotAvailable) as exc:
+        raise SystemExit(f"mjgram: {exc}") from None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runtime.request_stop)
+    try:
+        await runtime.start()
+        await runtime.wait()
+    except StartupError as exc:
+        raise SystemExit(f"mjgram: {exc}") from None
+    finally:
+        await runtime.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL at INFO; backend URLs can carry secrets in their path.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "check-config":
+        print(f"configuration is valid: backend={settings.mj_backend}")
+        return
+    asyncio.run(serve(settings))

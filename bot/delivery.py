@@ -1,0 +1,383 @@
+"""Keeps each job's Telegram message in step with the job's stored state (latest state wins)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramServerError,
+)
+from aiogram.methods import EditMessageCaption, EditMessageMedia, SendDocument, SendPhoto
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
+
+from bot.backends.base import Backend, BackendError
+from bot.cards import placeholder_card
+from bot.domain import Job, JobStatus
+from bot.i18n import Locales
+from bot.keyboards import job_keyboard
+from bot.media import NotAnImage, Picture, as_telegram_photo, image_extension
+from bot.render import render_caption
+from bot.sender import Sender
+from bot.storage import repo
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+PREVIEW_MAX_BYTES = 8 * 1024 * 1024
+FINAL_DOWNLOAD_ATTEMPTS = 3
+REDELIVERY_BACKOFF = (1.0, 3.0, 10.0, 30.0)
+HTML = "HTML"
+
+_GONE_MESSAGE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+_CHAT_GONE = ("chat not found", "bot was kicked", "not enough rights", "have no rights", "chat_write_forbidden")
+
+
+class TransientDeliveryError(Exception):
+    """Delivery could not finish now but may later (image not downloadable yet, network down)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """What a message's photo should be: a stable key, and how to get the picture."""
+
+    key: str
+    upload: BufferedInputFile | None = None
+    file_id: str | None = None
+    original: bytes | None = None
+
+    @classmethod
+    def unchanged(cls, key: str) -> Media:
+        """The picture the message already shows; never re-sent."""
+        return cls(key)
+
+    @property
+    def input(self) -> BufferedInputFile | str:
+        if self.file_id is not None:
+            return self.file_id
+        if self.upload is None:
+            raise ValueError(f"media {self.key!r} has nothing to send")
+        return self.upload
+
+
+class JobDelivery:
+    """Per-chat workers that render dirty jobs and make Telegram show them, nothing lost or repeated."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        db: Database,
+        backend: Backend,
+        locales: Locales,
+        *,
+        max_image_bytes: int,
+        timeout_minutes: int,
+    ) -> None:
+        self._sender = sender
+        self._db = db
+        self._backend = backend
+        self._locales = locales
+        self._simulated = backend.capabilities.simulated
+        self._max_image_bytes = max_image_bytes
+        self._timeout_minutes = timeout_minutes
+        self._queues: dict[int, OrderedDict[str, None]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._failures: dict[str, int] = {}
+        self._card_ids: dict[str, str] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closed = False
+        self.delivered_states = 0
+
+    def notify(self, job_id: str, chat_id: int) -> None:
+        """Mark a job's message as stale; several marks before delivery collapse into one."""
+        if self._closed:
+            return
+        queue = self._queues.setdefault(chat_id, OrderedDict())
+        queue[job_id] = None
+        self._idle.clear()
+        if chat_id not in self._workers:
+            self._workers[chat_id] = asyncio.create_task(self._run_chat(chat_id), name=f"deliver-{chat_id}")
+
+    async def resume(self) -> int:
+        """Queue every job whose newest state Telegram has not shown (after a restart)."""
+        async with self._db.read() as conn:
+            pending = await repo.undelivered_jobs(conn)
+        for job_id, chat_id in pending:
+            self.notify(job_id, chat_id)
+        return len(pending)
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        self._closed = True
+        workers = list(self._workers.values())
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        self._workers.clear()
+
+    async def _run_chat(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                job_id = next(iter(queue))
+                del queue[job_id]
+                await self._deliver_with_retry(job_id, chat_id)
+        finally:
+            self._workers.pop(chat_id, None)
+            if not queue:
+                self._queues.pop(chat_id, None)
+            if not self._workers:
+                self._idle.set()
+
+    async def _deliver_with_retry(self, job_id: str, chat_id: int) -> None:
+        try:
+            await self.deliver(job_id)
+            self._failures.pop(job_id, None)
+        except (TransientDeliveryError, TelegramNetworkError, TelegramServerError) as exc:
+            attempt = self._failures.get(job_id, 0)
+            self._failures[job_id] = attempt + 1
+            delay = REDELIVERY_BACKOFF[min(attempt, len(REDELIVERY_BACKOFF) - 1)]
+            log.warning("delivery of job %s postponed %.0fs: %s", job_id, delay, exc)
+            asyncio.get_running_loop().call_later(delay, self.notify, job_id, chat_id)
+        except Exception:
+            log.exception("delivery of job %s failed", job_id)
+
+    async def deliver(self, job_id: str) -> None:
+        """Bring the job's message up to date with its stored state."""
+        async with self._db.read() as conn:
+            found = await repo.get_job_with_delivery(conn, job_id)
+            tokens = await repo.job_buttons(conn, job_id) if found else {}
+        if found is None:
+            return
+        job, state = found
+        if state.delivery_error is not None or (state.shown_version >= job.version and not self._needs_document(job, state)):
+            return
+        try:
+            state = await self._sync_message(job, state, tokens)
+        except TelegramForbiddenError as exc:
+            state = await self._give_up(job, state, str(exc))
+        except TelegramBadRequest as exc:
+            state = await self._handle_bad_request(job, state, tokens, exc)
+        if state.shown_version >= job.version:
+            self.delivered_states += 1
+
+    async def _handle_bad_request(
+        self, job: Job, state: repo.DeliveryState, tokens: dict[str, str], exc: TelegramBadRequest
+    ) -> repo.DeliveryState:
+        text = exc.message.lower()
+        if any(marker in text for marker in _GONE_MESSAGE) and job.message_id is not None:
+            # The user deleted our message: post the state as a new one rather than lose it.
+            log.info("message of job %s is gone; sending a new one", job.id)
+            fresh = replace(job, message_id=None)
+            state = replace(state, shown_media=None, shown_caption=None)
+            return await self._sync_message(fresh, state, tokens)
+        if any(marker in text for marker in _CHAT_GONE):
+            return await self._give_up(job, state, exc.message)
+        log.error("Telegram refused the message of job %s: %s", job.id, exc.message)
+        return await self._give_up(job, state, exc.message)
+
+    async def _give_up(self, job: Job, state: repo.DeliveryState, reason: str) -> repo.DeliveryState:
+        state = replace(state, shown_version=job.version, delivery_error=reason[:500])
+        async with self._db.write() as conn:
+            await repo.save_delivery(conn, job.id, state, message_id=job.message_id)
+        return state
+
+    @staticmethod
+    def _needs_document(job: Job, state: repo.DeliveryState) -> bool:
+        return (
+            job.status is JobStatus.SUCCEEDED
+            and job.kind.makes_single_image
+            and job.image_url is not None
+            and not state.document_sent
+        )
+
+    async def _sync_message(self, job: Job, state: repo.DeliveryState, tokens: dict[str, str]) -> repo.DeliveryState:
+        t = self._locales.translator(job.language)
+        media = await self._media_for(job, state)
+        image_unavailable = media is None
+        if media is None:
+            media = await self._fallback_media(job, state)
+        caption = render_caption(
+            job,
+            t,
+            simulated=self._simulated,
+            image_unavailable=image_unavailable,
+            timeout_minutes=self._timeout_minutes,
+        )
+        keyboard = job_keyboard(job, tokens, t)
+        caption_key = _fingerprint(caption, keyboard)
+        message_id = job.message_id
+        if message_id is None:
+            sent = await self._send_photo(job, media, caption, keyboard)
+            message_id = sent.message_id
+            state = self._after_photo(state, media, sent, caption_key)
+            # Saved at once so a crash after this point edits this message instead of posting another.
+            async with self._db.write() as conn:
+                await repo.save_delivery(conn, job.id, state, message_id=message_id)
+        elif media.key != state.shown_media:
+            edited = await self._sender.call(
+                EditMessageMedia(
+                    chat_id=job.chat_id,
+                    message_id=message_id,
+                    media=InputMediaPhoto(media=media.input, caption=caption, parse_mode=HTML),
+                    reply_markup=keyboard,
+                ),
+                chat_id=job.chat_id,
+            )
+            state = self._after_photo(state, media, edited if isinstance(edited, Message) else None, caption_key)
+        elif caption_key != state.shown_caption:
+            await self._edit_caption(job, message_id, caption, keyboard)
+            state = replace(state, shown_caption=caption_key)
+        if self._needs_document(job, state):
+            await self._send_document(job, message_id, media)
+            state = replace(state, document_sent=True)
+        state = replace(state, shown_version=job.version)
+        async with self._db.write() as conn:
+            await repo.save_delivery(conn, job.id, state, message_id=message_id)
+        return state
+
+    async def _edit_caption(self, job: Job, message_id: int, caption: str, keyboard: InlineKeyboardMarkup | None) -> None:
+        try:
+            await self._sender.call(
+                EditMessageCaption(
+                    chat_id=job.chat_id, message_id=message_id, caption=caption, parse_mode=HTML, reply_markup=keyboard
+                ),
+                chat_id=job.chat_id,
+            )
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                raise
+
+    async def _send_photo(
+        self, job: Job, media: Media, caption: str, keyboard: InlineKeyboardMarkup | None
+    ) -> Message:
+        reply = (
+            ReplyParameters(message_id=job.reply_to_message_id, allow_sending_without_reply=True)
+            if job.reply_to_message_id
+            else None
+        )
+        return await self._sender.call(
+            SendPhoto(
+                chat_id=job.chat_id,
+                message_thread_id=job.thread_id,
+                photo=media.input,
+                caption=caption,
+                parse_mode=HTML,
+                reply_markup=keyboard,
+                reply_parameters=reply,
+            ),
+            chat_id=job.chat_id,
+        )
+
+    async def _send_document(self, job: Job, message_id: int, media: Media) -> None:
+        original = media.original
+        if original is None and job.image_url is not None:
+            original = await self._download(job.image_url, self._max_image_bytes)
+        if original is None:
+            return
+        name = f"mjgram-{job.id}.{image_extension(original)}"
+        await self._sender.call(
+            SendDocument(
+                chat_id=job.chat_id,
+                message_thread_id=job.thread_id,
+                document=BufferedInputFile(original, name),
+                reply_parameters=ReplyParameters(message_id=message_id, allow_sending_without_reply=True),
+            ),
+            chat_id=job.chat_id,
+        )
+
+    def _after_photo(
+        self, state: repo.DeliveryState, media: Media, message: Message | None, caption_key: str
+    ) -> repo.DeliveryState:
+        file_id = message.photo[-1].file_id if message is not None and message.photo else None
+        state = replace(state, shown_media=media.key, shown_caption=caption_key)
+        if media.key.startswith("final:") and file_id:
+            state = replace(state, photo_file_id=file_id)
+        if media.key.startswith("card:") and file_id:
+            self._card_ids[media.key] = file_id
+        return state
+
+    async def _media_for(self, job: Job, state: repo.DeliveryState) -> Media | None:
+        """The picture this state shows; None when the final image cannot be had."""
+        if job.status is JobStatus.SUCCEEDED:
+            if job.image_url is None:
+                return self._card("text")
+            key = f"final:{job.image_url}"
+            if state.shown_media == key and state.photo_file_id and not self._needs_document(job, state):
+                return Media(key, file_id=state.photo_file_id)
+            return await self._final_media(job, key)
+        if job.status is JobStatus.RUNNING and job.preview_url:
+            key = f"preview:{job.preview_url}"
+            if state.shown_media == key:
+                return Media.unchanged(key)
+            return await self._preview_media(job, key, state)
+        if state.shown_media is not None:
+            return Media.unchanged(state.shown_media)
+        return self._card("failed" if job.status is JobStatus.FAILED else "queued")
+
+    async def _fallback_media(self, job: Job, state: repo.DeliveryState) -> Media:
+        if state.shown_media is not None:
+            return Media.unchanged(state.shown_media)
+        return self._card("failed")
+
+    async def _preview_media(self, job: Job, key: str, state: repo.DeliveryState) -> Media:
+        assert job.preview_url is not None
+        try:
+            data = await self._download(job.preview_url, PREVIEW_MAX_BYTES)
+            picture = await asyncio.to_thread(as_telegram_photo, data, f"preview-{job.id}")
+        except (BackendError, NotAnImage) as exc:
+            # A preview is a nicety: keep what the message shows.
+            log.info("preview of job %s not shown: %s", job.id, exc)
+            return Media.unchanged(state.shown_media) if state.shown_media else self._card("queued")
+        return Media(key, upload=_upload(picture))
+
+    async def _final_media(self, job: Job, key: str) -> Media | None:
+        assert job.image_url is not None
+        try:
+            data = await self._download(job.image_url, self._max_image_bytes)
+            picture = await asyncio.to_thread(as_telegram_photo, data, f"mjgram-{job.id}")
+        except NotAnImage as exc:
+            log.warning("final image of job %s is not an image: %s", job.id, exc)
+            return None
+        except BackendError as exc:
+            attempts = self._failures.get(job.id, 0)
+            if attempts + 1 < FINAL_DOWNLOAD_ATTEMPTS:
+                raise TransientDeliveryError(f"final image not downloadable yet: {exc}") from exc
+            log.warning("final image of job %s could not be downloaded: %s", job.id, exc)
+            return None
+        return Media(key, upload=_upload(picture), original=data)
+
+    async def _download(self, url: str, limit: int) -> bytes:
+        return await self._backend.download(url, max_bytes=limit)
+
+    def _card(self, name: str) -> Media:
+        key = f"card:{name}"
+        cached = self._card_ids.get(key)
+        if cached is not None:
+            return Media(key, file_id=cached)
+        data = placeholder_card(name, simulated=self._simulated)  # type: ignore[arg-type]
+        return Media(key, upload=BufferedInputFile(data, f"{name}.png"))
+
+
+def _upload(picture: Picture) -> BufferedInputFile:
+    return BufferedInputFile(picture.data, picture.filename)
+
+
+def _fingerprint(caption: str, keyboard: InlineKeyboardMarkup | None) -> str:
+    raw = caption + "\x00" + (keyboard.model_dump_json(exclude_none=True) if keyboard else "")
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]

@@ -1,0 +1,61 @@
+"""Error handlers: a DomainError becomes its localised message; anything else is logged and apologised for."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import CallbackQuery, ErrorEvent, Message, ReplyParameters, User
+
+from bot.errors import DomainError
+from bot.handlers.context import thread_of
+from bot.i18n import Locales, Translator
+from bot.sender import Sender
+
+router = Router(name="errors")
+log = logging.getLogger(__name__)
+
+CALLBACK_ANSWER_LIMIT = 200
+
+
+def _translator(locales: Locales, user: User | None) -> Translator:
+    return locales.translator(user.language_code if user else None)
+
+
+def _message_for(exc: Exception, t: Translator) -> str:
+    if isinstance(exc, DomainError):
+        return t(exc.message_id, **exc.args_for_message)
+    return t("error-internal")
+
+
+@router.error(F.update.callback_query.as_("query"))
+async def button_failed(event: ErrorEvent, query: CallbackQuery, sender: Sender, locales: Locales) -> None:
+    if not isinstance(event.exception, DomainError):
+        log.error("button press failed", exc_info=event.exception)
+    text = _message_for(event.exception, _translator(locales, query.from_user))[:CALLBACK_ANSWER_LIMIT]
+    await sender.call(AnswerCallbackQuery(callback_query_id=query.id, text=text, show_alert=True), chat_id=None)
+
+
+@router.error(ExceptionTypeFilter(DomainError), F.update.message.as_("message"))
+async def request_refused(event: ErrorEvent, message: Message, sender: Sender, locales: Locales) -> None:
+    await _reply(message, _message_for(event.exception, _translator(locales, message.from_user)), sender)
+
+
+@router.error(F.update.message.as_("message"))
+async def request_failed(event: ErrorEvent, message: Message, sender: Sender, locales: Locales) -> None:
+    log.error("handling a message failed", exc_info=event.exception)
+    await _reply(message, _translator(locales, message.from_user)("error-internal"), sender)
+
+
+async def _reply(message: Message, text: str, sender: Sender) -> None:
+    await sender.call(
+        SendMessage(
+            chat_id=message.chat.id,
+            message_thread_id=thread_of(message),
+            text=text,
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        ),
+        chat_id=message.chat.id,
+    )

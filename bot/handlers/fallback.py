@@ -1,0 +1,42 @@
+"""Last-resort handlers: unknown commands addressed to us, and plain messages in a private chat."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.methods import SendMessage
+from aiogram.types import Message
+
+from bot.handlers.context import thread_of
+from bot.i18n import Translator
+from bot.sender import Sender
+
+router = Router(name="fallback")
+
+
+async def _addressed_command(message: Message, bot: Bot) -> bool:
+    """A /command meant for us: in private any, in groups only /cmd@ourbot (others may belong to other bots)."""
+    text = message.text or message.caption or ""
+    if not text.startswith("/"):
+        return False
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    command = text.split(maxsplit=1)[0]
+    me = await bot.me()
+    return "@" in command and command.split("@", 1)[1].lower() == (me.username or "").lower()
+
+
+@router.message(_addressed_command)
+async def unknown_command(message: Message, sender: Sender, t: Translator) -> None:
+    await _say(message, sender, t("unknown-command"))
+
+
+@router.message(F.chat.type == ChatType.PRIVATE)
+async def private_hint(message: Message, sender: Sender, t: Translator) -> None:
+    await _say(message, sender, t("private-text-hint"))
+
+
+async def _say(message: Message, sender: Sender, text: str) -> None:
+    await sender.call(
+        SendMessage(chat_id=message.chat.id, message_thread_id=thread_of(message), text=text), chat_id=message.chat.id
+    )

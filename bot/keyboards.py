@@ -1,0 +1,141 @@
+"""Backend actions → inline keyboards (pure): labels, emoji and rows laid out like Midjourney's own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain import Action, ActionKind, Job, JobStatus
+from bot.i18n import Translator
+
+CALLBACK_PREFIX = "a1:"  # versioned: a change of token format gets a new prefix
+RETRY_REF = "mjgram:retry"
+
+# Buttons the bot can run today; anything else is left out rather than shown dead.
+SERVABLE = frozenset(
+    {
+        ActionKind.UPSCALE,
+        ActionKind.VARIATION,
+        ActionKind.REROLL,
+        ActionKind.UPSCALE_SUBTLE,
+        ActionKind.UPSCALE_CREATIVE,
+        ActionKind.UPSCALE_2X,
+        ActionKind.UPSCALE_4X,
+        ActionKind.VARY_SUBTLE,
+        ActionKind.VARY_STRONG,
+        ActionKind.ZOOM_OUT_2X,
+        ActionKind.ZOOM_OUT_1_5X,
+        ActionKind.MAKE_SQUARE,
+        ActionKind.PAN_LEFT,
+        ActionKind.PAN_RIGHT,
+        ActionKind.PAN_UP,
+        ActionKind.PAN_DOWN,
+    }
+)
+
+_ROW_OF: dict[ActionKind, int] = {
+    ActionKind.UPSCALE: 0,
+    ActionKind.REROLL: 0,
+    ActionKind.VARIATION: 1,
+    ActionKind.UPSCALE_SUBTLE: 2,
+    ActionKind.UPSCALE_CREATIVE: 2,
+    ActionKind.UPSCALE_2X: 2,
+    ActionKind.UPSCALE_4X: 2,
+    ActionKind.VARY_SUBTLE: 3,
+    ActionKind.VARY_STRONG: 3,
+    ActionKind.VARY_REGION: 3,
+    ActionKind.ZOOM_OUT_2X: 4,
+    ActionKind.ZOOM_OUT_1_5X: 4,
+    ActionKind.CUSTOM_ZOOM: 4,
+    ActionKind.MAKE_SQUARE: 4,
+    ActionKind.PAN_LEFT: 5,
+    ActionKind.PAN_RIGHT: 5,
+    ActionKind.PAN_UP: 5,
+    ActionKind.PAN_DOWN: 5,
+}
+_OTHER_ROW = 6
+
+_FIXED_TEXT: dict[ActionKind, str] = {
+    ActionKind.REROLL: "🔄",
+    ActionKind.PAN_LEFT: "⬅️",
+    ActionKind.PAN_RIGHT: "➡️",
+    ActionKind.PAN_UP: "⬆️",
+    ActionKind.PAN_DOWN: "⬇️",
+}
+
+_MESSAGE_ID: dict[ActionKind, str] = {
+    ActionKind.UPSCALE_SUBTLE: "btn-upscale-subtle",
+    ActionKind.UPSCALE_CREATIVE: "btn-upscale-creative",
+    ActionKind.UPSCALE_2X: "btn-upscale-2x",
+    ActionKind.UPSCALE_4X: "btn-upscale-4x",
+    ActionKind.VARY_SUBTLE: "btn-vary-subtle",
+    ActionKind.VARY_STRONG: "btn-vary-strong",
+    ActionKind.VARY_REGION: "btn-vary-region",
+    ActionKind.ZOOM_OUT_2X: "btn-zoom-out-2x",
+    ActionKind.ZOOM_OUT_1_5X: "btn-zoom-out-1-5x",
+    ActionKind.CUSTOM_ZOOM: "btn-custom-zoom",
+    ActionKind.MAKE_SQUARE: "btn-make-square",
+}
+
+
+def is_servable(action: Action) -> bool:
+    return action.kind in SERVABLE
+
+
+def button_label(action: Action, t: Translator) -> str:
+    """The text shown on an action's button."""
+    if action.kind is ActionKind.UPSCALE:
+        return f"U{action.index}"
+    if action.kind is ActionKind.VARIATION:
+        return f"V{action.index}"
+    if action.kind in _FIXED_TEXT:
+        return _FIXED_TEXT[action.kind]
+    if action.kind in _MESSAGE_ID:
+        return t(_MESSAGE_ID[action.kind])
+    return " ".join(p for p in (action.emoji, action.label) if p) or action.ref
+
+
+def callback_data(token: str) -> str:
+    return CALLBACK_PREFIX + token
+
+
+def parse_callback_data(data: str | None) -> str | None:
+    """The button token in callback data of ours; None for anything else."""
+    if not data or not data.startswith(CALLBACK_PREFIX):
+        return None
+    token = data[len(CALLBACK_PREFIX):]
+    return token if 0 < len(token) <= 32 and token.replace("-", "").replace("_", "").isalnum() else None
+
+
+_ORDER = {kind: position for position, kind in enumerate(_ROW_OF)}
+
+
+def _sort_key(action: Action) -> tuple[int, int, int]:
+    # Row first, then Midjourney's order within the row (the reroll button closes the U row).
+    return _ROW_OF.get(action.kind, _OTHER_ROW), _ORDER.get(action.kind, len(_ORDER)), action.index
+
+
+def action_rows(actions: Iterable[Action]) -> list[list[Action]]:
+    """Servable actions grouped into keyboard rows in Midjourney's order."""
+    rows: dict[int, list[Action]] = {}
+    for action in sorted((a for a in actions if is_servable(a)), key=_sort_key):
+        rows.setdefault(_ROW_OF.get(action.kind, _OTHER_ROW), []).append(action)
+    return [rows[k] for k in sorted(rows)]
+
+
+def job_keyboard(job: Job, tokens: Mapping[str, str], t: Translator) -> InlineKeyboardMarkup | None:
+    """The keyboard a job's message carries in its current state."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if job.status is JobStatus.SUCCEEDED:
+        for row in action_rows(job.actions):
+            buttons = [
+                InlineKeyboardButton(text=button_label(a, t), callback_data=callback_data(tokens[a.ref]))
+                for a in row
+                if a.ref in tokens
+            ]
+            if buttons:
+                rows.append(buttons)
+    elif job.status is JobStatus.FAILED and RETRY_REF in tokens:
+        rows.append([InlineKeyboardButton(text=t("btn-retry"), callback_data=callback_data(tokens[RETRY_REF]))])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

@@ -1,0 +1,77 @@
+"""Update middlewares: pick the user's language, and keep out users the configuration does not allow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import Chat, TelegramObject, Update, User
+
+from bot.handlers.context import thread_of
+from bot.i18n import Locales, Translator
+from bot.sender import Sender
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class I18nMiddleware(BaseMiddleware):
+    """Puts `t` (a Translator) and `language` into handler data."""
+
+    def __init__(self, locales: Locales) -> None:
+        self._locales = locales
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        translator = self._locales.translator(user.language_code if user else None)
+        data["t"] = translator
+        data["language"] = translator.language
+        return await handler(event, data)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    """Who may use the bot: admins always; otherwise listed users or chats; nobody listed means everyone."""
+
+    admins: frozenset[int]
+    users: frozenset[int]
+    chats: frozenset[int]
+
+    def allows(self, user_id: int, chat_id: int | None) -> bool:
+        if user_id in self.admins or not (self.users or self.chats):
+            return True
+        return user_id in self.users or (chat_id is not None and chat_id in self.chats)
+
+
+class AccessMiddleware(BaseMiddleware):
+    """Stops updates from users the policy refuses; tells them once per command or button press."""
+
+    def __init__(self, policy: AccessPolicy, sender: Sender) -> None:
+        self._policy = policy
+        self._sender = sender
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if user is None or self._policy.allows(user.id, chat.id if chat else None):
+            return await handler(event, data)
+        t: Translator = data["t"]
+        if isinstance(event, Update):
+            await self._refuse(event, t)
+        return None
+
+    async def _refuse(self, update: Update, t: Translator) -> None:
+        if update.callback_query is not None:
+            await self._sender.call(
+                AnswerCallbackQuery(callback_query_id=update.callback_query.id, text=t("access-denied"), show_alert=True),
+                chat_id=None,
+            )
+            return
+        message = update.message
+        if message is not None and message.text and message.text.startswith("/"):
+            await self._sender.call(
+                SendMessage(chat_id=message.chat.id, message_thread_id=thread_of(message), text=t("access-denied")),
+                chat_id=message.chat.id,
+            )

@@ -1,0 +1,241 @@
+"""The composition root: builds every service from Settings, runs bot and HTTP app in one loop, closes in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand, BotCommandScopeDefault, Update
+
+from bot.backends import create_backend
+from bot.backends.base import Backend
+from bot.config import Settings
+from bot.delivery import JobDelivery
+from bot.handlers import actions, errors, fallback, imagine, start
+from bot.i18n import Locales
+from bot.jobs import JobPolicy, JobService
+from bot.middlewares import AccessMiddleware, AccessPolicy, I18nMiddleware
+from bot.sender import DeliveryLimits, Sender
+from bot.storage import repo
+from bot.storage.database import Database
+from webhook.app import TelegramWebhook, create_app
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+WEBHOOK_SECRET_KEY = "webhook_secret"
+COMMANDS = ("imagine", "help")
+
+
+class StartupError(Exception):
+    """Something the operator must fix before the bot can run; the message is one line."""
+
+
+@dataclass
+class Runtime:
+    """Every long-lived object of a running bot."""
+
+    settings: Settings
+    http: httpx.AsyncClient
+    db: Database
+    locales: Locales
+    bot: Bot
+    sender: Sender
+    backend: Backend
+    delivery: JobDelivery
+    jobs: JobService
+    dispatcher: Dispatcher
+    hook_secret: str
+    http_socket: socket.socket
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+    _stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def http_port(self) -> int:
+        return int(self.http_socket.getsockname()[1])
+
+    @property
+    def notify_url(self) -> str | None:
+        return notify_url(self.settings, self.hook_secret)
+
+    @classmethod
+    async def build(cls, settings: Settings, *, limits: DeliveryLimits | None = None) -> Runtime:
+        http_socket = _bind(settings.http_host, settings.http_port)
+        db = Database(settings.async_database_url)
+        try:
+            await db.open()
+            hook_secret = await _hook_secret(settings, db)
+        except Exception:
+            http_socket.close()
+            await db.close()
+            raise
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
+        locales = Locales()
+        bot = Bot(
+            settings.telegram_bot_token.get_secret_value(),
+            session=AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
+        )
+        sender = Sender(bot, limits)
+        backend = create_backend(settings, http, notify_url(settings, hook_secret))
+        delivery = JobDelivery(
+            sender,
+            db,
+            backend,
+            locales,
+            max_image_bytes=settings.max_image_bytes,
+            timeout_minutes=max(1, round(settings.job_timeout / 60)),
+        )
+        policy = JobPolicy(
+            timeout=settings.job_timeout, poll_interval=settings.poll_interval, push_silence=settings.push_silence
+        )
+        jobs = JobService(db, backend, delivery, policy)
+        dispatcher = build_dispatcher(settings, locales, sender, jobs, db, backend)
+        return cls(settings, http, db, locales, bot, sender, backend, delivery, jobs, dispatcher, hook_secret, http_socket)
+
+    async def start(self) -> None:
+        """Check Telegram, start services, the HTTP app and update intake; returns once all run."""
+        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError as exc:
+            raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)") from exc
+        except TelegramNetworkError as exc:
+            raise StartupError(f"cannot reach the Telegram Bot API at {self.settings.telegram_api_url}") from exc
+        log.info("running as @%s with backend %s", me.username, self.backend.name)
+        await self.jobs.start()
+        await self._set_commands()
+        app = create_app(self.jobs, self.backend, self.hook_secret, telegram=self._telegram_webhook())
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
+        if self.settings.telegram_mode == "webhook":
+            await self._set_telegram_webhook()
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._tasks.append(asyncio.create_task(self._poll_telegram(), name="telegram-polling"))
+
+    async def _poll_telegram(self) -> None:
+        await self.dispatcher.start_polling(
+            self.bot,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+
+    def _telegram_webhook(self) -> TelegramWebhook | None:
+        if self.settings.telegram_mode != "webhook":
+            return None
+        return TelegramWebhook(self.hook_secret, self._telegram_header_secret(), self._feed_update)
+
+    def _telegram_header_secret(self) -> str:
+        configured = self.settings.telegram_webhook_secret
+        return configured.get_secret_value() if configured else self.hook_secret
+
+    async def _feed_update(self, body: bytes) -> None:
+        update = Update.model_validate_json(body, context={"bot": self.bot})
+        task = asyncio.create_task(self.dispatcher.feed_update(self.bot, update))
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[Any]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tasks.remove(task)
+
+    async def _set_telegram_webhook(self) -> None:
+        assert self.settings.public_url is not None
+        await self.bot.set_webhook(
+            f"{self.settings.public_url}/telegram/{self.hook_secret}",
+            secret_token=self._telegram_header_secret(),
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+
+    async def _set_commands(self) -> None:
+        for language, t in self.locales.all_translators().items():
+            commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in COMMANDS]
+            code = None if language == "en" else language.split("-")[0]
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+
+    async def wait(self) -> None:
+        await self._stopped.wait()
+
+    def request_stop(self) -> None:
+        self._stopped.set()
+
+    async def close(self) -> None:
+        """Stop intake first, then services, then connections."""
+        self._stopped.set()
+        if self.settings.telegram_mode == "polling":
+            with contextlib.suppress(RuntimeError):
+                await self.dispatcher.stop_polling()
+        if self._server is not None:
+            self._server.should_exit = True
+        await self.jobs.stop()
+        await self.delivery.close()
+        await self.backend.aclose()
+        for task in list(self._tasks):
+            if not task.done():
+                try:
+                    await asyncio.wait_for(asyncio.shield(task), timeout=5)
+                except (TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bot.session.close()
+        await self.http.aclose()
+        await self.db.close()
+        self.http_socket.close()
+
+
+def build_dispatcher(
+    settings: Settings, locales: Locales, sender: Sender, jobs: JobService, db: Database, backend: Backend
+) -> Dispatcher:
+    """Routers, middlewares and the names handlers may ask for."""
+    dispatcher = Dispatcher(jobs=jobs, sender=sender, db=db, locales=locales, backend=backend)
+    dispatcher.update.outer_middleware(I18nMiddleware(locales))
+    policy = AccessPolicy(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
+    dispatcher.update.outer_middleware(AccessMiddleware(policy, sender))
+    dispatcher.include_routers(errors.router, start.router, imagine.router, actions.router, fallback.router)
+    return dispatcher
+
+
+def notify_url(settings: Settings, hook_secret: str) -> str | None:
+    if settings.public_url is None:
+        return None
+    return f"{settings.public_url}/hooks/{settings.mj_backend}/{hook_secret}"
+
+
+async def _hook_secret(settings: Settings, db: Database) -> str:
+    """WEBHOOK_SECRET if set, else one generated on first start and kept in the database."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    async with db.write() as conn:
+        stored = await repo.kv_get(conn, WEBHOOK_SECRET_KEY)
+        if stored is None:
+            stored = secrets.token_urlsafe(24)
+            await repo.kv_set(conn, WEBHOOK_SECRET_KEY, stored)
+    return stored
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port} (HTTP_HOST/HTTP_PORT): {exc.strerror}") from exc
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock

@@ -1,0 +1,280 @@
+"""Repository functions: take a connection, return domain objects; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
+from bot.storage.schema import buttons, jobs, kv, prompt_requests
+
+BUTTON_TOKEN_BYTES = 9  # 12 URL-safe characters: unguessable, short enough for callback_data
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    """What Telegram currently shows for a job."""
+
+    shown_version: int
+    shown_media: str | None
+    shown_caption: str | None
+    photo_file_id: str | None
+    document_sent: bool
+    delivery_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    token: str
+    job_id: str
+    action_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRequest:
+    chat_id: int
+    message_id: int
+    user_id: int
+    command: str
+    created_at: float
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+
+
+def _action_to_wire(action: Action) -> list[Any]:
+    return [action.kind.value, action.ref, action.index, action.label, action.emoji]
+
+
+def _action_from_wire(raw: list[Any]) -> Action:
+    kind, ref, index, label, emoji = raw
+    try:
+        action_kind = ActionKind(kind)
+    except ValueError:
+        action_kind = ActionKind.UNKNOWN
+    return Action(kind=action_kind, ref=ref, index=int(index), label=label, emoji=emoji)
+
+
+def _job_values(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind.value,
+        "prompt": job.prompt,
+        "chat_id": job.chat_id,
+        "thread_id": job.thread_id,
+        "user_id": job.user_id,
+        "user_name": job.user_name,
+        "language": job.language,
+        "backend": job.backend,
+        "status": job.status.value,
+        "task_id": job.task_id,
+        "parent_id": job.parent_id,
+        "origin": json.dumps(_action_to_wire(job.origin)) if job.origin else None,
+        "reply_to_message_id": job.reply_to_message_id,
+        "message_id": job.message_id,
+        "progress": job.progress,
+        "queue_position": job.queue_position,
+        "preview_url": job.preview_url,
+        "image_url": job.image_url,
+        "actions": json.dumps([_action_to_wire(a) for a in job.actions], ensure_ascii=False),
+        "text": job.text,
+        "fail_reason": job.fail_reason,
+        "failure": job.failure.value if job.failure else None,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "version": job.version,
+    }
+
+
+def _job_from_row(row: RowMapping) -> Job:
+    return Job(
+        id=row["id"],
+        kind=JobKind(row["kind"]),
+        prompt=row["prompt"],
+        chat_id=row["chat_id"],
+        thread_id=row["thread_id"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        language=row["language"],
+        backend=row["backend"],
+        status=JobStatus(row["status"]),
+        task_id=row["task_id"],
+        parent_id=row["parent_id"],
+        origin=_action_from_wire(json.loads(row["origin"])) if row["origin"] else None,
+        reply_to_message_id=row["reply_to_message_id"],
+        message_id=row["message_id"],
+        progress=row["progress"],
+        queue_position=row["queue_position"],
+        preview_url=row["preview_url"],
+        image_url=row["image_url"],
+        actions=tuple(_action_from_wire(a) for a in json.loads(row["actions"])),
+        text=row["text"],
+        fail_reason=row["fail_reason"],
+        failure=FailureKind(row["failure"]) if row["failure"] else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def _delivery_from_row(row: RowMapping) -> DeliveryState:
+    return DeliveryState(
+        shown_version=row["shown_version"],
+        shown_media=row["shown_media"],
+        shown_caption=row["shown_caption"],
+        photo_file_id=row["photo_file_id"],
+        document_sent=bool(row["document_sent"]),
+        delivery_error=row["delivery_error"],
+    )
+
+
+async def insert_job(conn: AsyncConnection, job: Job) -> None:
+    await conn.execute(insert(jobs).values(**_job_values(job), shown_version=-1, document_sent=False))
+
+
+async def save_job(conn: AsyncConnection, job: Job) -> None:
+    """Write the job's domain fields; delivery bookkeeping is left as it is."""
+    values = _job_values(job)
+    values.pop("id")
+    await conn.execute(update(jobs).where(jobs.c.id == job.id).values(**values))
+
+
+async def get_job(conn: AsyncConnection, job_id: str) -> Job | None:
+    row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).mappings().first()
+    return _job_from_row(row) if row else None
+
+
+async def get_job_with_delivery(conn: AsyncConnection, job_id: str) -> tuple[Job, DeliveryState] | None:
+    row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).mappings().first()
+    return (_job_from_row(row), _delivery_from_row(row)) if row else None
+
+
+async def find_job_by_task(conn: AsyncConnection, backend: str, task_id: str) -> Job | None:
+    query = select(jobs).where(jobs.c.backend == backend, jobs.c.task_id == task_id)
+    row = (await conn.execute(query)).mappings().first()
+    return _job_from_row(row) if row else None
+
+
+async def unfinished_jobs(conn: AsyncConnection, backend: str) -> list[Job]:
+    final = [JobStatus.SUCCEEDED.value, JobStatus.FAILED.value]
+    query = select(jobs).where(jobs.c.backend == backend, jobs.c.status.not_in(final)).order_by(jobs.c.created_at)
+    return [_job_from_row(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def undelivered_jobs(conn: AsyncConnection) -> list[tuple[str, int]]:
+    """(job id, chat id) of jobs whose newest state Telegram has not shown yet, oldest first."""
+    query = (
+        select(jobs.c.id, jobs.c.chat_id)
+        .where(jobs.c.shown_version < jobs.c.version, jobs.c.delivery_error.is_(None))
+        .order_by(jobs.c.updated_at)
+    )
+    return [(r.id, r.chat_id) for r in await conn.execute(query)]
+
+
+async def save_delivery(conn: AsyncConnection, job_id: str, state: DeliveryState, *, message_id: int | None) -> None:
+    await conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id)
+        .values(
+            shown_version=state.shown_version,
+            shown_media=state.shown_media,
+            shown_caption=state.shown_caption,
+            photo_file_id=state.photo_file_id,
+            document_sent=state.document_sent,
+            delivery_error=state.delivery_error,
+            message_id=message_id,
+        )
+    )
+
+
+async def set_message_id(conn: AsyncConnection, job_id: str, message_id: int | None) -> None:
+    await conn.execute(update(jobs).where(jobs.c.id == job_id).values(message_id=message_id))
+
+
+# --- buttons ----------------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(BUTTON_TOKEN_BYTES)
+
+
+async def create_buttons(conn: AsyncConnection, job_id: str, refs: Iterable[str], now: float) -> dict[str, str]:
+    """Store a fresh token for each action ref of the job; returns ref -> token."""
+    tokens = {ref: new_token() for ref in dict.fromkeys(refs)}
+    if tokens:
+        rows = [{"token": t, "job_id": job_id, "action_ref": r, "created_at": now} for r, t in tokens.items()]
+        await conn.execute(insert(buttons), rows)
+    return tokens
+
+
+async def job_buttons(conn: AsyncConnection, job_id: str) -> dict[str, str]:
+    """ref -> token of every button stored for the job."""
+    query = select(buttons.c.action_ref, buttons.c.token).where(buttons.c.job_id == job_id)
+    return {r.action_ref: r.token for r in await conn.execute(query)}
+
+
+async def get_button(conn: AsyncConnection, token: str) -> Button | None:
+    row = (await conn.execute(select(buttons).where(buttons.c.token == token))).mappings().first()
+    return Button(row["token"], row["job_id"], row["action_ref"]) if row else None
+
+
+# --- prompt requests (ForceReply questions waiting for an answer) ---------------------------------
+
+
+async def add_prompt_request(conn: AsyncConnection, request: PromptRequest) -> None:
+    await conn.execute(
+        insert(prompt_requests).values(
+            chat_id=request.chat_id,
+            message_id=request.message_id,
+            user_id=request.user_id,
+            command=request.command,
+            created_at=request.created_at,
+        )
+    )
+
+
+async def take_prompt_request(conn: AsyncConnection, chat_id: int, message_id: int) -> PromptRequest | None:
+    """Remove and return the request asked by that bot message, if any."""
+    where = (prompt_requests.c.chat_id == chat_id) & (prompt_requests.c.message_id == message_id)
+    row = (await conn.execute(select(prompt_requests).where(where))).mappings().first()
+    if row is None:
+        return None
+    await conn.execute(delete(prompt_requests).where(where))
+    return PromptRequest(row["chat_id"], row["message_id"], row["user_id"], row["command"], row["created_at"])
+
+
+async def peek_prompt_request(conn: AsyncConnection, chat_id: int, message_id: int) -> PromptRequest | None:
+    where = (prompt_requests.c.chat_id == chat_id) & (prompt_requests.c.message_id == message_id)
+    row = (await conn.execute(select(prompt_requests).where(where))).mappings().first()
+    if row is None:
+        return None
+    return PromptRequest(row["chat_id"], row["message_id"], row["user_id"], row["command"], row["created_at"])
+
+
+# --- key/value ----------------------------------------------------------------------------------------
+
+
+async def kv_get(conn: AsyncConnection, key: str) -> str | None:
+    value = (await conn.execute(select(kv.c.value).where(kv.c.key == key))).scalar()
+    return str(value) if value is not None else None
+
+
+async def kv_set(conn: AsyncConnection, key: str, value: str) -> None:
+    await conn.execute(delete(kv).where(kv.c.key == key))
+    await conn.execute(insert(kv).values(key=key, value=value))
+
+
+async def count_jobs(conn: AsyncConnection, statuses: Sequence[JobStatus] | None = None) -> int:
+    from sqlalchemy import func
+
+    query = select(func.count()).select_from(jobs)
+    if statuses:
+        query = query.where(jobs.c.status.in_([s.value for s in statuses]))
+    return int((await conn.execute(query)).scalar_one())

@@ -1,0 +1,87 @@
+"""Tables (SQLAlchemy Core), kept to portable SQL so SQLite and PostgreSQL both run them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger),
+    Column("user_id", BigInteger, nullable=False),
+    Column("user_name", String(128), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("backend", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("task_id", String(128)),
+    Column("parent_id", String(32)),
+    Column("origin", Text),
+    Column("reply_to_message_id", BigInteger),
+    Column("message_id", BigInteger),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("queue_position", Integer),
+    Column("preview_url", Text),
+    Column("image_url", Text),
+    Column("actions", Text, nullable=False, default="[]"),
+    Column("text", Text),
+    Column("fail_reason", Text),
+    Column("failure", String(16)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    # Delivery bookkeeping: what Telegram shows now, so a restart resumes where it stopped.
+    Column("shown_version", Integer, nullable=False, default=-1),
+    Column("shown_media", Text),
+    Column("shown_caption", String(64)),
+    Column("photo_file_id", Text),
+    Column("document_sent", Boolean, nullable=False, default=False),
+    Column("delivery_error", Text),
+)
+Index("ix_jobs_task", jobs.c.backend, jobs.c.task_id)
+Index("ix_jobs_status", jobs.c.status)
+Index("ix_jobs_pending_delivery", jobs.c.shown_version, jobs.c.version)
+
+buttons = Table(
+    "buttons",
+    metadata,
+    Column("token", String(24), primary_key=True),
+    Column("job_id", String(32), nullable=False, index=True),
+    Column("action_ref", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+prompt_requests = Table(
+    "prompt_requests",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("message_id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("command", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+)

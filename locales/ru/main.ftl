@@ -1,0 +1,94 @@
+## Greeting and help
+
+start-greeting =
+    Привет, { $name }! Я превращаю слова в картинки.
+    Отправьте /imagine и описание, например:
+    /imagine маяк на скале в сумерках, масляная живопись --ar 3:2
+help-text =
+    <b>Как мной пользоваться</b>
+    /imagine &lt;запрос&gt; — нарисовать четыре картинки; потом кнопки:
+    U1–U4 увеличивают картинку, V1–V4 делают её вариации, 🔄 рисует запрос заново.
+    После увеличения можно сделать вариации, отдалить или сдвинуть кадр.
+    В группах пишите /imagine@{ $bot }, если там есть другие боты, или ответьте на мой вопрос.
+    /help — это сообщение
+simulated-notice = 🧪 Бот работает со встроенным симулятором: картинки — заглушки, нарисованные локально, а не Midjourney.
+unknown-command = Я не знаю такой команды. Отправьте /help, чтобы узнать, что я умею.
+private-text-hint = Чтобы нарисовать что-нибудь, отправьте /imagine и описание, например: /imagine рыжая лиса в снегу
+access-denied = Извините, здесь этот бот вам недоступен.
+
+## Asking for a prompt
+
+ask-prompt = Что нарисовать? Ответьте на это сообщение своим запросом.
+ask-prompt-placeholder = рыжая лиса в снегу, акварель
+empty-prompt = Запрос пустой. Напишите после /imagine, что хотите увидеть, например: /imagine рыжая лиса в снегу
+prompt-too-long = В запросе { $length } символов; этот сервис принимает не больше { $limit }.
+
+## The job's message
+
+caption-by = запросил(а) { $user }
+caption-simulated = 🧪 симуляция
+status-queued = ⏳ В очереди
+status-queued-position =
+    { $position ->
+        [one] ⏳ В очереди — впереди { $position } задача
+        [few] ⏳ В очереди — впереди { $position } задачи
+       *[other] ⏳ В очереди — впереди { $position } задач
+    }
+status-needs-input = ✏️ Ждёт вашего ввода
+status-running = 🎨 Рисую… { $percent }%
+status-done = ✅ Готово
+status-failed = ❌ Не получилось: { $reason }
+nothing-charged = Ничего не списано.
+image-unavailable = Не удалось получить картинку от сервиса.
+origin-upscale = Картинка №{ $index }
+origin-variation = Вариации картинки №{ $index }
+origin-reroll = Новый прогон
+origin-action = { $action }
+
+## Why a job failed
+
+failure-banned = запрос отклонён модерацией
+failure-banned-detail = запрос отклонён модерацией ({ $detail })
+failure-queue-full = очередь сервиса переполнена; попробуйте через несколько минут
+failure-timeout = нет результата через { $minutes } мин.
+failure-cancelled = задача отменена
+failure-lost = сервис потерял эту задачу
+failure-invalid = сервис отказал: { $reason }
+failure-unavailable = сервис недоступен
+failure-backend = { $reason }
+failure-unknown = сервис сообщил об ошибке
+
+## Buttons
+
+btn-upscale-subtle = Увеличить (мягко)
+btn-upscale-creative = Увеличить (творчески)
+btn-upscale-2x = Увеличить (2x)
+btn-upscale-4x = Увеличить (4x)
+btn-vary-subtle = 🪄 Вариации (слабые)
+btn-vary-strong = 🪄 Вариации (сильные)
+btn-vary-region = 🖌️ Вариации (область)
+btn-zoom-out-2x = 🔍 Отдалить 2x
+btn-zoom-out-1-5x = 🔍 Отдалить 1.5x
+btn-custom-zoom = 🔍 Свой зум
+btn-make-square = ↔️ Сделать квадратной
+btn-retry = 🔁 Попробовать снова
+
+## Answers to button presses
+
+press-started = Запущено: { $action }
+press-not-yours = Эти кнопки может нажимать только автор запроса.
+press-expired = Эта кнопка больше недоступна.
+press-unavailable = Эту кнопку здесь нельзя использовать.
+press-failed = Не удалось запустить: { $reason }
+
+## Errors
+
+error-unavailable = Сервис картинок сейчас недоступен. Попробуйте через минуту.
+error-busy = Очередь сервиса картинок переполнена. Попробуйте через несколько минут.
+error-rejected = Сервис картинок отказал: { $reason }
+error-internal = У нас что-то пошло не так; ошибка записана в журнал. Попробуйте ещё раз.
+
+## Command menu
+
+cmd-imagine = Нарисовать картинки по запросу
+cmd-help = Как пользоваться ботом

@@ -1,0 +1,89 @@
+## Greeting and help
+
+start-greeting =
+    你好，{ $name }！我能把文字变成图片。
+    发送 /imagine 加上描述，例如：
+    /imagine 黄昏时悬崖上的灯塔，油画 --ar 3:2
+help-text =
+    <b>使用方法</b>
+    /imagine &lt;提示词&gt; — 生成四张图片，然后使用按钮：
+    U1–U4 放大其中一张，V1–V4 生成它的变体，🔄 重新生成。
+    放大后还可以变化、缩小视野或平移画面。
+    在群组中，如果有其他机器人，请发送 /imagine@{ $bot }，或回复我的提问。
+    /help — 显示本帮助
+simulated-notice = 🧪 本机器人正在使用内置模拟器：图片是本地绘制的占位图，并非 Midjourney 生成。
+unknown-command = 我不认识这个命令。发送 /help 查看我能做什么。
+private-text-hint = 想画点什么？发送 /imagine 加上描述，例如：/imagine 雪地里的红狐狸
+access-denied = 抱歉，你无法在这里使用这个机器人。
+
+## Asking for a prompt
+
+ask-prompt = 要画什么？请回复这条消息并写下提示词。
+ask-prompt-placeholder = 雪地里的红狐狸，水彩
+empty-prompt = 提示词为空。请在 /imagine 后写下你想看到的内容，例如：/imagine 雪地里的红狐狸
+prompt-too-long = 提示词有 { $length } 个字符；该服务最多接受 { $limit } 个。
+
+## The job's message
+
+caption-by = 由 { $user } 提交
+caption-simulated = 🧪 模拟
+status-queued = ⏳ 排队中
+status-queued-position = ⏳ 排队中 — 前面还有 { $position } 个任务
+status-needs-input = ✏️ 等待你的输入
+status-running = 🎨 绘制中… { $percent }%
+status-done = ✅ 完成
+status-failed = ❌ 失败：{ $reason }
+nothing-charged = 未扣除任何费用。
+image-unavailable = 无法从服务获取图片。
+origin-upscale = 图片 #{ $index }
+origin-variation = 图片 #{ $index } 的变体
+origin-reroll = 重新生成
+origin-action = { $action }
+
+## Why a job failed
+
+failure-banned = 提示词未通过审核
+failure-banned-detail = 提示词未通过审核（{ $detail }）
+failure-queue-full = 服务队列已满，请几分钟后再试
+failure-timeout = { $minutes } 分钟后仍无结果
+failure-cancelled = 任务已取消
+failure-lost = 服务丢失了这个任务
+failure-invalid = 服务拒绝了请求：{ $reason }
+failure-unavailable = 无法连接到服务
+failure-backend = { $reason }
+failure-unknown = 服务报告了一个错误
+
+## Buttons
+
+btn-upscale-subtle = 放大（细微）
+btn-upscale-creative = 放大（创意）
+btn-upscale-2x = 放大（2x）
+btn-upscale-4x = 放大（4x）
+btn-vary-subtle = 🪄 变化（细微）
+btn-vary-strong = 🪄 变化（强烈）
+btn-vary-region = 🖌️ 局部重绘
+btn-zoom-out-2x = 🔍 缩小 2x
+btn-zoom-out-1-5x = 🔍 缩小 1.5x
+btn-custom-zoom = 🔍 自定义缩放
+btn-make-square = ↔️ 变为方形
+btn-retry = 🔁 重试
+
+## Answers to button presses
+
+press-started = 已开始：{ $action }
+press-not-yours = 只有提交者可以使用这些按钮。
+press-expired = 这个按钮已失效。
+press-unavailable = 这里不能使用这个按钮。
+press-failed = 无法开始：{ $reason }
+
+## Errors
+
+error-unavailable = 图片服务暂时无法连接，请一分钟后再试。
+error-busy = 图片服务队列已满，请几分钟后再试。
+error-rejected = 图片服务拒绝了请求：{ $reason }
+error-internal = 我们这边出了点问题，已记录日志。请再试一次。
+
+## Command menu
+
+cmd-imagine = 根据提示词生成图片
+cmd-help = 使用帮助

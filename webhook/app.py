@@ -1,0 +1,102 @@
+"""The HTTP app: backend callbacks and Telegram updates in, each authenticated, parsed and handed over at once."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from bot.backends.base import Backend, InvalidCallback
+from bot.jobs import Ingest, JobService
+
+log = logging.getLogger(__name__)
+
+MAX_CALLBACK_BYTES = 1024 * 1024
+MAX_TELEGRAM_UPDATE_BYTES = 1024 * 1024
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramWebhook:
+    """Where Telegram posts updates in webhook mode, and what to do with each."""
+
+    path_secret: str
+    header_secret: str
+    feed: Callable[[bytes], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, refused past `limit` bytes before it is all read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def create_app(
+    jobs: JobService, backend: Backend, hook_secret: str, *, telegram: TelegramWebhook | None = None
+) -> FastAPI:
+    """Build the app; it holds no state of its own."""
+    app = FastAPI(title="mjgram", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/hooks/{provider}/{secret}")
+    async def backend_hook(provider: str, secret: str, request: Request) -> JSONResponse:
+        if provider != backend.name or not secrets.compare_digest(secret.encode(), hook_secret.encode()):
+            log.warning("callback refused: unknown provider or secret (provider=%r)", provider[:32])
+            return _error(404, "not found")
+        try:
+            body = await read_capped(request, MAX_CALLBACK_BYTES)
+        except BodyTooLarge:
+            return _error(413, "body too large")
+        try:
+            updates = backend.parse_callback(body, request.headers)
+        except InvalidCallback as exc:
+            log.warning("malformed %s callback: %s", provider, exc)
+            return _error(422, "malformed callback")
+        outcomes = [await jobs.ingest(update) for update in updates]
+        if updates and all(o is Ingest.UNKNOWN for o in outcomes):
+            return _error(404, "unknown task")
+        return JSONResponse({"ok": True, "applied": sum(o is Ingest.APPLIED for o in outcomes)})
+
+    if telegram is not None:
+        tg = telegram
+
+        @app.post("/telegram/{secret}")
+        async def telegram_update(secret: str, request: Request) -> JSONResponse:
+            header = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+            if not (
+                secrets.compare_digest(secret.encode(), tg.path_secret.encode())
+                and secrets.compare_digest(header.encode(), tg.header_secret.encode())
+            ):
+                return _error(404, "not found")
+            try:
+                body = await read_capped(request, MAX_TELEGRAM_UPDATE_BYTES)
+            except BodyTooLarge:
+                return _error(413, "body too large")
+            await tg.feed(body)
+            return JSONResponse({"ok": True})
+
+    return app
