@@ -1,4 +1,4 @@
-"""The `mjgram` command: `mjgram run` (the default) starts the bot; configuration errors exit with one line."""
+"""The `mjgram` command: `mjgram run` (default) starts the bot; configuration errors exit with one line."""
 
 from __future__ import annotations
 
@@ -25,14 +25,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="mjgram", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config"],
-                        help="run the bot (default), or only validate the configuration")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "check-config"],
+        help="run the bot (default), or only validate the configuration",
+    )
     return parser.parse_args(argv)
 
 
 def load_settings() -> Settings:
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as exc:
         raise SystemExit(f"mjgram: {describe_error(exc)}") from None
 
@@ -61,7 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = load_settings()
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     # httpx logs every request URL at INFO; backend URLs can carry secrets in their path.
     logging.getLogger("httpx").setLevel(logging.WARNING)

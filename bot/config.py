@@ -40,9 +40,13 @@ class Settings(BaseSettings):
     admin_ids: IdSet = frozenset()
     allowed_user_ids: IdSet = frozenset()
     allowed_chat_ids: IdSet = frozenset()
-    job_timeout: float = Field(default=900.0, gt=0, description="seconds before a silent job is checked and failed")
+    job_timeout: float = Field(
+        default=900.0, gt=0, description="seconds before a silent job is checked and failed"
+    )
     poll_interval: float = Field(default=3.0, gt=0, description="first polling delay in seconds")
-    push_silence: float = Field(default=60.0, gt=0, description="poll a push backend after this many silent seconds")
+    push_silence: float = Field(
+        default=60.0, gt=0, description="poll a push backend after this many silent seconds"
+    )
     max_image_mb: int = Field(default=40, gt=0)
     simulator_step_seconds: float = Field(default=1.2, ge=0)
     log_level: str = "INFO"
@@ -51,7 +55,9 @@ class Settings(BaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         if not _TOKEN_RE.match(value.get_secret_value()):
-            raise ValueError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret from @BotFather)")
+            raise ValueError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret from @BotFather)"
+            )
         return value
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
@@ -88,9 +94,12 @@ class Settings(BaseSettings):
     def async_database_url(self) -> str:
         """DATABASE_URL with the async driver SQLAlchemy needs."""
         url = self.database_url
-        for plain, driver in (("sqlite://", "sqlite+aiosqlite://"), ("postgresql://", "postgresql+asyncpg://")):
+        for plain, driver in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+        ):
             if url.startswith(plain):
-                return driver + url[len(plain):]
+                return driver + url[len(plain) :]
         return url
 
     @property

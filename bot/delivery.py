@@ -24,7 +24,7 @@ from aiogram.types import (
 )
 
 from bot.backends.base import Backend, BackendError
-from bot.cards import placeholder_card
+from bot.cards import CardState, placeholder_card
 from bot.domain import Job, JobStatus
 from bot.i18n import Locales
 from bot.keyboards import job_keyboard
@@ -42,7 +42,13 @@ REDELIVERY_BACKOFF = (1.0, 3.0, 10.0, 30.0)
 HTML = "HTML"
 
 _GONE_MESSAGE = ("message to edit not found", "message can't be edited", "message_id_invalid")
-_CHAT_GONE = ("chat not found", "bot was kicked", "not enough rights", "have no rights", "chat_write_forbidden")
+_CHAT_GONE = (
+    "chat not found",
+    "bot was kicked",
+    "not enough rights",
+    "have no rights",
+    "chat_write_forbidden",
+)
 
 
 class TransientDeliveryError(Exception):
@@ -165,7 +171,9 @@ class JobDelivery:
         if found is None:
             return
         job, state = found
-        if state.delivery_error is not None or (state.shown_version >= job.version and not self._needs_document(job, state)):
+        if state.delivery_error is not None or (
+            state.shown_version >= job.version and not self._needs_document(job, state)
+        ):
             return
         try:
             state = await self._sync_message(job, state, tokens)
@@ -206,7 +214,9 @@ class JobDelivery:
             and not state.document_sent
         )
 
-    async def _sync_message(self, job: Job, state: repo.DeliveryState, tokens: dict[str, str]) -> repo.DeliveryState:
+    async def _sync_message(
+        self, job: Job, state: repo.DeliveryState, tokens: dict[str, str]
+    ) -> repo.DeliveryState:
         t = self._locales.translator(job.language)
         media = await self._media_for(job, state)
         image_unavailable = media is None
@@ -239,7 +249,9 @@ class JobDelivery:
                 ),
                 chat_id=job.chat_id,
             )
-            state = self._after_photo(state, media, edited if isinstance(edited, Message) else None, caption_key)
+            state = self._after_photo(
+                state, media, edited if isinstance(edited, Message) else None, caption_key
+            )
         elif caption_key != state.shown_caption:
             await self._edit_caption(job, message_id, caption, keyboard)
             state = replace(state, shown_caption=caption_key)
@@ -251,11 +263,17 @@ class JobDelivery:
             await repo.save_delivery(conn, job.id, state, message_id=message_id)
         return state
 
-    async def _edit_caption(self, job: Job, message_id: int, caption: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    async def _edit_caption(
+        self, job: Job, message_id: int, caption: str, keyboard: InlineKeyboardMarkup | None
+    ) -> None:
         try:
             await self._sender.call(
                 EditMessageCaption(
-                    chat_id=job.chat_id, message_id=message_id, caption=caption, parse_mode=HTML, reply_markup=keyboard
+                    chat_id=job.chat_id,
+                    message_id=message_id,
+                    caption=caption,
+                    parse_mode=HTML,
+                    reply_markup=keyboard,
                 ),
                 chat_id=job.chat_id,
             )
@@ -365,12 +383,12 @@ class JobDelivery:
     async def _download(self, url: str, limit: int) -> bytes:
         return await self._backend.download(url, max_bytes=limit)
 
-    def _card(self, name: str) -> Media:
+    def _card(self, name: CardState) -> Media:
         key = f"card:{name}"
         cached = self._card_ids.get(key)
         if cached is not None:
             return Media(key, file_id=cached)
-        data = placeholder_card(name, simulated=self._simulated)  # type: ignore[arg-type]
+        data = placeholder_card(name, simulated=self._simulated)
         return Media(key, upload=BufferedInputFile(data, f"{name}.png"))
 
 

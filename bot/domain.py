@@ -131,9 +131,7 @@ _ACTION_RESULT: dict[ActionKind, JobKind] = {
 }
 
 # Actions that always open a backend modal (need user input the bot must collect first).
-ALWAYS_MODAL = frozenset(
-    {ActionKind.CUSTOM_ZOOM, ActionKind.VARY_REGION, ActionKind.PROMPT_PICK}
-)
+ALWAYS_MODAL = frozenset({ActionKind.CUSTOM_ZOOM, ActionKind.VARY_REGION, ActionKind.PROMPT_PICK})
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +207,11 @@ class Job:
             return self
         final = update.status.is_final
         progress = 100 if update.status is JobStatus.SUCCEEDED else max(self.progress, update.progress or 0)
-        if update.status is JobStatus.RUNNING and update.progress is not None and update.progress < self.progress:
+        if (
+            update.status is JobStatus.RUNNING
+            and update.progress is not None
+            and update.progress < self.progress
+        ):
             # An older progress report arriving late: keep the newer picture too.
             return self
         changed = replace(
@@ -231,7 +233,9 @@ class Job:
     def fail(self, failure: FailureKind, reason: str | None, now: float) -> Job:
         """Mark the job failed from the bot's side (refusal, timeout, lost task)."""
         return self.apply(
-            TaskUpdate(task_id=self.task_id or "", status=JobStatus.FAILED, fail_reason=reason, failure=failure),
+            TaskUpdate(
+                task_id=self.task_id or "", status=JobStatus.FAILED, fail_reason=reason, failure=failure
+            ),
             now,
         )
 

@@ -1,8 +1,9 @@
-"""The job service: submit work, fold backend updates in, run buttons, poll the silent, resume after restart."""
+"""The job service: submit work, fold updates in, run buttons, poll the silent, resume after restart."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import secrets
@@ -350,10 +351,8 @@ class JobService:
                     log.exception("checking job %s failed", job_id)
             wait = self._poll.seconds_to_next(self._clock())
             self._poll_wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poll_wakeup.wait(), timeout=wait)
-            except TimeoutError:
-                pass
 
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job; fail it when it outlived the timeout or the backend lost it."""

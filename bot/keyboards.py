@@ -104,7 +104,7 @@ def parse_callback_data(data: str | None) -> str | None:
     """The button token in callback data of ours; None for anything else."""
     if not data or not data.startswith(CALLBACK_PREFIX):
         return None
-    token = data[len(CALLBACK_PREFIX):]
+    token = data[len(CALLBACK_PREFIX) :]
     return token if 0 < len(token) <= 32 and token.replace("-", "").replace("_", "").isalnum() else None
 
 
@@ -137,5 +137,7 @@ def job_keyboard(job: Job, tokens: Mapping[str, str], t: Translator) -> InlineKe
             if buttons:
                 rows.append(buttons)
     elif job.status is JobStatus.FAILED and RETRY_REF in tokens:
-        rows.append([InlineKeyboardButton(text=t("btn-retry"), callback_data=callback_data(tokens[RETRY_REF]))])
+        rows.append(
+            [InlineKeyboardButton(text=t("btn-retry"), callback_data=callback_data(tokens[RETRY_REF]))]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

@@ -32,7 +32,9 @@ class Picture:
     height: int
 
 
-async def download_limited(client: httpx.AsyncClient, url: str, *, max_bytes: int, headers: dict[str, str] | None = None) -> bytes:
+async def download_limited(
+    client: httpx.AsyncClient, url: str, *, max_bytes: int, headers: dict[str, str] | None = None
+) -> bytes:
     """GET `url` into memory, refusing bodies over `max_bytes` before reading them whole."""
     try:
         async with client.stream("GET", url, headers=headers) as response:

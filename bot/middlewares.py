@@ -65,13 +65,17 @@ class AccessMiddleware(BaseMiddleware):
     async def _refuse(self, update: Update, t: Translator) -> None:
         if update.callback_query is not None:
             await self._sender.call(
-                AnswerCallbackQuery(callback_query_id=update.callback_query.id, text=t("access-denied"), show_alert=True),
+                AnswerCallbackQuery(
+                    callback_query_id=update.callback_query.id, text=t("access-denied"), show_alert=True
+                ),
                 chat_id=None,
             )
             return
         message = update.message
         if message is not None and message.text and message.text.startswith("/"):
             await self._sender.call(
-                SendMessage(chat_id=message.chat.id, message_thread_id=thread_of(message), text=t("access-denied")),
+                SendMessage(
+                    chat_id=message.chat.id, message_thread_id=thread_of(message), text=t("access-denied")
+                ),
                 chat_id=message.chat.id,
             )

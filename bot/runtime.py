@@ -1,4 +1,4 @@
-"""The composition root: builds every service from Settings, runs bot and HTTP app in one loop, closes in reverse."""
+"""Composition root: builds every service from Settings, runs bot and HTTP app in one loop, closes."""
 
 from __future__ import annotations
 
@@ -97,11 +97,26 @@ class Runtime:
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
         )
         policy = JobPolicy(
-            timeout=settings.job_timeout, poll_interval=settings.poll_interval, push_silence=settings.push_silence
+            timeout=settings.job_timeout,
+            poll_interval=settings.poll_interval,
+            push_silence=settings.push_silence,
         )
         jobs = JobService(db, backend, delivery, policy)
         dispatcher = build_dispatcher(settings, locales, sender, jobs, db, backend)
-        return cls(settings, http, db, locales, bot, sender, backend, delivery, jobs, dispatcher, hook_secret, http_socket)
+        return cls(
+            settings,
+            http,
+            db,
+            locales,
+            bot,
+            sender,
+            backend,
+            delivery,
+            jobs,
+            dispatcher,
+            hook_secret,
+            http_socket,
+        )
 
     async def start(self) -> None:
         """Check Telegram, start services, the HTTP app and update intake; returns once all run."""
@@ -112,7 +127,9 @@ class Runtime:
         except TelegramUnauthorizedError as exc:
             raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)") from exc
         except TelegramNetworkError as exc:
-            raise StartupError(f"cannot reach the Telegram Bot API at {self.settings.telegram_api_url}") from exc
+            raise StartupError(
+                f"cannot reach the Telegram Bot API at {self.settings.telegram_api_url}"
+            ) from exc
         log.info("running as @%s with backend %s", me.username, self.backend.name)
         await self.jobs.start()
         await self._set_commands()
@@ -205,7 +222,7 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(I18nMiddleware(locales))
     policy = AccessPolicy(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
     dispatcher.update.outer_middleware(AccessMiddleware(policy, sender))
-    dispatcher.include_routers(errors.router, start.router, imagine.router, actions.router, fallback.router)
+    dispatcher.include_routers(*(m.create_router() for m in (errors, start, imagine, actions, fallback)))
     return dispatcher
 
 

@@ -72,7 +72,9 @@ class RateLimiter:
             if len(self._chats) > 10_000:
                 self._chats = {k: b for k, b in self._chats.items() if not b.idle()}
             if chat_id < 0:
-                bucket = TokenBucket(self._limits.group_per_minute / 60, self._limits.group_burst, self._clock)
+                bucket = TokenBucket(
+                    self._limits.group_per_minute / 60, self._limits.group_burst, self._clock
+                )
             else:
                 bucket = TokenBucket(self._limits.private_per_second, self._limits.private_burst, self._clock)
             self._chats[chat_id] = bucket
@@ -82,7 +84,10 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, self._clock() + seconds + RETRY_AFTER_MARGIN)
 
     async def wait_pause(self) -> None:
-        while (delay := self._paused_until - self._clock()) > 0:
+        while True:
+            delay = self._paused_until - self._clock()
+            if delay <= 0:
+                return
             await asyncio.sleep(delay)
 
     async def acquire(self, chat_id: int) -> None:
@@ -123,5 +128,7 @@ class Sender:
                     raise
                 delay = TRANSIENT_BACKOFF[transient_failures]
                 transient_failures += 1
-                log.warning("Telegram call %s failed (%s); retrying in %.1fs", type(method).__name__, exc, delay)
+                log.warning(
+                    "Telegram call %s failed (%s); retrying in %.1fs", type(method).__name__, exc, delay
+                )
                 await asyncio.sleep(delay)

@@ -1,4 +1,4 @@
-"""The HTTP app: backend callbacks and Telegram updates in, each authenticated, parsed and handed over at once."""
+"""The HTTP app: backend callbacks and Telegram updates, each authenticated, parsed and handed over."""
 
 from __future__ import annotations
 

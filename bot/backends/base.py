@@ -9,7 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.domain import Action, JobStatus, TaskUpdate
 
-UpdateSink = Callable[[TaskUpdate], Awaitable[None]]
+UpdateSink = Callable[[TaskUpdate], Awaitable[object]]
 
 
 class Command(StrEnum):
@@ -109,7 +109,9 @@ class Backend(Protocol):
 
     async def describe(self, image: bytes, mime_type: str, *, job_id: str) -> Submission: ...
 
-    async def blend(self, images: list[tuple[bytes, str]], dimensions: BlendDimensions, *, job_id: str) -> Submission: ...
+    async def blend(
+        self, images: list[tuple[bytes, str]], dimensions: BlendDimensions, *, job_id: str
+    ) -> Submission: ...
 
     async def shorten(self, prompt: str, *, job_id: str) -> Submission: ...
 

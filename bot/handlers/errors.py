@@ -14,7 +14,6 @@ from bot.handlers.context import thread_of
 from bot.i18n import Locales, Translator
 from bot.sender import Sender
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 CALLBACK_ANSWER_LIMIT = 200
@@ -30,20 +29,19 @@ def _message_for(exc: Exception, t: Translator) -> str:
     return t("error-internal")
 
 
-@router.error(F.update.callback_query.as_("query"))
 async def button_failed(event: ErrorEvent, query: CallbackQuery, sender: Sender, locales: Locales) -> None:
     if not isinstance(event.exception, DomainError):
         log.error("button press failed", exc_info=event.exception)
     text = _message_for(event.exception, _translator(locales, query.from_user))[:CALLBACK_ANSWER_LIMIT]
-    await sender.call(AnswerCallbackQuery(callback_query_id=query.id, text=text, show_alert=True), chat_id=None)
+    await sender.call(
+        AnswerCallbackQuery(callback_query_id=query.id, text=text, show_alert=True), chat_id=None
+    )
 
 
-@router.error(ExceptionTypeFilter(DomainError), F.update.message.as_("message"))
 async def request_refused(event: ErrorEvent, message: Message, sender: Sender, locales: Locales) -> None:
     await _reply(message, _message_for(event.exception, _translator(locales, message.from_user)), sender)
 
 
-@router.error(F.update.message.as_("message"))
 async def request_failed(event: ErrorEvent, message: Message, sender: Sender, locales: Locales) -> None:
     log.error("handling a message failed", exc_info=event.exception)
     await _reply(message, _translator(locales, message.from_user)("error-internal"), sender)
@@ -59,3 +57,12 @@ async def _reply(message: Message, text: str, sender: Sender) -> None:
         ),
         chat_id=message.chat.id,
     )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="errors")
+    router.error.register(button_failed, F.update.callback_query.as_("query"))
+    router.error.register(request_refused, ExceptionTypeFilter(DomainError), F.update.message.as_("message"))
+    router.error.register(request_failed, F.update.message.as_("message"))
+    return router

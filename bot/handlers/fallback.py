@@ -11,11 +11,9 @@ from bot.handlers.context import thread_of
 from bot.i18n import Translator
 from bot.sender import Sender
 
-router = Router(name="fallback")
-
 
 async def _addressed_command(message: Message, bot: Bot) -> bool:
-    """A /command meant for us: in private any, in groups only /cmd@ourbot (others may belong to other bots)."""
+    """A /command meant for us: any in private; in groups only /cmd@ourbot (others may be other bots')."""
     text = message.text or message.caption or ""
     if not text.startswith("/"):
         return False
@@ -26,17 +24,24 @@ async def _addressed_command(message: Message, bot: Bot) -> bool:
     return "@" in command and command.split("@", 1)[1].lower() == (me.username or "").lower()
 
 
-@router.message(_addressed_command)
 async def unknown_command(message: Message, sender: Sender, t: Translator) -> None:
     await _say(message, sender, t("unknown-command"))
 
 
-@router.message(F.chat.type == ChatType.PRIVATE)
 async def private_hint(message: Message, sender: Sender, t: Translator) -> None:
     await _say(message, sender, t("private-text-hint"))
 
 
 async def _say(message: Message, sender: Sender, text: str) -> None:
     await sender.call(
-        SendMessage(chat_id=message.chat.id, message_thread_id=thread_of(message), text=text), chat_id=message.chat.id
+        SendMessage(chat_id=message.chat.id, message_thread_id=thread_of(message), text=text),
+        chat_id=message.chat.id,
     )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="fallback")
+    router.message.register(unknown_command, _addressed_command)
+    router.message.register(private_hint, F.chat.type == ChatType.PRIVATE)
+    return router

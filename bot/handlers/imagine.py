@@ -16,14 +16,17 @@ from bot.sender import Sender
 from bot.storage import repo
 from bot.storage.database import Database
 
-router = Router(name="imagine")
-
 PROMPT_COMMAND = "imagine"
 
 
-@router.message(Command(PROMPT_COMMAND))
 async def imagine_command(
-    message: Message, command: CommandObject, jobs: JobService, sender: Sender, db: Database, t: Translator, language: str
+    message: Message,
+    command: CommandObject,
+    jobs: JobService,
+    sender: Sender,
+    db: Database,
+    t: Translator,
+    language: str,
 ) -> None:
     assert message.from_user is not None
     if command.args and command.args.strip():
@@ -65,9 +68,16 @@ async def _is_answer_to_our_question(message: Message, bot: Bot, db: Database) -
     return request is not None and request.user_id == message.from_user.id
 
 
-@router.message(F.text, F.reply_to_message, _is_answer_to_our_question)
 async def prompt_answer(message: Message, jobs: JobService, db: Database, language: str) -> None:
     assert message.from_user is not None and message.reply_to_message is not None
     async with db.write() as conn:
         await repo.take_prompt_request(conn, message.chat.id, message.reply_to_message.message_id)
     await jobs.imagine(requester_for(message, message.from_user, language), message.text)
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="imagine")
+    router.message.register(imagine_command, Command(PROMPT_COMMAND))
+    router.message.register(prompt_answer, F.text, F.reply_to_message, _is_answer_to_our_question)
+    return router

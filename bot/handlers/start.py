@@ -12,10 +12,7 @@ from bot.handlers.context import display_name, thread_of
 from bot.i18n import Translator
 from bot.sender import Sender
 
-router = Router(name="start")
 
-
-@router.message(CommandStart())
 async def start(message: Message, sender: Sender, backend: Backend, t: Translator) -> None:
     name = display_name(message.from_user) if message.from_user else ""
     text = t("start-greeting", name=name)
@@ -24,7 +21,6 @@ async def start(message: Message, sender: Sender, backend: Backend, t: Translato
     await _answer(message, sender, text, html=False)
 
 
-@router.message(Command("help"))
 async def help_(message: Message, sender: Sender, backend: Backend, bot: Bot, t: Translator) -> None:
     me = await bot.me()
     text = t("help-text", bot=me.username or "")
@@ -43,3 +39,11 @@ async def _answer(message: Message, sender: Sender, text: str, *, html: bool) ->
         ),
         chat_id=message.chat.id,
     )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    return router

@@ -164,7 +164,9 @@ async def find_job_by_task(conn: AsyncConnection, backend: str, task_id: str) ->
 
 async def unfinished_jobs(conn: AsyncConnection, backend: str) -> list[Job]:
     final = [JobStatus.SUCCEEDED.value, JobStatus.FAILED.value]
-    query = select(jobs).where(jobs.c.backend == backend, jobs.c.status.not_in(final)).order_by(jobs.c.created_at)
+    query = (
+        select(jobs).where(jobs.c.backend == backend, jobs.c.status.not_in(final)).order_by(jobs.c.created_at)
+    )
     return [_job_from_row(r) for r in (await conn.execute(query)).mappings()]
 
 
@@ -178,7 +180,9 @@ async def undelivered_jobs(conn: AsyncConnection) -> list[tuple[str, int]]:
     return [(r.id, r.chat_id) for r in await conn.execute(query)]
 
 
-async def save_delivery(conn: AsyncConnection, job_id: str, state: DeliveryState, *, message_id: int | None) -> None:
+async def save_delivery(
+    conn: AsyncConnection, job_id: str, state: DeliveryState, *, message_id: int | None
+) -> None:
     await conn.execute(
         update(jobs)
         .where(jobs.c.id == job_id)
@@ -205,7 +209,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(BUTTON_TOKEN_BYTES)
 
 
-async def create_buttons(conn: AsyncConnection, job_id: str, refs: Iterable[str], now: float) -> dict[str, str]:
+async def create_buttons(
+    conn: AsyncConnection, job_id: str, refs: Iterable[str], now: float
+) -> dict[str, str]:
     """Store a fresh token for each action ref of the job; returns ref -> token."""
     tokens = {ref: new_token() for ref in dict.fromkeys(refs)}
     if tokens:

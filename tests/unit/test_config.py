@@ -20,7 +20,12 @@ def error_of(**kw: object) -> str:
 
 def test_defaults_need_only_the_token() -> None:
     s = settings(telegram_bot_token=TOKEN)
-    assert (s.mj_backend, s.telegram_mode, s.http_host, s.http_port) == ("simulator", "polling", "127.0.0.1", 8080)
+    assert (s.mj_backend, s.telegram_mode, s.http_host, s.http_port) == (
+        "simulator",
+        "polling",
+        "127.0.0.1",
+        8080,
+    )
     assert s.async_database_url == "sqlite+aiosqlite:///data/mjgram.db"
 
 

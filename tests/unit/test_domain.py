@@ -6,8 +6,16 @@ GRID_ACTIONS = (Action(ActionKind.UPSCALE, "u1", 1), Action(ActionKind.REROLL, "
 
 
 def make_job(**kw: object) -> Job:
-    base = dict(id="j1", kind=JobKind.IMAGINE, prompt="a cat", chat_id=1, user_id=2, user_name="Ann", backend="x",
-                task_id="t1")
+    base = dict(
+        id="j1",
+        kind=JobKind.IMAGINE,
+        prompt="a cat",
+        chat_id=1,
+        user_id=2,
+        user_name="Ann",
+        backend="x",
+        task_id="t1",
+    )
     base.update(kw)
     return Job(**base)  # type: ignore[arg-type]
 
@@ -19,7 +27,12 @@ def running(progress: int, preview: str | None = None) -> TaskUpdate:
 def test_progress_moves_forward_and_bumps_version() -> None:
     job = make_job().apply(running(30, "p30"), now=5.0)
     assert (job.status, job.progress, job.preview_url, job.version, job.updated_at) == (
-        JobStatus.RUNNING, 30, "p30", 1, 5.0)
+        JobStatus.RUNNING,
+        30,
+        "p30",
+        1,
+        5.0,
+    )
 
 
 def test_late_progress_is_ignored() -> None:
@@ -38,10 +51,18 @@ def test_queued_after_running_is_ignored() -> None:
 
 
 def test_success_is_final_and_clears_preview() -> None:
-    done = make_job().apply(running(50, "p"), 1).apply(
-        TaskUpdate("t1", JobStatus.SUCCEEDED, image_url="grid.png", actions=GRID_ACTIONS), 2)
+    done = (
+        make_job()
+        .apply(running(50, "p"), 1)
+        .apply(TaskUpdate("t1", JobStatus.SUCCEEDED, image_url="grid.png", actions=GRID_ACTIONS), 2)
+    )
     assert (done.status, done.progress, done.preview_url, done.image_url, done.actions) == (
-        JobStatus.SUCCEEDED, 100, None, "grid.png", GRID_ACTIONS)
+        JobStatus.SUCCEEDED,
+        100,
+        None,
+        "grid.png",
+        GRID_ACTIONS,
+    )
     assert done.apply(TaskUpdate("t1", JobStatus.FAILED, fail_reason="late"), 3) is done
     assert done.apply(running(99), 3) is done
 

@@ -13,15 +13,30 @@ GRID = tuple(
     + [Action(ActionKind.VARIATION, f"MJ::JOB::variation::{i}::{H}", i, f"V{i}") for i in range(1, 5)]
 )
 UPSCALED = (
-    Action(ActionKind.PAN_DOWN, "pd"), Action(ActionKind.VARY_STRONG, "vs"), Action(ActionKind.UPSCALE_SUBTLE, "us"),
-    Action(ActionKind.PAN_LEFT, "pl"), Action(ActionKind.VARY_SUBTLE, "vsub"), Action(ActionKind.ZOOM_OUT_2X, "z2"),
-    Action(ActionKind.VARY_REGION, "region"), Action(ActionKind.BOOKMARK, "heart"), Action(ActionKind.CUSTOM_ZOOM, "cz"),
+    Action(ActionKind.PAN_DOWN, "pd"),
+    Action(ActionKind.VARY_STRONG, "vs"),
+    Action(ActionKind.UPSCALE_SUBTLE, "us"),
+    Action(ActionKind.PAN_LEFT, "pl"),
+    Action(ActionKind.VARY_SUBTLE, "vsub"),
+    Action(ActionKind.ZOOM_OUT_2X, "z2"),
+    Action(ActionKind.VARY_REGION, "region"),
+    Action(ActionKind.BOOKMARK, "heart"),
+    Action(ActionKind.CUSTOM_ZOOM, "cz"),
 )
 
 
 def job(status: JobStatus, actions: tuple[Action, ...]) -> Job:
-    return Job(id="j", kind=JobKind.IMAGINE, prompt="p", chat_id=1, user_id=1, user_name="u", backend="b",
-               status=status, actions=actions)
+    return Job(
+        id="j",
+        kind=JobKind.IMAGINE,
+        prompt="p",
+        chat_id=1,
+        user_id=1,
+        user_name="u",
+        backend="b",
+        status=status,
+        actions=actions,
+    )
 
 
 def texts(markup: object) -> list[list[str]]:

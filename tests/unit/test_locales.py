@@ -16,7 +16,7 @@ def messages(lang: str) -> dict[str, set[str]]:
         for entry in resource.body:
             assert not isinstance(entry, ast.Junk), f"{ftl.name}: syntax error near {entry.content[:60]!r}"
             if isinstance(entry, ast.Message):
-                source = ftl.read_text(encoding="utf-8")[entry.span.start:entry.span.end]
+                source = ftl.read_text(encoding="utf-8")[entry.span.start : entry.span.end]
                 found[entry.id.name] = set(re.findall(r"\$([a-z_-]+)", source))
     return found
 

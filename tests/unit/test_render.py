@@ -8,8 +8,15 @@ T = Locales().translator("en")
 
 
 def job(**kw: object) -> Job:
-    base = dict(id="j", kind=JobKind.IMAGINE, prompt="a <b>cat</b> & dog", chat_id=1, user_id=42,
-                user_name="Ann <admin>", backend="b")
+    base = dict(
+        id="j",
+        kind=JobKind.IMAGINE,
+        prompt="a <b>cat</b> & dog",
+        chat_id=1,
+        user_id=42,
+        user_name="Ann <admin>",
+        backend="b",
+    )
     base.update(kw)
     return Job(**base)  # type: ignore[arg-type]
 
@@ -24,11 +31,13 @@ def test_states() -> None:
     assert "Queued — 3 jobs ahead" in render_caption(job(queue_position=3), T, simulated=False)
     running = render_caption(job(status=JobStatus.RUNNING, progress=40), T, simulated=False)
     assert "40%" in running and progress_bar(40) in running
-    failed = render_caption(job(status=JobStatus.FAILED, failure=FailureKind.BANNED, fail_reason="gore"), T,
-                            simulated=False)
+    failed = render_caption(
+        job(status=JobStatus.FAILED, failure=FailureKind.BANNED, fail_reason="gore"), T, simulated=False
+    )
     assert "rejected by moderation (gore)" in failed and "Nothing was charged." in failed
-    timeout = render_caption(job(status=JobStatus.FAILED, failure=FailureKind.TIMEOUT), T, simulated=False,
-                             timeout_minutes=15)
+    timeout = render_caption(
+        job(status=JobStatus.FAILED, failure=FailureKind.TIMEOUT), T, simulated=False, timeout_minutes=15
+    )
     assert "15 minutes" in timeout and "Nothing was charged" not in timeout
 
 
@@ -38,7 +47,9 @@ def test_simulated_label_and_origin() -> None:
 
 
 def test_long_prompt_fits_the_caption_limit() -> None:
-    caption = render_caption(job(prompt="🦊 fox " * 400, status=JobStatus.RUNNING, progress=5), T, simulated=True)
+    caption = render_caption(
+        job(prompt="🦊 fox " * 400, status=JobStatus.RUNNING, progress=5), T, simulated=True
+    )
     assert visible_length(caption) <= TELEGRAM_CAPTION_LIMIT
     assert "…" in caption and "5%" in caption
 

@@ -1,0 +1,28 @@
+# Everyday commands. `make run` and `make test` install what they need into .venv on first use.
+PY := .venv/bin/python
+STAMP := .venv/.installed
+
+.PHONY: run test lint bench install
+
+$(STAMP): pyproject.toml
+	python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m bot
+
+# pytest exits 5 when it collected no tests: that is a failure here.
+test: $(STAMP)
+	@$(PY) -m pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$status
+
+lint: $(STAMP)
+	.venv/bin/ruff check bot webhook tests bench
+	.venv/bin/mypy
+
+bench: $(STAMP)
+	$(PY) -m bench
