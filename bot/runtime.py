@@ -17,7 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault, Update
 
-from bot.backends import create_backend
+from bot.backends import create_backend, ensure_available
 from bot.backends.base import Backend
 from bot.config import Settings
 from bot.delivery import JobDelivery
@@ -71,6 +71,7 @@ class Runtime:
 
     @classmethod
     async def build(cls, settings: Settings, *, limits: DeliveryLimits | None = None) -> Runtime:
+        ensure_available(settings)
         http_socket = _bind(settings.http_host, settings.http_port)
         db = Database(settings.async_database_url)
         try:

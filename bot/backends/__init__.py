@@ -8,8 +8,16 @@ from bot.backends.base import Backend
 from bot.config import Settings
 
 
+AVAILABLE_BACKENDS = frozenset({"simulator", "mjproxy"})
+
+
 class BackendNotAvailable(Exception):
     """MJ_BACKEND names a backend this build cannot run."""
+
+
+def ensure_available(settings: Settings) -> None:
+    if settings.mj_backend not in AVAILABLE_BACKENDS:
+        raise BackendNotAvailable(f"MJ_BACKEND={settings.mj_backend} is not supported by this version yet")
 
 
 def create_backend(settings: Settings, client: httpx.AsyncClient, notify_url: str | None) -> Backend:

@@ -1,0 +1,50 @@
+"""The `mjgram` command as an operator meets it: help, and one-line configuration errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MJ_", "PUBLIC_", "DATABASE_"))}
+    clean.update(env, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_help_describes_the_command(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--help")
+    assert result.returncode == 0
+    assert "usage: mjgram" in result.stdout and "TELEGRAM_BOT_TOKEN" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "mjgram: invalid configuration: TELEGRAM_BOT_TOKEN is required"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "MJ_BACKEND": "mjproxy"}, "MJ_BASE_URL is required for MJ_BACKEND=mjproxy"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "MJ_BACKEND": "dalle"}, "MJ_BACKEND"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "HTTP_PORT": "99999"}, "HTTP_PORT"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:9"}, "cannot reach the Telegram Bot API"),
+    ],
+)
+def test_bad_configuration_exits_with_one_line(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    result = run_cli(tmp_path, **env)
+    assert result.returncode == 1
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert expected in last_line and "Traceback" not in result.stderr
+    assert TOKEN.split(":")[1] not in result.stderr
+
+
+def test_check_config_accepts_a_token_alone(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "check-config", TELEGRAM_BOT_TOKEN=TOKEN)
+    assert result.returncode == 0 and "backend=simulator" in result.stdout
