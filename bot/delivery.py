@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from html import escape
 
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -14,9 +16,17 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramServerError,
 )
-from aiogram.methods import EditMessageCaption, EditMessageMedia, SendDocument, SendPhoto
+from aiogram.methods import (
+    EditMessageCaption,
+    EditMessageMedia,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+)
 from aiogram.types import (
     BufferedInputFile,
+    ForceReply,
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
@@ -29,7 +39,7 @@ from bot.domain import Job, JobStatus
 from bot.i18n import Locales
 from bot.keyboards import job_keyboard
 from bot.media import NotAnImage, Picture, as_telegram_photo, image_extension
-from bot.render import render_caption
+from bot.render import render_caption, render_text, truncate
 from bot.sender import Sender
 from bot.storage import repo
 from bot.storage.database import Database
@@ -40,6 +50,8 @@ PREVIEW_MAX_BYTES = 8 * 1024 * 1024
 FINAL_DOWNLOAD_ATTEMPTS = 3
 REDELIVERY_BACKOFF = (1.0, 3.0, 10.0, 30.0)
 HTML = "HTML"
+INPUT_PLACEHOLDER_LIMIT = 64
+INPUT_PURPOSE_EDIT = "edit"
 
 _GONE_MESSAGE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 _CHAT_GONE = (
@@ -176,7 +188,12 @@ class JobDelivery:
         ):
             return
         try:
-            state = await self._sync_message(job, state, tokens)
+            if job.kind.makes_text:
+                state = await self._sync_text(job, state, tokens)
+            else:
+                state = await self._sync_message(job, state, tokens)
+            if job.status is JobStatus.NEEDS_INPUT:
+                await self._ask_for_input(job, state)
         except TelegramForbiddenError as exc:
             state = await self._give_up(job, state, str(exc))
         except TelegramBadRequest as exc:
@@ -263,6 +280,76 @@ class JobDelivery:
             await repo.save_delivery(conn, job.id, state, message_id=message_id)
         return state
 
+    async def _sync_text(
+        self, job: Job, state: repo.DeliveryState, tokens: dict[str, str]
+    ) -> repo.DeliveryState:
+        """Describe and shorten answer with text: one text message, edited like the photo ones."""
+        t = self._locales.translator(job.language)
+        text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+        keyboard = job_keyboard(job, tokens, t)
+        key = _fingerprint(text, keyboard)
+        message_id = job.message_id
+        if message_id is None:
+            sent = await self._sender.call(
+                SendMessage(
+                    chat_id=job.chat_id,
+                    message_thread_id=job.thread_id,
+                    text=text,
+                    parse_mode=HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=_reply_to(job.reply_to_message_id),
+                ),
+                chat_id=job.chat_id,
+            )
+            message_id = sent.message_id
+        elif key != state.shown_caption:
+            try:
+                await self._sender.call(
+                    EditMessageText(
+                        chat_id=job.chat_id,
+                        message_id=message_id,
+                        text=text,
+                        parse_mode=HTML,
+                        reply_markup=keyboard,
+                    ),
+                    chat_id=job.chat_id,
+                )
+            except TelegramBadRequest as exc:
+                if "message is not modified" not in exc.message:
+                    raise
+        state = replace(state, shown_caption=key, shown_version=job.version)
+        async with self._db.write() as conn:
+            await repo.save_delivery(conn, job.id, state, message_id=message_id)
+        return state
+
+    async def _ask_for_input(self, job: Job, state: repo.DeliveryState) -> None:
+        """Post the ForceReply question of a job waiting for the user's prompt, once."""
+        async with self._db.read() as conn:
+            asked = await repo.job_input_request(conn, job.id)
+            current = await repo.get_job(conn, job.id)
+        if asked is not None or current is None or current.message_id is None:
+            return
+        t = self._locales.translator(job.language)
+        text = f"{t('input-question')}\n\n{t('input-current')}\n<code>{escape(job.prompt)}</code>"
+        question = await self._sender.call(
+            SendMessage(
+                chat_id=job.chat_id,
+                message_thread_id=job.thread_id,
+                text=text,
+                parse_mode=HTML,
+                reply_markup=ForceReply(
+                    selective=True, input_field_placeholder=truncate(job.prompt, INPUT_PLACEHOLDER_LIMIT)
+                ),
+                reply_parameters=_reply_to(current.message_id),
+            ),
+            chat_id=job.chat_id,
+        )
+        request = repo.InputRequest(
+            job.chat_id, question.message_id, job.user_id, INPUT_PURPOSE_EDIT, job.id, time.time()
+        )
+        async with self._db.write() as conn:
+            await repo.add_input_request(conn, request)
+
     async def _edit_caption(
         self, job: Job, message_id: int, caption: str, keyboard: InlineKeyboardMarkup | None
     ) -> None:
@@ -284,11 +371,7 @@ class JobDelivery:
     async def _send_photo(
         self, job: Job, media: Media, caption: str, keyboard: InlineKeyboardMarkup | None
     ) -> Message:
-        reply = (
-            ReplyParameters(message_id=job.reply_to_message_id, allow_sending_without_reply=True)
-            if job.reply_to_message_id
-            else None
-        )
+        reply = _reply_to(job.reply_to_message_id)
         return await self._sender.call(
             SendPhoto(
                 chat_id=job.chat_id,
@@ -390,6 +473,10 @@ class JobDelivery:
             return Media(key, file_id=cached)
         data = placeholder_card(name, simulated=self._simulated)
         return Media(key, upload=BufferedInputFile(data, f"{name}.png"))
+
+
+def _reply_to(message_id: int | None) -> ReplyParameters | None:
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True) if message_id else None
 
 
 def _upload(picture: Picture) -> BufferedInputFile:

@@ -200,6 +200,13 @@ class Job:
     created_at: float = 0.0
     updated_at: float = 0.0
     version: int = 0
+    used: tuple[str, ...] = ()
+
+    def mark_used(self, ref: str, now: float) -> Job:
+        """Remember that a button of this job was used (its label then shows ✅)."""
+        if ref in self.used:
+            return self
+        return replace(self, used=(*self.used, ref), version=self.version + 1, updated_at=now)
 
     def apply(self, update: TaskUpdate, now: float) -> Job:
         """Fold a backend update in; duplicates and late arrivals leave the job as it is."""

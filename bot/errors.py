@@ -37,3 +37,47 @@ class NotYourButton(DomainError):
 
 class ButtonUnavailable(DomainError):
     message_id = "press-unavailable"
+
+
+class InvalidZoom(DomainError):
+    message_id = "input-invalid-zoom"
+
+
+class InputNotExpected(DomainError):
+    message_id = "input-not-expected"
+
+
+class SeedUnavailable(DomainError):
+    message_id = "seed-unavailable"
+
+
+class CommandUnsupported(DomainError):
+    message_id = "command-unsupported"
+
+
+class BlendCount(DomainError):
+    message_id = "blend-count"
+
+
+class ImageRequired(DomainError):
+    message_id = "image-required"
+
+
+class ImageUnreadable(DomainError):
+    message_id = "image-unreadable"
+
+
+class ImageTooBig(DomainError):
+    message_id = "image-too-big"
+
+
+class EmptyShorten(DomainError):
+    message_id = "shorten-empty"
+
+
+class BlendFull(DomainError):
+    message_id = "blend-full"
+
+
+class BlendExpired(DomainError):
+    message_id = "blend-expired"

@@ -14,21 +14,32 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import keyboards
 from bot.backends.base import (
     Backend,
     BackendBusy,
     BackendError,
     BackendRefused,
     BackendUnavailable,
+    BlendDimensions,
+    Command,
     PromptRejected,
     Submission,
     TaskNotFound,
 )
 from bot.delivery import JobDelivery
-from bot.domain import Action, FailureKind, Job, JobKind, JobStatus, TaskUpdate
-from bot.errors import ButtonExpired, ButtonUnavailable, NotYourButton
-from bot.keyboards import RETRY_REF, is_servable
-from bot.prompts import checked_prompt
+from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus, TaskUpdate
+from bot.errors import (
+    BlendCount,
+    ButtonExpired,
+    ButtonUnavailable,
+    CommandUnsupported,
+    InputNotExpected,
+    InvalidZoom,
+    NotYourButton,
+    SeedUnavailable,
+)
+from bot.prompts import checked_prompt, numbered_prompts, with_zoom, zoom_is_valid
 from bot.storage import repo
 from bot.storage.database import Database
 
@@ -39,6 +50,7 @@ ORPHAN_TTL = 120.0
 ORPHAN_LIMIT = 2000
 LOST_AFTER_MISSES = 2
 POLL_GROWTH = 1.5
+BLEND_IMAGES = (2, 5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,7 @@ class JobPolicy:
     poll_interval: float = 3.0
     max_poll_interval: float = 20.0
     push_silence: float = 60.0
+    input_timeout: float = 600.0
 
 
 class Ingest(StrEnum):
@@ -72,11 +85,31 @@ class Ingest(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class PressResult:
-    """A started follow-up job, for the callback answer."""
+class Started:
+    """A button started a job (running, or waiting for the user's prompt)."""
 
     job: Job
-    action_label_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyDone:
+    """The button's result exists already (a used U button): this is it."""
+
+    job: Job
+
+
+@dataclass(frozen=True, slots=True)
+class SeedFound:
+    job: Job
+    seed: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    job: Job
+
+
+PressOutcome = Started | AlreadyDone | SeedFound | Cancelled
 
 
 class JobService:
@@ -114,7 +147,9 @@ class JobService:
             unfinished = await repo.unfinished_jobs(conn, self._backend.name)
         now = self._clock()
         for job in unfinished:
-            if job.task_id is None:
+            if job.status is JobStatus.NEEDS_INPUT:
+                self._schedule(job.id, job.updated_at + self._policy.input_timeout)
+            elif job.task_id is None:
                 # Crashed between storing the job and hearing back from the backend: we can't know
                 # whether it started, so say so instead of leaving it spinning.
                 await self._fail(job, FailureKind.LOST, None)
@@ -131,62 +166,229 @@ class JobService:
 
     # --- submitting ---------------------------------------------------------------------------------
 
-    async def imagine(self, requester: Requester, text: str | None) -> Job:
+    async def job_for_message(self, chat_id: int, message_id: int) -> Job | None:
+        async with self._db.read() as conn:
+            return await repo.job_by_message(conn, chat_id, message_id)
+
+    def require(self, command: Command) -> None:
+        """Refuse a command the backend cannot run, with an explanation rather than an error."""
+        if command not in self._backend.capabilities.commands:
+            raise CommandUnsupported(command=command.value)
+
+    def _prompt(self, text: str | None) -> str:
+        return checked_prompt(text, limit=self._backend.capabilities.max_prompt_length)
+
+    async def imagine(
+        self,
+        requester: Requester,
+        text: str | None,
+        *,
+        origin: Action | None = None,
+        parent: Job | None = None,
+    ) -> Job:
         """Start an /imagine job; invalid prompts raise DomainError before anything is stored."""
-        prompt = checked_prompt(text, limit=self._backend.capabilities.max_prompt_length)
-        job = await self._create(requester, JobKind.IMAGINE, prompt)
+        prompt = self._prompt(text)
+        job = await self._create(requester, JobKind.IMAGINE, prompt, parent=parent, origin=origin)
         return await self._submit(job, lambda: self._backend.imagine(prompt, job_id=job.id))
 
-    async def press(self, token: str, user_id: int, user_name: str, language: str) -> Job:
-        """Run the action behind a button token for `user_id`."""
+    async def describe(self, requester: Requester, image: bytes, mime_type: str) -> Job:
+        """Start a /describe job for an image already checked and downscaled by the caller."""
+        self.require(Command.DESCRIBE)
+        job = await self._create(requester, JobKind.DESCRIBE, "")
+        return await self._submit(job, lambda: self._backend.describe(image, mime_type, job_id=job.id))
+
+    async def blend(
+        self, requester: Requester, images: list[tuple[bytes, str]], dimensions: BlendDimensions
+    ) -> Job:
+        self.require(Command.BLEND)
+        if not BLEND_IMAGES[0] <= len(images) <= BLEND_IMAGES[1]:
+            raise BlendCount(count=len(images))
+        job = await self._create(
+            requester, JobKind.BLEND, f"/blend {len(images)} × {dimensions.value.lower()}"
+        )
+        return await self._submit(job, lambda: self._backend.blend(images, dimensions, job_id=job.id))
+
+    async def shorten(self, requester: Requester, text: str | None) -> Job:
+        self.require(Command.SHORTEN)
+        prompt = self._prompt(text)
+        job = await self._create(requester, JobKind.SHORTEN, prompt)
+        return await self._submit(job, lambda: self._backend.shorten(prompt, job_id=job.id))
+
+    async def seed(self, job: Job) -> str:
+        """The seed of a finished image job, from the backend."""
+        self.require(Command.SEED)
+        if job.task_id is None or job.status is not JobStatus.SUCCEEDED or job.kind.makes_text:
+            raise SeedUnavailable()
+        try:
+            return await self._backend.image_seed(job.task_id)
+        except BackendError as exc:
+            log.info("no seed for job %s: %s", job.id, exc)
+            raise SeedUnavailable() from exc
+
+    async def press(self, token: str, user_id: int, user_name: str, language: str) -> PressOutcome:
+        """Run what a button stands for, on behalf of `user_id`."""
         async with self._db.read() as conn:
             button = await repo.get_button(conn, token)
-            parent = await repo.get_job(conn, button.job_id) if button else None
-        if button is None or parent is None:
+            job = await repo.get_job(conn, button.job_id) if button else None
+        if button is None or job is None:
             raise ButtonExpired()
-        if parent.user_id != user_id:
+        if job.user_id != user_id:
             raise NotYourButton()
         requester = Requester(
-            chat_id=parent.chat_id,
+            chat_id=job.chat_id,
             user_id=user_id,
             user_name=user_name,
             language=language,
-            thread_id=parent.thread_id,
-            reply_to_message_id=parent.message_id,
+            thread_id=job.thread_id,
+            reply_to_message_id=job.message_id,
         )
-        if button.action_ref == RETRY_REF:
-            return await self._retry(parent, requester)
-        action = parent.find_action(button.action_ref)
-        if action is None or not is_servable(action) or action.result_kind is None or parent.task_id is None:
+        match button.action_ref:
+            case keyboards.RETRY_REF:
+                return Started(await self._retry(job, requester))
+            case keyboards.CONFIRM_REF:
+                return Started(await self.provide_input(job.id, user_id, None))
+            case keyboards.CANCEL_REF:
+                return Cancelled(await self.cancel_input(job.id, user_id))
+            case keyboards.SEED_REF:
+                return SeedFound(job, await self.seed(job))
+        action = job.find_action(button.action_ref)
+        if action is None or not keyboards.is_servable(action) or action.result_kind is None:
             raise ButtonUnavailable()
-        return await self._start_action(parent, action, requester)
+        if action.kind is ActionKind.UPSCALE:
+            existing = await self._existing_child(job, action)
+            if existing is not None:
+                return AlreadyDone(existing)
+        return Started(await self._start_action(job, action, requester))
+
+    async def _existing_child(self, parent: Job, action: Action) -> Job | None:
+        async with self._db.read() as conn:
+            children = await repo.child_jobs(conn, parent.id)
+        alive = [
+            c
+            for c in children
+            if c.origin and c.origin.ref == action.ref and c.status is not JobStatus.FAILED
+        ]
+        return alive[-1] if alive else None
 
     async def _start_action(self, parent: Job, action: Action, requester: Requester) -> Job:
-        assert action.result_kind is not None and parent.task_id is not None
+        await self._mark_used(parent, action)
+        match action.kind:
+            case ActionKind.PROMPT_PICK:
+                offered = numbered_prompts(parent.text).get(action.index)
+                if offered is None:
+                    raise ButtonUnavailable()
+                return await self._ask_for_input(requester, JobKind.IMAGINE, offered, parent, action)
+            case ActionKind.CUSTOM_ZOOM:
+                return await self._ask_for_input(
+                    requester, JobKind.ZOOM, with_zoom(parent.prompt), parent, action
+                )
+            case ActionKind.IMAGINE_ALL:
+                return await self._imagine_all(parent, action, requester)
+        assert action.result_kind is not None
+        if parent.task_id is None:
+            raise ButtonUnavailable()
         task_id = parent.task_id
         job = await self._create(requester, action.result_kind, parent.prompt, parent=parent, origin=action)
-        return await self._submit(job, lambda: self._act(task_id, action, job))
+        return await self._submit(job, lambda: self._backend.act(task_id, action, job_id=job.id))
 
-    async def _act(self, task_id: str, action: Action, job: Job) -> Submission:
-        submission = await self._backend.act(task_id, action, job_id=job.id)
-        if submission.status is JobStatus.NEEDS_INPUT and not action.needs_input:
-            # Remix mode turns ordinary buttons into modals; confirm with the prompt offered.
-            prompt = submission.modal_prompt or job.prompt
-            submission = await self._backend.submit_modal(submission.task_id, prompt, job_id=job.id)
-        return submission
+    async def _imagine_all(self, parent: Job, action: Action, requester: Requester) -> Job:
+        prompts = list(numbered_prompts(parent.text).values())
+        if not prompts:
+            raise ButtonUnavailable()
+        started = [await self.imagine(requester, p, origin=action, parent=parent) for p in prompts]
+        return started[0]
+
+    async def _mark_used(self, parent: Job, action: Action) -> None:
+        if action.kind is not ActionKind.UPSCALE:
+            return
+        async with self._jobs_lock:
+            async with self._db.write() as conn:
+                current = await repo.get_job(conn, parent.id) or parent
+                marked = current.mark_used(action.ref, self._clock())
+                if marked is current:
+                    return
+                await repo.save_job(conn, marked)
+            self._delivery.notify(marked.id, marked.chat_id)
+
+    # --- jobs waiting for the user's prompt (modals) ---------------------------------------------------
+
+    async def _ask_for_input(
+        self, requester: Requester, kind: JobKind, offered: str, parent: Job, action: Action
+    ) -> Job:
+        job = await self._create(
+            requester, kind, offered, parent=parent, origin=action, status=JobStatus.NEEDS_INPUT
+        )
+        self._schedule(job.id, job.created_at + self._policy.input_timeout)
+        return job
+
+    async def provide_input(self, job_id: str, user_id: int, text: str | None) -> Job:
+        """The user's prompt for a job waiting for input (None: use the offered prompt as it is)."""
+        async with self._db.read() as conn:
+            job = await repo.get_job(conn, job_id)
+        if job is None or job.status is not JobStatus.NEEDS_INPUT:
+            raise InputNotExpected()
+        if job.user_id != user_id:
+            raise NotYourButton()
+        prompt = self._prompt(text if text is not None else job.prompt)
+        origin = job.origin
+        if origin is not None and origin.kind is ActionKind.CUSTOM_ZOOM and not zoom_is_valid(prompt):
+            raise InvalidZoom()
+        async with self._jobs_lock:
+            async with self._db.write() as conn:
+                current = await repo.get_job(conn, job_id)
+                if current is None or current.status is not JobStatus.NEEDS_INPUT:
+                    raise InputNotExpected()
+                job = replace(
+                    current,
+                    prompt=prompt,
+                    status=JobStatus.QUEUED,
+                    version=current.version + 1,
+                    updated_at=self._clock(),
+                )
+                await repo.save_job(conn, job)
+                await repo.delete_job_input_requests(conn, job.id)
+            self._delivery.notify(job.id, job.chat_id)
+        return await self._submit(job, lambda: self._confirm(job, prompt))
+
+    async def _confirm(self, job: Job, prompt: str) -> Submission:
+        """Hand a confirmed prompt to the backend: the modal it opened, or the call the button stands for."""
+        if job.task_id is not None:
+            return await self._backend.submit_modal(job.task_id, prompt, job_id=job.id)
+        origin = job.origin
+        if origin is None or origin.kind is ActionKind.PROMPT_PICK:
+            return await self._backend.imagine(prompt, job_id=job.id)
+        async with self._db.read() as conn:
+            parent = await repo.get_job(conn, job.parent_id) if job.parent_id else None
+        if parent is None or parent.task_id is None:
+            raise TaskNotFound("the image this button belongs to is gone")
+        opened = await self._backend.act(parent.task_id, origin, job_id=job.id)
+        if opened.status is JobStatus.NEEDS_INPUT:
+            return await self._backend.submit_modal(opened.task_id, prompt, job_id=job.id)
+        return opened
+
+    async def cancel_input(self, job_id: str, user_id: int) -> Job:
+        async with self._db.read() as conn:
+            job = await repo.get_job(conn, job_id)
+        if job is None or job.status is not JobStatus.NEEDS_INPUT:
+            raise InputNotExpected()
+        if job.user_id != user_id:
+            raise NotYourButton()
+        return await self._fail(job, FailureKind.CANCELLED, None)
 
     async def _retry(self, failed: Job, requester: Requester) -> Job:
         if failed.status is not JobStatus.FAILED:
             raise ButtonUnavailable()
         if failed.origin is not None and failed.parent_id is not None:
             async with self._db.read() as conn:
-                grandparent = await repo.get_job(conn, failed.parent_id)
-            if grandparent is None or grandparent.task_id is None:
+                parent = await repo.get_job(conn, failed.parent_id)
+            if parent is None:
                 raise ButtonUnavailable()
-            return await self._start_action(grandparent, failed.origin, requester)
-        if failed.kind is not JobKind.IMAGINE:
-            raise ButtonUnavailable()
-        return await self.imagine(requester, failed.prompt)
+            return await self._start_action(parent, failed.origin, requester)
+        if failed.kind is JobKind.IMAGINE:
+            return await self.imagine(requester, failed.prompt)
+        if failed.kind is JobKind.SHORTEN:
+            return await self.shorten(requester, failed.prompt)
+        raise ButtonUnavailable()
 
     async def _create(
         self,
@@ -196,6 +398,7 @@ class JobService:
         *,
         parent: Job | None = None,
         origin: Action | None = None,
+        status: JobStatus = JobStatus.QUEUED,
     ) -> Job:
         now = self._clock()
         job = Job(
@@ -211,6 +414,7 @@ class JobService:
             parent_id=parent.id if parent else None,
             origin=origin,
             reply_to_message_id=requester.reply_to_message_id,
+            status=status,
             created_at=now,
             updated_at=now,
         )
@@ -240,7 +444,7 @@ class JobService:
 
     async def _accepted(self, job: Job, submission: Submission) -> Job:
         now = self._clock()
-        status = submission.status if submission.status is not JobStatus.NEEDS_INPUT else JobStatus.QUEUED
+        status = submission.status
         async with self._jobs_lock:
             async with self._db.write() as conn:
                 current = await repo.get_job(conn, job.id) or job
@@ -252,13 +456,19 @@ class JobService:
                     version=current.version + 1,
                     updated_at=now,
                 )
+                if status is JobStatus.NEEDS_INPUT:
+                    # Remix mode turned the button into a modal: the user edits the prompt it offers.
+                    accepted = replace(accepted, prompt=submission.modal_prompt or current.prompt)
                 await repo.save_job(conn, accepted)
+                await self._store_buttons(conn, accepted)
             self._delivery.notify(accepted.id, accepted.chat_id)
         for update in self._take_orphans(submission.task_id):
             await self.ingest(update)
         async with self._db.read() as conn:
             latest = await repo.get_job(conn, job.id) or accepted
-        if not latest.status.is_final:
+        if latest.status is JobStatus.NEEDS_INPUT:
+            self._schedule(latest.id, now + self._policy.input_timeout)
+        elif not latest.status.is_final:
             self._schedule(latest.id, now + self._first_poll_delay())
         return latest
 
@@ -297,9 +507,13 @@ class JobService:
 
     async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
         if job.status is JobStatus.SUCCEEDED:
-            refs = [a.ref for a in job.actions if is_servable(a)]
+            refs = [a.ref for a in job.actions if keyboards.is_servable(a)]
+            if Command.SEED in self._backend.capabilities.commands and not job.kind.makes_text:
+                refs.append(keyboards.SEED_REF)
         elif job.status is JobStatus.FAILED and self._retryable(job):
-            refs = [RETRY_REF]
+            refs = [keyboards.RETRY_REF]
+        elif job.status is JobStatus.NEEDS_INPUT:
+            refs = [keyboards.CONFIRM_REF, keyboards.CANCEL_REF]
         else:
             return
         existing = await repo.job_buttons(conn, job.id)
@@ -307,9 +521,9 @@ class JobService:
 
     @staticmethod
     def _retryable(job: Job) -> bool:
-        if job.failure is FailureKind.BANNED:
+        if job.failure in (FailureKind.BANNED, FailureKind.CANCELLED):
             return False
-        return job.kind is JobKind.IMAGINE or job.origin is not None
+        return job.kind in (JobKind.IMAGINE, JobKind.SHORTEN) or job.origin is not None
 
     def _keep_orphan(self, update: TaskUpdate) -> None:
         # A fast backend can report before its submit call has returned to us; keep it briefly.
@@ -358,7 +572,14 @@ class JobService:
         """Poll one unfinished job; fail it when it outlived the timeout or the backend lost it."""
         async with self._db.read() as conn:
             job = await repo.get_job(conn, job_id)
-        if job is None or job.status.is_final or job.task_id is None:
+        if job is None or job.status.is_final:
+            return job
+        if job.status is JobStatus.NEEDS_INPUT:
+            if self._clock() - job.updated_at >= self._policy.input_timeout:
+                return await self._fail(job, FailureKind.CANCELLED, None)
+            self._schedule(job.id, job.updated_at + self._policy.input_timeout)
+            return job
+        if job.task_id is None:
             return job
         try:
             update = await self._backend.fetch(job.task_id)

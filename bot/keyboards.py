@@ -10,7 +10,11 @@ from bot.domain import Action, ActionKind, Job, JobStatus
 from bot.i18n import Translator
 
 CALLBACK_PREFIX = "a1:"  # versioned: a change of token format gets a new prefix
+# Buttons of the bot's own, stored like backend actions.
 RETRY_REF = "mjgram:retry"
+CONFIRM_REF = "mjgram:confirm"
+CANCEL_REF = "mjgram:cancel"
+SEED_REF = "mjgram:seed"
 
 # Buttons the bot can run today; anything else is left out rather than shown dead.
 SERVABLE = frozenset(
@@ -31,6 +35,11 @@ SERVABLE = frozenset(
         ActionKind.PAN_RIGHT,
         ActionKind.PAN_UP,
         ActionKind.PAN_DOWN,
+        ActionKind.CUSTOM_ZOOM,
+        ActionKind.PROMPT_PICK,
+        ActionKind.IMAGINE_ALL,
+        ActionKind.DESCRIBE_AGAIN,
+        ActionKind.SHOW_DETAILS,
     }
 )
 
@@ -53,8 +62,14 @@ _ROW_OF: dict[ActionKind, int] = {
     ActionKind.PAN_RIGHT: 5,
     ActionKind.PAN_UP: 5,
     ActionKind.PAN_DOWN: 5,
+    ActionKind.PROMPT_PICK: 6,
+    ActionKind.DESCRIBE_AGAIN: 7,
+    ActionKind.IMAGINE_ALL: 7,
+    ActionKind.SHOW_DETAILS: 7,
 }
-_OTHER_ROW = 6
+_OTHER_ROW = 8
+KEYCAPS = ("0️⃣", "1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣")
+USED_MARK = "✅"
 
 _FIXED_TEXT: dict[ActionKind, str] = {
     ActionKind.REROLL: "🔄",
@@ -62,6 +77,7 @@ _FIXED_TEXT: dict[ActionKind, str] = {
     ActionKind.PAN_RIGHT: "➡️",
     ActionKind.PAN_UP: "⬆️",
     ActionKind.PAN_DOWN: "⬇️",
+    ActionKind.DESCRIBE_AGAIN: "🔄",
 }
 
 _MESSAGE_ID: dict[ActionKind, str] = {
@@ -76,6 +92,8 @@ _MESSAGE_ID: dict[ActionKind, str] = {
     ActionKind.ZOOM_OUT_1_5X: "btn-zoom-out-1-5x",
     ActionKind.CUSTOM_ZOOM: "btn-custom-zoom",
     ActionKind.MAKE_SQUARE: "btn-make-square",
+    ActionKind.IMAGINE_ALL: "btn-imagine-all",
+    ActionKind.SHOW_DETAILS: "btn-show-details",
 }
 
 
@@ -89,6 +107,8 @@ def button_label(action: Action, t: Translator) -> str:
         return f"U{action.index}"
     if action.kind is ActionKind.VARIATION:
         return f"V{action.index}"
+    if action.kind is ActionKind.PROMPT_PICK and 0 < action.index < len(KEYCAPS):
+        return KEYCAPS[action.index]
     if action.kind in _FIXED_TEXT:
         return _FIXED_TEXT[action.kind]
     if action.kind in _MESSAGE_ID:
@@ -124,20 +144,36 @@ def action_rows(actions: Iterable[Action]) -> list[list[Action]]:
     return [rows[k] for k in sorted(rows)]
 
 
+def _button(text: str, token: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=callback_data(token))
+
+
+def _own_row(
+    tokens: Mapping[str, str], t: Translator, *labelled: tuple[str, str]
+) -> list[InlineKeyboardButton]:
+    return [_button(t(message_id), tokens[ref]) for ref, message_id in labelled if ref in tokens]
+
+
+def _used(label: str, used: bool) -> str:
+    return f"{USED_MARK} {label}" if used else label
+
+
 def job_keyboard(job: Job, tokens: Mapping[str, str], t: Translator) -> InlineKeyboardMarkup | None:
     """The keyboard a job's message carries in its current state."""
     rows: list[list[InlineKeyboardButton]] = []
     if job.status is JobStatus.SUCCEEDED:
         for row in action_rows(job.actions):
-            buttons = [
-                InlineKeyboardButton(text=button_label(a, t), callback_data=callback_data(tokens[a.ref]))
-                for a in row
-                if a.ref in tokens
-            ]
-            if buttons:
-                rows.append(buttons)
-    elif job.status is JobStatus.FAILED and RETRY_REF in tokens:
-        rows.append(
-            [InlineKeyboardButton(text=t("btn-retry"), callback_data=callback_data(tokens[RETRY_REF]))]
-        )
+            rows.append(
+                [
+                    _button(_used(button_label(a, t), a.ref in job.used), tokens[a.ref])
+                    for a in row
+                    if a.ref in tokens
+                ]
+            )
+        rows.append(_own_row(tokens, t, (SEED_REF, "btn-seed")))
+    elif job.status is JobStatus.FAILED:
+        rows.append(_own_row(tokens, t, (RETRY_REF, "btn-retry")))
+    elif job.status is JobStatus.NEEDS_INPUT:
+        rows.append(_own_row(tokens, t, (CONFIRM_REF, "btn-use-as-is"), (CANCEL_REF, "btn-cancel")))
+    rows = [row for row in rows if row]
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

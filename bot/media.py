@@ -94,3 +94,23 @@ def image_extension(data: bytes) -> str:
     except (UnidentifiedImageError, OSError):
         return "bin"
     return {"jpeg": "jpg"}.get(fmt, fmt)
+
+
+INPUT_IMAGE_MAX_SIDE = 1536
+INPUT_IMAGE_MAX_BYTES = 20 * 1024 * 1024  # the Bot API's own download limit for bots
+
+
+def prepare_input_image(data: bytes) -> tuple[bytes, str]:
+    """A user's picture made ready for a backend: decoded safely, downscaled, re-encoded without metadata."""
+    image = open_image(data)
+    try:
+        image.load()
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise NotAnImage("image could not be decoded") from exc
+    image.thumbnail((INPUT_IMAGE_MAX_SIDE, INPUT_IMAGE_MAX_SIDE))
+    out = io.BytesIO()
+    if image.mode in ("RGBA", "LA") or "transparency" in image.info:
+        image.convert("RGBA").save(out, "PNG", optimize=True)
+        return out.getvalue(), "image/png"
+    image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY)
+    return out.getvalue(), "image/jpeg"

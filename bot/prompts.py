@@ -34,3 +34,30 @@ def checked_prompt(text: str | None, *, limit: int) -> str:
     if len(prompt) > limit:
         raise PromptTooLong(length=len(prompt), limit=limit)
     return prompt
+
+
+_KEYCAP_LINE = re.compile(r"^\s*([1-9])\ufe0f?\u20e3\s*(.+?)\s*$")
+_ZOOM = re.compile(r"(?:^|\s)--zoom\s+([0-9]*\.?[0-9]+)")
+ZOOM_RANGE = (1.0, 2.0)
+DEFAULT_CUSTOM_ZOOM = "2"
+
+
+def numbered_prompts(text: str | None) -> dict[int, str]:
+    """The "1️⃣ …" lines of a describe or shorten result, by number."""
+    found: dict[int, str] = {}
+    for line in (text or "").splitlines():
+        match = _KEYCAP_LINE.match(line)
+        if match:
+            found[int(match.group(1))] = match.group(2)
+    return found
+
+
+def with_zoom(prompt: str, zoom: str = DEFAULT_CUSTOM_ZOOM) -> str:
+    """The prompt offered for Custom Zoom: any --zoom it had replaced by `zoom`."""
+    return f"{_ZOOM.sub('', prompt).strip()} --zoom {zoom}"
+
+
+def zoom_is_valid(prompt: str) -> bool:
+    """Custom Zoom needs --zoom with a value from 1 to 2."""
+    match = _ZOOM.search(prompt)
+    return match is not None and ZOOM_RANGE[0] <= float(match.group(1)) <= ZOOM_RANGE[1]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
-from bot.domain import Action, ActionKind, FailureKind, Job, JobStatus
+from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.i18n import Translator
-from bot.keyboards import button_label
+from bot.keyboards import KEYCAPS, button_label
+from bot.prompts import numbered_prompts
 
 TELEGRAM_CAPTION_LIMIT = 1024
 TELEGRAM_TEXT_LIMIT = 4096
 PROGRESS_BAR_CELLS = 10
 ELLIPSIS = "…"
+PROMPT_IN_TEXT_LIMIT = 600
 
 
 def progress_bar(percent: int) -> str:
@@ -30,6 +33,8 @@ def origin_line(action: Action, t: Translator) -> str:
         return t("origin-variation", index=action.index)
     if action.kind is ActionKind.REROLL:
         return t("origin-reroll")
+    if action.kind is ActionKind.PROMPT_PICK:
+        return t("origin-prompt-pick", index=action.index)
     return t("origin-action", action=button_label(action, t))
 
 
@@ -97,6 +102,48 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def render_text(job: Job, t: Translator, *, simulated: bool, timeout_minutes: int = 15) -> str:
+    """HTML text of a describe or shorten job (these answer with text, not a picture)."""
+    title = t("text-describe-title") if job.kind is JobKind.DESCRIBE else t("text-shorten-title")
+    tail: list[str] = []
+    if job.origin is not None:
+        tail.append(origin_line(job.origin, t))
+    tail.append(t("caption-by", user=user_link(job.user_id, job.user_name)))
+    tail.append(status_line(job, t, timeout_minutes=timeout_minutes))
+    if simulated:
+        tail.append(t("caption-simulated"))
+    tail_html = "\n".join(tail)
+    head = f"<b>{escape(title)}</b>"
+    if job.kind is JobKind.SHORTEN and job.prompt:
+        head += f"\n<i>{escape(truncate(job.prompt, PROMPT_IN_TEXT_LIMIT))}</i>"
+    budget = TELEGRAM_TEXT_LIMIT - visible_length(head) - visible_length(tail_html) - 4
+    body = _result_body(job, budget) if job.status is JobStatus.SUCCEEDED else ""
+    return "\n\n".join(part for part in (head, body, tail_html) if part)
+
+
+def _result_body(job: Job, budget: int) -> str:
+    text = job.text or ""
+    if job.kind is JobKind.DESCRIBE:
+        prompts = numbered_prompts(text)
+        if prompts:
+            each = max(40, budget // len(prompts) - 12)
+            return "\n\n".join(
+                f"{KEYCAPS[n]} <code>{escape(truncate(p, each))}</code>" for n, p in prompts.items()
+            )
+    return markdown_to_html(truncate(text, budget))
+
+
+def markdown_to_html(text: str) -> str:
+    """The Markdown of Midjourney's text results (## headings, **bold**, ~~struck~~) as Telegram HTML."""
+    lines = []
+    for line in escape(text).splitlines():
+        heading = re.match(r"^#{1,6}\s*(.+)$", line)
+        lines.append(f"<b>{heading.group(1)}</b>" if heading else line)
+    html = "\n".join(lines)
+    html = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html)
+    return re.sub(r"~~(.+?)~~", r"<s>\1</s>", html)
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` UTF-16 units (Telegram's measure), marking the cut."""
     if utf16_length(text) <= limit:
@@ -111,7 +158,4 @@ def truncate(text: str, limit: int) -> str:
 
 def visible_length(html_text: str) -> int:
     """Length Telegram counts: tags removed and entities decoded (UTF-16 code units)."""
-    import re
-    from html import unescape
-
     return utf16_length(unescape(re.sub(r"<[^>]+>", "", html_text)))

@@ -18,10 +18,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault, Update
 
 from bot.backends import create_backend, ensure_available
-from bot.backends.base import Backend
+from bot.backends.base import Backend, Command
+from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
-from bot.handlers import actions, errors, fallback, imagine, start
+from bot.handlers import actions, blend, describe, errors, fallback, imagine, replies, seed, shorten, start
 from bot.i18n import Locales
 from bot.jobs import JobPolicy, JobService
 from bot.middlewares import AccessMiddleware, AccessPolicy, I18nMiddleware
@@ -34,7 +35,13 @@ log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 WEBHOOK_SECRET_KEY = "webhook_secret"
-COMMANDS = ("imagine", "help")
+MENU_COMMANDS = (
+    (None, "imagine"),
+    (Command.DESCRIBE, "describe"),
+    (Command.BLEND, "blend"),
+    (Command.SHORTEN, "shorten"),
+    (None, "help"),
+)
 
 
 class StartupError(Exception):
@@ -180,8 +187,10 @@ class Runtime:
         )
 
     async def _set_commands(self) -> None:
+        supported = self.backend.capabilities.commands
+        names = [name for needs, name in MENU_COMMANDS if needs is None or needs in supported]
         for language, t in self.locales.all_translators().items():
-            commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in COMMANDS]
+            commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in names]
             code = None if language == "en" else language.split("-")[0]
             await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
 
@@ -219,11 +228,20 @@ def build_dispatcher(
     settings: Settings, locales: Locales, sender: Sender, jobs: JobService, db: Database, backend: Backend
 ) -> Dispatcher:
     """Routers, middlewares and the names handlers may ask for."""
-    dispatcher = Dispatcher(jobs=jobs, sender=sender, db=db, locales=locales, backend=backend)
+    dispatcher = Dispatcher(
+        jobs=jobs,
+        sender=sender,
+        db=db,
+        locales=locales,
+        backend=backend,
+        blends=BlendService(db),
+        albums=AlbumCollector(),
+    )
     dispatcher.update.outer_middleware(I18nMiddleware(locales))
     policy = AccessPolicy(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
     dispatcher.update.outer_middleware(AccessMiddleware(policy, sender))
-    dispatcher.include_routers(*(m.create_router() for m in (errors, start, imagine, actions, fallback)))
+    modules = (errors, start, imagine, describe, shorten, seed, blend, replies, actions, fallback)
+    dispatcher.include_routers(*(m.create_router() for m in modules), actions.create_fallback_router())
     return dispatcher
 
 

@@ -7,7 +7,6 @@ import httpx
 from bot.backends.base import Backend
 from bot.config import Settings
 
-
 AVAILABLE_BACKENDS = frozenset({"simulator", "mjproxy"})
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.methods import AnswerCallbackQuery
-from aiogram.types import CallbackQuery
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import CallbackQuery, ReplyParameters
 
+from bot.domain import Job, JobStatus
 from bot.errors import ButtonExpired
 from bot.handlers.context import display_name
 from bot.i18n import Translator
-from bot.jobs import JobService
+from bot.jobs import AlreadyDone, Cancelled, JobService, SeedFound, Started
 from bot.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
 from bot.sender import Sender
 
@@ -20,10 +21,42 @@ async def press_button(
     token = parse_callback_data(query.data)
     if token is None:
         raise ButtonExpired()
-    job = await jobs.press(token, query.from_user.id, display_name(query.from_user), language)
-    label = button_label(job.origin, t) if job.origin else t("btn-retry")
+    outcome = await jobs.press(token, query.from_user.id, display_name(query.from_user), language)
+    match outcome:
+        case Started(job):
+            await _answer(sender, query, t("press-started", action=_started_label(job, t)))
+        case AlreadyDone(job):
+            await _answer(sender, query, t("already-upscaled"))
+            await _reply(sender, job, t("already-upscaled"))
+        case SeedFound(job, seed):
+            await _answer(sender, query, seed)
+            await _reply(sender, job, t("seed-value", seed=seed), html=True)
+        case Cancelled():
+            await _answer(sender, query, t("input-cancelled"))
+
+
+def _started_label(job: Job, t: Translator) -> str:
+    if job.status is JobStatus.NEEDS_INPUT:
+        return t("status-needs-input")
+    return button_label(job.origin, t) if job.origin else t("btn-retry")
+
+
+async def _answer(sender: Sender, query: CallbackQuery, text: str) -> None:
+    await sender.call(AnswerCallbackQuery(callback_query_id=query.id, text=text), chat_id=None)
+
+
+async def _reply(sender: Sender, job: Job, text: str, *, html: bool = False) -> None:
     await sender.call(
-        AnswerCallbackQuery(callback_query_id=query.id, text=t("press-started", action=label)), chat_id=None
+        SendMessage(
+            chat_id=job.chat_id,
+            message_thread_id=job.thread_id,
+            text=text,
+            parse_mode="HTML" if html else None,
+            reply_parameters=ReplyParameters(message_id=job.message_id, allow_sending_without_reply=True)
+            if job.message_id
+            else None,
+        ),
+        chat_id=job.chat_id,
     )
 
 
@@ -39,5 +72,11 @@ def create_router() -> Router:
     """A fresh router with this module's handlers (a router joins one dispatcher only)."""
     router = Router(name="actions")
     router.callback_query.register(press_button, F.data.startswith(CALLBACK_PREFIX))
+    return router
+
+
+def create_fallback_router() -> Router:
+    """Answers callback queries no other router took; included last."""
+    router = Router(name="actions-fallback")
     router.callback_query.register(unknown_button)
     return router

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from aiogram import Bot, F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import ForceReply, Message, ReplyParameters
@@ -16,7 +16,7 @@ from bot.sender import Sender
 from bot.storage import repo
 from bot.storage.database import Database
 
-PROMPT_COMMAND = "imagine"
+PURPOSE_IMAGINE = "imagine"
 
 
 async def imagine_command(
@@ -48,36 +48,15 @@ async def ask_for_prompt(message: Message, sender: Sender, db: Database, t: Tran
         ),
         chat_id=message.chat.id,
     )
-    request = repo.PromptRequest(
-        chat_id=message.chat.id,
-        message_id=question.message_id,
-        user_id=message.from_user.id,
-        command=PROMPT_COMMAND,
-        created_at=time.time(),
+    request = repo.InputRequest(
+        message.chat.id, question.message_id, message.from_user.id, PURPOSE_IMAGINE, None, time.time()
     )
     async with db.write() as conn:
-        await repo.add_prompt_request(conn, request)
-
-
-async def _is_answer_to_our_question(message: Message, bot: Bot, db: Database) -> bool:
-    reply = message.reply_to_message
-    if reply is None or reply.from_user is None or reply.from_user.id != bot.id or message.from_user is None:
-        return False
-    async with db.read() as conn:
-        request = await repo.peek_prompt_request(conn, message.chat.id, reply.message_id)
-    return request is not None and request.user_id == message.from_user.id
-
-
-async def prompt_answer(message: Message, jobs: JobService, db: Database, language: str) -> None:
-    assert message.from_user is not None and message.reply_to_message is not None
-    async with db.write() as conn:
-        await repo.take_prompt_request(conn, message.chat.id, message.reply_to_message.message_id)
-    await jobs.imagine(requester_for(message, message.from_user, language), message.text)
+        await repo.add_input_request(conn, request)
 
 
 def create_router() -> Router:
     """A fresh router with this module's handlers (a router joins one dispatcher only)."""
     router = Router(name="imagine")
-    router.message.register(imagine_command, Command(PROMPT_COMMAND))
-    router.message.register(prompt_answer, F.text, F.reply_to_message, _is_answer_to_our_question)
+    router.message.register(imagine_command, Command("imagine"))
     return router

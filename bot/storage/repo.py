@@ -13,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
-from bot.storage.schema import buttons, jobs, kv, prompt_requests
+from bot.storage.schema import blend_drafts, buttons, input_requests, jobs, kv
 
 BUTTON_TOKEN_BYTES = 9  # 12 URL-safe characters: unguessable, short enough for callback_data
 
@@ -38,11 +38,29 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
-class PromptRequest:
+class InputRequest:
+    """A ForceReply question: who must answer, what for, and for which job (None: a new /imagine)."""
+
     chat_id: int
     message_id: int
     user_id: int
-    command: str
+    purpose: str
+    job_id: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BlendDraft:
+    """Images gathered for /blend; status open → ready (shape asked) → used or cancelled."""
+
+    id: str
+    chat_id: int
+    user_id: int
+    thread_id: int | None
+    message_id: int | None
+    reply_to_message_id: int | None
+    file_ids: tuple[str, ...]
+    status: str
     created_at: float
 
 
@@ -90,6 +108,7 @@ def _job_values(job: Job) -> dict[str, Any]:
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "version": job.version,
+        "used": json.dumps(list(job.used)),
     }
 
 
@@ -121,6 +140,7 @@ def _job_from_row(row: RowMapping) -> Job:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
+        used=tuple(json.loads(row["used"])),
     )
 
 
@@ -160,6 +180,17 @@ async def find_job_by_task(conn: AsyncConnection, backend: str, task_id: str) ->
     query = select(jobs).where(jobs.c.backend == backend, jobs.c.task_id == task_id)
     row = (await conn.execute(query)).mappings().first()
     return _job_from_row(row) if row else None
+
+
+async def job_by_message(conn: AsyncConnection, chat_id: int, message_id: int) -> Job | None:
+    query = select(jobs).where(jobs.c.chat_id == chat_id, jobs.c.message_id == message_id)
+    row = (await conn.execute(query)).mappings().first()
+    return _job_from_row(row) if row else None
+
+
+async def child_jobs(conn: AsyncConnection, parent_id: str) -> list[Job]:
+    query = select(jobs).where(jobs.c.parent_id == parent_id).order_by(jobs.c.created_at)
+    return [_job_from_row(r) for r in (await conn.execute(query)).mappings()]
 
 
 async def unfinished_jobs(conn: AsyncConnection, backend: str) -> list[Job]:
@@ -231,37 +262,111 @@ async def get_button(conn: AsyncConnection, token: str) -> Button | None:
     return Button(row["token"], row["job_id"], row["action_ref"]) if row else None
 
 
-# --- prompt requests (ForceReply questions waiting for an answer) ---------------------------------
+# --- input requests (ForceReply questions waiting for an answer) --------------------------------
 
 
-async def add_prompt_request(conn: AsyncConnection, request: PromptRequest) -> None:
+async def add_input_request(conn: AsyncConnection, request: InputRequest) -> None:
     await conn.execute(
-        insert(prompt_requests).values(
+        insert(input_requests).values(
             chat_id=request.chat_id,
             message_id=request.message_id,
             user_id=request.user_id,
-            command=request.command,
+            purpose=request.purpose,
+            job_id=request.job_id,
             created_at=request.created_at,
         )
     )
 
 
-async def take_prompt_request(conn: AsyncConnection, chat_id: int, message_id: int) -> PromptRequest | None:
-    """Remove and return the request asked by that bot message, if any."""
-    where = (prompt_requests.c.chat_id == chat_id) & (prompt_requests.c.message_id == message_id)
-    row = (await conn.execute(select(prompt_requests).where(where))).mappings().first()
-    if row is None:
-        return None
-    await conn.execute(delete(prompt_requests).where(where))
-    return PromptRequest(row["chat_id"], row["message_id"], row["user_id"], row["command"], row["created_at"])
+def _input_request(row: RowMapping) -> InputRequest:
+    return InputRequest(
+        row["chat_id"], row["message_id"], row["user_id"], row["purpose"], row["job_id"], row["created_at"]
+    )
 
 
-async def peek_prompt_request(conn: AsyncConnection, chat_id: int, message_id: int) -> PromptRequest | None:
-    where = (prompt_requests.c.chat_id == chat_id) & (prompt_requests.c.message_id == message_id)
-    row = (await conn.execute(select(prompt_requests).where(where))).mappings().first()
-    if row is None:
-        return None
-    return PromptRequest(row["chat_id"], row["message_id"], row["user_id"], row["command"], row["created_at"])
+async def get_input_request(conn: AsyncConnection, chat_id: int, message_id: int) -> InputRequest | None:
+    where = (input_requests.c.chat_id == chat_id) & (input_requests.c.message_id == message_id)
+    row = (await conn.execute(select(input_requests).where(where))).mappings().first()
+    return _input_request(row) if row else None
+
+
+async def job_input_request(conn: AsyncConnection, job_id: str) -> InputRequest | None:
+    row = (
+        (await conn.execute(select(input_requests).where(input_requests.c.job_id == job_id)))
+        .mappings()
+        .first()
+    )
+    return _input_request(row) if row else None
+
+
+async def delete_input_request(conn: AsyncConnection, chat_id: int, message_id: int) -> None:
+    where = (input_requests.c.chat_id == chat_id) & (input_requests.c.message_id == message_id)
+    await conn.execute(delete(input_requests).where(where))
+
+
+async def delete_job_input_requests(conn: AsyncConnection, job_id: str) -> None:
+    await conn.execute(delete(input_requests).where(input_requests.c.job_id == job_id))
+
+
+# --- blend drafts -----------------------------------------------------------------------------------
+
+
+def _draft(row: RowMapping) -> BlendDraft:
+    return BlendDraft(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        user_id=row["user_id"],
+        thread_id=row["thread_id"],
+        message_id=row["message_id"],
+        reply_to_message_id=row["reply_to_message_id"],
+        file_ids=tuple(json.loads(row["file_ids"])),
+        status=row["status"],
+        created_at=row["created_at"],
+    )
+
+
+async def insert_draft(conn: AsyncConnection, draft: BlendDraft) -> None:
+    await conn.execute(
+        insert(blend_drafts).values(
+            id=draft.id,
+            chat_id=draft.chat_id,
+            user_id=draft.user_id,
+            thread_id=draft.thread_id,
+            message_id=draft.message_id,
+            reply_to_message_id=draft.reply_to_message_id,
+            file_ids=json.dumps(list(draft.file_ids)),
+            status=draft.status,
+            created_at=draft.created_at,
+        )
+    )
+
+
+async def save_draft(conn: AsyncConnection, draft: BlendDraft) -> None:
+    await conn.execute(
+        update(blend_drafts)
+        .where(blend_drafts.c.id == draft.id)
+        .values(message_id=draft.message_id, file_ids=json.dumps(list(draft.file_ids)), status=draft.status)
+    )
+
+
+async def get_draft(conn: AsyncConnection, draft_id: str) -> BlendDraft | None:
+    row = (await conn.execute(select(blend_drafts).where(blend_drafts.c.id == draft_id))).mappings().first()
+    return _draft(row) if row else None
+
+
+async def open_draft(conn: AsyncConnection, chat_id: int, user_id: int) -> BlendDraft | None:
+    """The user's newest draft in the chat that still collects images."""
+    query = (
+        select(blend_drafts)
+        .where(
+            blend_drafts.c.chat_id == chat_id,
+            blend_drafts.c.user_id == user_id,
+            blend_drafts.c.status == "open",
+        )
+        .order_by(blend_drafts.c.created_at.desc())
+    )
+    row = (await conn.execute(query)).mappings().first()
+    return _draft(row) if row else None
 
 
 # --- key/value ----------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("version", Integer, nullable=False, default=0),
+    Column("used", Text, nullable=False, default="[]"),
     # Delivery bookkeeping: what Telegram shows now, so a restart resumes where it stopped.
     Column("shown_version", Integer, nullable=False, default=-1),
     Column("shown_media", Text),
@@ -69,15 +70,33 @@ buttons = Table(
     Column("created_at", Float, nullable=False),
 )
 
-prompt_requests = Table(
-    "prompt_requests",
+# Questions the bot asked with a ForceReply: a reply to one of these messages is the answer.
+input_requests = Table(
+    "input_requests",
     metadata,
     Column("chat_id", BigInteger, primary_key=True),
     Column("message_id", BigInteger, primary_key=True),
     Column("user_id", BigInteger, nullable=False),
-    Column("command", String(16), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("job_id", String(32), index=True),
     Column("created_at", Float, nullable=False),
 )
+
+# Images collected for /blend before the user picks a shape.
+blend_drafts = Table(
+    "blend_drafts",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("thread_id", BigInteger),
+    Column("message_id", BigInteger),
+    Column("reply_to_message_id", BigInteger),
+    Column("file_ids", Text, nullable=False, default="[]"),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_blend_drafts_owner", blend_drafts.c.chat_id, blend_drafts.c.user_id, blend_drafts.c.status)
 
 kv = Table(
     "kv",

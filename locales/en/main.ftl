@@ -91,3 +91,45 @@ error-internal = Something went wrong on our side; it has been logged. Please tr
 
 cmd-imagine = Draw pictures from a prompt
 cmd-help = How to use this bot
+
+## Describe, blend, shorten, prompts to edit
+
+btn-imagine-all = 🎉 Imagine all
+btn-show-details = Show details
+btn-seed = 🌱 Seed
+btn-use-as-is = ✅ Use as is
+btn-cancel = ❌ Cancel
+btn-blend-portrait = Portrait 2:3
+btn-blend-square = Square 1:1
+btn-blend-landscape = Landscape 3:2
+btn-blend-now = 🎨 Blend now
+command-unsupported = The image service this bot uses can't do /{ $command }.
+image-required = Send /describe as the caption of a photo, or as a reply to a photo or image file.
+image-unreadable = That file is not an image I can read (JPEG, PNG or WebP, please).
+image-too-big = That image is too large ({ $size } MB); the limit is { $limit } MB.
+blend-count =
+    { $count ->
+        [one] /blend needs 2 to 5 images; I got 1.
+       *[other] /blend needs 2 to 5 images; I got { $count }.
+    }
+blend-start = Send me 2 to 5 photos (as an album or one by one, replying to this message in groups), then press “Blend now”.
+blend-collecting = { $count } of 5 images received. Send more, or press “Blend now”.
+blend-choose-shape = Blend { $count } images: choose the shape.
+blend-cancelled = Blend cancelled.
+blend-full = That's 5 images already — the most /blend takes. Press “Blend now”.
+blend-expired = This blend is no longer open. Start again with /blend.
+shorten-empty = Write the prompt to analyse after /shorten, for example: /shorten a majestic ancient castle on a misty hill, golden hour
+input-question = Edit the prompt and send it as a reply to this message, or press “✅ Use as is” on the picture above.
+input-current = Current prompt:
+input-invalid-zoom = Custom Zoom needs --zoom with a value from 1 to 2, for example: a fox in the forest --zoom 1.5
+input-not-expected = This prompt is no longer needed.
+input-cancelled = Cancelled.
+seed-unavailable = The backend could not tell this image's seed.
+seed-value = 🌱 Seed: <code>{ $seed }</code>
+already-upscaled = This picture is already upscaled ↑
+text-describe-title = 🖼 Prompts for your image
+text-shorten-title = ✂️ Prompt analysis
+origin-prompt-pick = Prompt { $index }
+cmd-describe = Get prompts for a picture (send it with this caption)
+cmd-blend = Blend 2–5 pictures into one
+cmd-shorten = Analyse and shorten a prompt

@@ -92,3 +92,46 @@ error-internal = У нас что-то пошло не так; ошибка за
 
 cmd-imagine = Нарисовать картинки по запросу
 cmd-help = Как пользоваться ботом
+
+## Describe, blend, shorten, prompts to edit
+
+btn-imagine-all = 🎉 Нарисовать все
+btn-show-details = Подробнее
+btn-seed = 🌱 Seed
+btn-use-as-is = ✅ Оставить как есть
+btn-cancel = ❌ Отмена
+btn-blend-portrait = Портрет 2:3
+btn-blend-square = Квадрат 1:1
+btn-blend-landscape = Пейзаж 3:2
+btn-blend-now = 🎨 Смешать
+command-unsupported = Сервис картинок этого бота не умеет /{ $command }.
+image-required = Отправьте /describe подписью к фото или ответом на фото или файл с картинкой.
+image-unreadable = Этот файл не похож на картинку, которую я могу прочитать (нужен JPEG, PNG или WebP).
+image-too-big = Картинка слишком большая ({ $size } МБ); предел — { $limit } МБ.
+blend-count =
+    { $count ->
+        [one] Для /blend нужно от 2 до 5 картинок; пришла { $count }.
+        [few] Для /blend нужно от 2 до 5 картинок; пришли { $count }.
+       *[other] Для /blend нужно от 2 до 5 картинок; пришло { $count }.
+    }
+blend-start = Пришлите 2–5 фото (альбомом или по одному; в группах — ответом на это сообщение), затем нажмите «Смешать».
+blend-collecting = Получено картинок: { $count } из 5. Пришлите ещё или нажмите «Смешать».
+blend-choose-shape = Смешать картинки ({ $count }): выберите формат.
+blend-cancelled = Смешивание отменено.
+blend-full = Уже 5 картинок — больше /blend не принимает. Нажмите «Смешать».
+blend-expired = Это смешивание уже закрыто. Начните заново с /blend.
+shorten-empty = Напишите запрос для анализа после /shorten, например: /shorten величественный древний замок на туманном холме, золотой час
+input-question = Отредактируйте запрос и пришлите его ответом на это сообщение или нажмите «✅ Оставить как есть» на картинке выше.
+input-current = Текущий запрос:
+input-invalid-zoom = Для «Своего зума» нужен --zoom со значением от 1 до 2, например: лиса в лесу --zoom 1.5
+input-not-expected = Этот запрос больше не нужен.
+input-cancelled = Отменено.
+seed-unavailable = Сервис не смог назвать seed этой картинки.
+seed-value = 🌱 Seed: <code>{ $seed }</code>
+already-upscaled = Эта картинка уже увеличена ↑
+text-describe-title = 🖼 Запросы для вашей картинки
+text-shorten-title = ✂️ Анализ запроса
+origin-prompt-pick = Запрос { $index }
+cmd-describe = Запросы по картинке (пришлите её с этой подписью)
+cmd-blend = Смешать 2–5 картинок в одну
+cmd-shorten = Разобрать и сократить запрос

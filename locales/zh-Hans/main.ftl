@@ -87,3 +87,41 @@ error-internal = 我们这边出了点问题，已记录日志。请再试一次
 
 cmd-imagine = 根据提示词生成图片
 cmd-help = 使用帮助
+
+## Describe, blend, shorten, prompts to edit
+
+btn-imagine-all = 🎉 全部生成
+btn-show-details = 查看详情
+btn-seed = 🌱 种子
+btn-use-as-is = ✅ 直接使用
+btn-cancel = ❌ 取消
+btn-blend-portrait = 竖版 2:3
+btn-blend-square = 方形 1:1
+btn-blend-landscape = 横版 3:2
+btn-blend-now = 🎨 开始混合
+command-unsupported = 本机器人使用的图片服务不支持 /{ $command }。
+image-required = 请把 /describe 作为图片的说明发送，或用它回复一张图片或图片文件。
+image-unreadable = 这个文件不是我能读取的图片（请使用 JPEG、PNG 或 WebP）。
+image-too-big = 图片太大（{ $size } MB），上限为 { $limit } MB。
+blend-count = /blend 需要 2 到 5 张图片，我收到了 { $count } 张。
+blend-start = 请发送 2 到 5 张图片（相册或逐张发送；在群组中请回复这条消息），然后点击“开始混合”。
+blend-collecting = 已收到 { $count }/5 张图片。继续发送，或点击“开始混合”。
+blend-choose-shape = 混合 { $count } 张图片：请选择画幅。
+blend-cancelled = 已取消混合。
+blend-full = 已有 5 张图片，这是 /blend 的上限。请点击“开始混合”。
+blend-expired = 这次混合已关闭，请重新发送 /blend。
+shorten-empty = 请在 /shorten 后写下要分析的提示词，例如：/shorten 薄雾山丘上宏伟的古堡，黄金时刻
+input-question = 编辑提示词后回复这条消息发送，或点击上方图片的“✅ 直接使用”。
+input-current = 当前提示词：
+input-invalid-zoom = 自定义缩放需要 --zoom，取值 1 到 2，例如：森林里的狐狸 --zoom 1.5
+input-not-expected = 已不需要这个提示词。
+input-cancelled = 已取消。
+seed-unavailable = 服务无法提供这张图片的种子。
+seed-value = 🌱 种子：<code>{ $seed }</code>
+already-upscaled = 这张图片已经放大过了 ↑
+text-describe-title = 🖼 图片的提示词
+text-shorten-title = ✂️ 提示词分析
+origin-prompt-pick = 提示词 { $index }
+cmd-describe = 为图片生成提示词（发送图片并附上此命令）
+cmd-blend = 将 2–5 张图片混合成一张
+cmd-shorten = 分析并精简提示词

@@ -14,10 +14,17 @@ TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MJ_", "PUBLIC_", "DATABASE_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MJ_", "PUBLIC_", "DATABASE_"))
+    }
     clean.update(env, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}")
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -31,10 +38,16 @@ def test_help_describes_the_command(tmp_path: Path) -> None:
     ("env", "expected"),
     [
         ({}, "mjgram: invalid configuration: TELEGRAM_BOT_TOKEN is required"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN, "MJ_BACKEND": "mjproxy"}, "MJ_BASE_URL is required for MJ_BACKEND=mjproxy"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "MJ_BACKEND": "mjproxy"},
+            "MJ_BASE_URL is required for MJ_BACKEND=mjproxy",
+        ),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "MJ_BACKEND": "dalle"}, "MJ_BACKEND"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "HTTP_PORT": "99999"}, "HTTP_PORT"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:9"}, "cannot reach the Telegram Bot API"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:9"},
+            "cannot reach the Telegram Bot API",
+        ),
     ],
 )
 def test_bad_configuration_exits_with_one_line(tmp_path: Path, env: dict[str, str], expected: str) -> None:

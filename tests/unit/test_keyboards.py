@@ -57,7 +57,7 @@ def test_upscale_rows_and_unservable_buttons_left_out() -> None:
     assert kinds == [
         [ActionKind.UPSCALE_SUBTLE],
         [ActionKind.VARY_SUBTLE, ActionKind.VARY_STRONG],
-        [ActionKind.ZOOM_OUT_2X],
+        [ActionKind.ZOOM_OUT_2X, ActionKind.CUSTOM_ZOOM],
         [ActionKind.PAN_LEFT, ActionKind.PAN_DOWN],
     ]
 

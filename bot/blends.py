@@ -1,0 +1,109 @@
+"""Blend drafts: the 2–5 pictures a user gathers for /blend before choosing the shape."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from aiogram.types import Message
+
+from bot.errors import BlendExpired, BlendFull, NotYourButton
+from bot.storage import repo
+from bot.storage.database import Database
+
+MAX_BLEND_IMAGES = 5
+MIN_BLEND_IMAGES = 2
+DRAFT_ID_BYTES = 8
+DRAFT_OPEN = "open"
+DRAFT_READY = "ready"
+DRAFT_USED = "used"
+DRAFT_CANCELLED = "cancelled"
+ALBUM_SETTLE_SECONDS = 1.0
+
+
+class BlendService:
+    """Stores drafts so a restart loses none; only the draft's owner may change it."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def open(
+        self, chat_id: int, user_id: int, thread_id: int | None, reply_to: int | None, file_ids: list[str]
+    ) -> repo.BlendDraft:
+        if len(file_ids) > MAX_BLEND_IMAGES:
+            raise BlendFull()
+        draft = repo.BlendDraft(
+            id=secrets.token_urlsafe(DRAFT_ID_BYTES),
+            chat_id=chat_id,
+            user_id=user_id,
+            thread_id=thread_id,
+            message_id=None,
+            reply_to_message_id=reply_to,
+            file_ids=tuple(file_ids),
+            status=DRAFT_OPEN,
+            created_at=self._clock(),
+        )
+        async with self._db.write() as conn:
+            # One open draft per user and chat: a new /blend replaces an older one.
+            older = await repo.open_draft(conn, chat_id, user_id)
+            if older is not None:
+                await repo.save_draft(conn, replace(older, status=DRAFT_CANCELLED))
+            await repo.insert_draft(conn, draft)
+        return draft
+
+    async def find_open(self, chat_id: int, user_id: int) -> repo.BlendDraft | None:
+        async with self._db.read() as conn:
+            return await repo.open_draft(conn, chat_id, user_id)
+
+    async def owned(self, draft_id: str, user_id: int, *statuses: str) -> repo.BlendDraft:
+        async with self._db.read() as conn:
+            draft = await repo.get_draft(conn, draft_id)
+        if draft is None or draft.status not in statuses:
+            raise BlendExpired()
+        if draft.user_id != user_id:
+            raise NotYourButton()
+        return draft
+
+    async def add(self, draft: repo.BlendDraft, file_ids: list[str]) -> repo.BlendDraft:
+        fresh = [f for f in file_ids if f not in draft.file_ids]
+        if len(draft.file_ids) + len(fresh) > MAX_BLEND_IMAGES:
+            raise BlendFull()
+        return await self.save(replace(draft, file_ids=draft.file_ids + tuple(fresh)))
+
+    async def save(self, draft: repo.BlendDraft) -> repo.BlendDraft:
+        async with self._db.write() as conn:
+            await repo.save_draft(conn, draft)
+        return draft
+
+
+class AlbumCollector:
+    """Gathers the separate updates of one Telegram album; the first one's handler gets them all."""
+
+    def __init__(self, settle: float = ALBUM_SETTLE_SECONDS) -> None:
+        self._settle = settle
+        self._albums: dict[str, list[Message]] = {}
+        self._touched: dict[str, float] = {}
+
+    async def collect(self, message: Message) -> list[Message] | None:
+        """The whole album (ordered by message id) for the first part's handler; None for the others."""
+        group = message.media_group_id
+        assert group is not None
+        loop = asyncio.get_running_loop()
+        self._touched[group] = loop.time()
+        if group in self._albums:
+            self._albums[group].append(message)
+            return None
+        self._albums[group] = [message]
+        # Telegram sends no "album complete" signal: wait until no part arrived for a moment.
+        while True:
+            wait = self._touched[group] + self._settle - loop.time()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        parts = self._albums.pop(group)
+        self._touched.pop(group, None)
+        return sorted(parts, key=lambda m: m.message_id)

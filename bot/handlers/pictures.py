@@ -1,0 +1,53 @@
+"""Getting a user's picture out of Telegram: which file a message carries, size-checked download."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import Message
+
+from bot.errors import ImageTooBig, ImageUnreadable
+from bot.media import INPUT_IMAGE_MAX_BYTES, NotAnImage, prepare_input_image
+
+MEGABYTE = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PictureRef:
+    """A picture a message carries: the largest photo size, or an image sent as a file."""
+
+    file_id: str
+    size: int | None
+
+
+def picture_of(message: Message | None) -> PictureRef | None:
+    if message is None:
+        return None
+    if message.photo:
+        largest = message.photo[-1]
+        return PictureRef(largest.file_id, largest.file_size)
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return PictureRef(document.file_id, document.file_size)
+    return None
+
+
+def check_size(ref: PictureRef) -> None:
+    if ref.size is not None and ref.size > INPUT_IMAGE_MAX_BYTES:
+        raise ImageTooBig(size=f"{ref.size / MEGABYTE:.1f}", limit=INPUT_IMAGE_MAX_BYTES // MEGABYTE)
+
+
+async def download_picture(bot: Bot, ref: PictureRef) -> tuple[bytes, str]:
+    """The picture's bytes ready for a backend (downscaled, metadata stripped) and their MIME type."""
+    check_size(ref)
+    buffer = io.BytesIO()
+    await bot.download(ref.file_id, destination=buffer)
+    data = buffer.getvalue()
+    if len(data) > INPUT_IMAGE_MAX_BYTES:
+        raise ImageTooBig(size=f"{len(data) / MEGABYTE:.1f}", limit=INPUT_IMAGE_MAX_BYTES // MEGABYTE)
+    try:
+        return prepare_input_image(data)
+    except NotAnImage as exc:
+        raise ImageUnreadable() from exc

@@ -1,0 +1,39 @@
+"""/seed as a reply to a finished picture: the backend's seed of that image."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.methods import SendMessage
+from aiogram.types import Message, ReplyParameters
+
+from bot.errors import SeedUnavailable
+from bot.handlers.context import thread_of
+from bot.i18n import Translator
+from bot.jobs import JobService
+from bot.sender import Sender
+
+
+async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
+    reply = message.reply_to_message
+    job = await jobs.job_for_message(message.chat.id, reply.message_id) if reply else None
+    if job is None:
+        raise SeedUnavailable()
+    seed = await jobs.seed(job)
+    await sender.call(
+        SendMessage(
+            chat_id=message.chat.id,
+            message_thread_id=thread_of(message),
+            text=t("seed-value", seed=seed),
+            parse_mode="HTML",
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        ),
+        chat_id=message.chat.id,
+    )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="seed")
+    router.message.register(seed_command, Command("seed"))
+    return router
