@@ -420,6 +420,7 @@ class JobService:
         )
         async with self._db.write() as conn:
             await repo.insert_job(conn, job)
+            await self._store_buttons(conn, job)
         self._delivery.notify(job.id, job.chat_id)
         return job
 
