@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     push_silence: float = Field(
         default=60.0, gt=0, description="poll a push backend after this many silent seconds"
     )
+    input_timeout: float = Field(default=600.0, gt=0, description="seconds a job waits for the user's prompt")
     max_image_mb: int = Field(default=40, gt=0)
     simulator_step_seconds: float = Field(default=1.2, ge=0)
     log_level: str = "INFO"

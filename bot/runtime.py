@@ -108,6 +108,7 @@ class Runtime:
             timeout=settings.job_timeout,
             poll_interval=settings.poll_interval,
             push_silence=settings.push_silence,
+            input_timeout=settings.input_timeout,
         )
         jobs = JobService(db, backend, delivery, policy)
         dispatcher = build_dispatcher(settings, locales, sender, jobs, db, backend)

@@ -117,8 +117,7 @@ async def test_cancelled_prompt_edit_leaves_nothing_running(tg: FakeTelegram, tm
 
 
 async def test_unanswered_prompt_edit_times_out(tg: FakeTelegram, tmp_path: Path) -> None:
-    async with running_bot(tg, tmp_path) as bot:
-        bot.jobs._policy = type(bot.jobs._policy)(input_timeout=0.3, poll_interval=0.05)
+    async with running_bot(tg, tmp_path, input_timeout=0.3):
         tg.user_sends(ALICE_CHAT, ALICE, photo=png((90, 90, 10)), caption="/describe")
         result = await wait_for_text(tg, ALICE_CHAT.id, "Prompts for your image")
         await tg.wait_for(lambda: tg.message(ALICE_CHAT.id, result.message_id).button_texts())
