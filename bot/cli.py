@@ -29,8 +29,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "check-config"],
-        help="run the bot (default), or only validate the configuration",
+        choices=["run", "check-config", "webhook-url"],
+        help="run the bot (default); only validate the configuration; or print the backend callback URL",
     )
     return parser.parse_args(argv)
 
@@ -62,6 +62,22 @@ async def serve(settings: Settings) -> None:
         await runtime.close()
 
 
+async def callback_url(settings: Settings) -> str:
+    """The URL backends post progress to (paste it into ImagineAPI's dashboard); needs PUBLIC_URL."""
+    from bot.runtime import load_hook_secret, notify_url
+    from bot.storage.database import Database
+
+    db = Database(settings.async_database_url)
+    try:
+        await db.open()
+        url = notify_url(settings, await load_hook_secret(settings, db))
+    finally:
+        await db.close()
+    if url is None:
+        raise SystemExit("mjgram: set PUBLIC_URL first: backends need a public address to call")
+    return url
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = load_settings()
@@ -74,5 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "check-config":
         print(f"configuration is valid: backend={settings.mj_backend}")
+        return
+    if args.command == "webhook-url":
+        print(asyncio.run(callback_url(settings)))
         return
     asyncio.run(serve(settings))

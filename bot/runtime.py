@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.delivery import JobDelivery
 from bot.handlers import actions, blend, describe, errors, fallback, imagine, replies, seed, shorten, start
 from bot.i18n import Locales
+from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService
 from bot.middlewares import AccessMiddleware, AccessPolicy, I18nMiddleware
 from bot.sender import DeliveryLimits, Sender
@@ -64,6 +65,7 @@ class Runtime:
     dispatcher: Dispatcher
     hook_secret: str
     http_socket: socket.socket
+    image_host: ImageHost | None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -83,7 +85,7 @@ class Runtime:
         db = Database(settings.async_database_url)
         try:
             await db.open()
-            hook_secret = await _hook_secret(settings, db)
+            hook_secret = await load_hook_secret(settings, db)
         except Exception:
             http_socket.close()
             await db.close()
@@ -95,7 +97,8 @@ class Runtime:
             session=AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
         )
         sender = Sender(bot, limits)
-        backend = create_backend(settings, http, notify_url(settings, hook_secret))
+        image_host = ImageHost(settings.public_url) if settings.public_url else None
+        backend = create_backend(settings, http, notify_url(settings, hook_secret), image_host)
         delivery = JobDelivery(
             sender,
             db,
@@ -125,6 +128,7 @@ class Runtime:
             dispatcher,
             hook_secret,
             http_socket,
+            image_host,
         )
 
     async def start(self) -> None:
@@ -142,7 +146,13 @@ class Runtime:
         log.info("running as @%s with backend %s", me.username, self.backend.name)
         await self.jobs.start()
         await self._set_commands()
-        app = create_app(self.jobs, self.backend, self.hook_secret, telegram=self._telegram_webhook())
+        app = create_app(
+            self.jobs,
+            self.backend,
+            self.hook_secret,
+            telegram=self._telegram_webhook(),
+            image_host=self.image_host,
+        )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
@@ -252,7 +262,7 @@ def notify_url(settings: Settings, hook_secret: str) -> str | None:
     return f"{settings.public_url}/hooks/{settings.mj_backend}/{hook_secret}"
 
 
-async def _hook_secret(settings: Settings, db: Database) -> str:
+async def load_hook_secret(settings: Settings, db: Database) -> str:
     """WEBHOOK_SECRET if set, else one generated on first start and kept in the database."""
     if settings.webhook_secret is not None:
         return settings.webhook_secret.get_secret_value()

@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from bot.backends.base import Backend, InvalidCallback
+from bot.imagehost import FILES_PATH, ImageHost
 from bot.jobs import Ingest, JobService
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,12 @@ def _error(status: int, detail: str) -> JSONResponse:
 
 
 def create_app(
-    jobs: JobService, backend: Backend, hook_secret: str, *, telegram: TelegramWebhook | None = None
+    jobs: JobService,
+    backend: Backend,
+    hook_secret: str,
+    *,
+    telegram: TelegramWebhook | None = None,
+    image_host: ImageHost | None = None,
 ) -> FastAPI:
     """Build the app; it holds no state of its own."""
     app = FastAPI(title="mjgram", docs_url=None, redoc_url=None, openapi_url=None)
@@ -80,6 +86,17 @@ def create_app(
         if updates and all(o is Ingest.UNKNOWN for o in outcomes):
             return _error(404, "unknown task")
         return JSONResponse({"ok": True, "applied": sum(o is Ingest.APPLIED for o in outcomes)})
+
+    if image_host is not None:
+        host = image_host
+
+        @app.get(FILES_PATH + "/{token}")
+        async def hosted_image(token: str) -> Response:
+            image = host.get(token)
+            if image is None:
+                return _error(404, "not found")
+            headers = {"Cache-Control": "private, max-age=600", "X-Content-Type-Options": "nosniff"}
+            return Response(image.data, media_type=image.mime_type, headers=headers)
 
     if telegram is not None:
         tg = telegram

@@ -15,10 +15,10 @@ from bot.jobs import JobService
 
 async def describe_command(message: Message, bot: Bot, jobs: JobService, language: str) -> None:
     assert message.from_user is not None
+    jobs.require(Command.DESCRIBE)
     picture = picture_of(message) or picture_of(message.reply_to_message)
     if picture is None:
         raise ImageRequired()
-    jobs.require(Command.DESCRIBE)
     data, mime = await download_picture(bot, picture)
     await jobs.describe(requester_for(message, message.from_user, language), data, mime)
 

@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.backends.base import Command as BackendCommand
 from bot.errors import EmptyShorten
 from bot.handlers.context import requester_for
 from bot.jobs import JobService
@@ -13,6 +14,7 @@ from bot.jobs import JobService
 
 async def shorten_command(message: Message, command: CommandObject, jobs: JobService, language: str) -> None:
     assert message.from_user is not None
+    jobs.require(BackendCommand.SHORTEN)
     if not (command.args and command.args.strip()):
         raise EmptyShorten()
     await jobs.shorten(requester_for(message, message.from_user, language), command.args)

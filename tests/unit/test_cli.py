@@ -61,3 +61,13 @@ def test_bad_configuration_exits_with_one_line(tmp_path: Path, env: dict[str, st
 def test_check_config_accepts_a_token_alone(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "check-config", TELEGRAM_BOT_TOKEN=TOKEN)
     assert result.returncode == 0 and "backend=simulator" in result.stdout
+
+
+def test_webhook_url_is_stable_and_needs_public_url(tmp_path: Path) -> None:
+    missing = run_cli(tmp_path, "webhook-url", TELEGRAM_BOT_TOKEN=TOKEN)
+    assert missing.returncode == 1 and "PUBLIC_URL" in missing.stderr
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "PUBLIC_URL": "https://bot.example.com", "MJ_BACKEND": "imagineapi"}
+    first = run_cli(tmp_path, "webhook-url", **env)
+    second = run_cli(tmp_path, "webhook-url", **env)
+    assert first.returncode == 0 and first.stdout.startswith("https://bot.example.com/hooks/imagineapi/")
+    assert first.stdout == second.stdout, "the generated secret is kept"
