@@ -79,93 +79,97 @@ async def test_imagineapi_webhooks_grid_and_ready_upscales(tg: FakeTelegram, tmp
 async def test_imagineapi_polls_without_public_url_and_reports_failure(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    async with FakeImagineApi("ia-token", auto_steps=(None, 30, 80), step_delay=0.05) as api:
-        async with running_bot(
-            tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)
-        ):
-            tg.user_sends(ALICE_CHAT, ALICE, "/imagine a copper kettle")
-            await wait_for_caption(tg, ALICE_CHAT.id, "a copper kettle", "Done")
-    async with FakeImagineApi("ia-token") as api:
-        async with running_bot(
-            tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)
-        ):
-            tg.user_sends(ALICE_CHAT, ALICE, "/imagine a silver kettle")
-            await tg.wait_for(lambda: len(api.images) == 1)
-            await api.fail(next(iter(api.images)), "Midjourney credits exhausted")
-            failed = await wait_for_caption(tg, ALICE_CHAT.id, "a silver kettle", "Failed")
-            assert "credits exhausted" in (failed.caption or "")
+    async with (
+        FakeImagineApi("ia-token", auto_steps=(None, 30, 80), step_delay=0.05) as api,
+        running_bot(tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a copper kettle")
+        await wait_for_caption(tg, ALICE_CHAT.id, "a copper kettle", "Done")
+    async with (
+        FakeImagineApi("ia-token") as api,
+        running_bot(tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a silver kettle")
+        await tg.wait_for(lambda: len(api.images) == 1)
+        await api.fail(next(iter(api.images)), "Midjourney credits exhausted")
+        failed = await wait_for_caption(tg, ALICE_CHAT.id, "a silver kettle", "Failed")
+        assert "credits exhausted" in (failed.caption or "")
 
 
 async def test_imagineapi_explains_commands_it_cannot_run(tg: FakeTelegram, tmp_path: Path) -> None:
-    async with FakeImagineApi("ia-token") as api:
-        async with running_bot(
-            tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)
-        ):
-            tg.user_sends(ALICE_CHAT, ALICE, "/shorten a very long prompt")
-            await wait_for_text(tg, ALICE_CHAT.id, "can't do /shorten")
-            tg.user_sends(ALICE_CHAT, ALICE, "/blend")
-            await wait_for_text(tg, ALICE_CHAT.id, "can't do /blend")
-            commands = tg.my_commands()
-            assert [c["command"] for c in commands] == ["imagine", "help"]
-            assert api.submissions == []
+    async with (
+        FakeImagineApi("ia-token") as api,
+        running_bot(tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/shorten a very long prompt")
+        await wait_for_text(tg, ALICE_CHAT.id, "can't do /shorten")
+        tg.user_sends(ALICE_CHAT, ALICE, "/blend")
+        await wait_for_text(tg, ALICE_CHAT.id, "can't do /blend")
+        commands = tg.my_commands()
+        assert [c["command"] for c in commands] == ["imagine", "help"]
+        assert api.submissions == []
 
 
 # --- Ace Data Cloud ---------------------------------------------------------------------------------
 
 
 async def test_acedata_callbacks_grid_and_upscale_by_image_id(tg: FakeTelegram, tmp_path: Path) -> None:
-    async with FakeAceData("ad-token") as api:
-        async with running_bot(
-            tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)
-        ) as bot:
-            tg.user_sends(ALICE_CHAT, ALICE, "/imagine a paper crane")
-            task_id = await api.wait_for_task()
-            assert api.tasks[task_id].callback_url == (
-                f"http://127.0.0.1:{bot.http_port}/hooks/acedata/{HOOK_SECRET}"
-            )
-            await api.advance(task_id, 35)
-            await wait_for_caption(tg, ALICE_CHAT.id, "35%")
-            await api.complete(task_id)
-            grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
-            assert grid.button_texts()[:9] == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
-            tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U2")
-            upscale_task = await api.wait_for_task(2)
-            body = api.submissions[-1][1]
-            assert body["action"] == "upscale2" and body["image_id"] == api.result_image(task_id).id
-            await api.complete(upscale_task)
-            upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #2", "Done")
-            assert "🪄 Vary (Strong)" in upscale.button_texts()
+    async with (
+        FakeAceData("ad-token") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)) as bot,
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a paper crane")
+        task_id = await api.wait_for_task()
+        assert api.tasks[task_id].callback_url == (
+            f"http://127.0.0.1:{bot.http_port}/hooks/acedata/{HOOK_SECRET}"
+        )
+        await api.advance(task_id, 35)
+        await wait_for_caption(tg, ALICE_CHAT.id, "35%")
+        await api.complete(task_id)
+        grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
+        assert grid.button_texts()[:9] == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
+        tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U2")
+        upscale_task = await api.wait_for_task(2)
+        body = api.submissions[-1][1]
+        assert body["action"] == "upscale2" and body["image_id"] == api.result_image(task_id).id
+        await api.complete(upscale_task)
+        upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #2", "Done")
+        assert "🪄 Vary (Strong)" in upscale.button_texts()
 
 
 async def test_acedata_streams_progress_without_public_url(tg: FakeTelegram, tmp_path: Path) -> None:
-    async with FakeAceData("ad-token", auto_steps=(30, 70), step_delay=0.05) as api:
-        async with running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=False)):
-            tg.user_sends(ALICE_CHAT, ALICE, "/imagine an origami fox")
-            done = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
-            assert any("%" in (h.get("caption") or "") for h in done.history)
-            assert "callback_url" not in api.submissions[0][1]
-            tg.user_sends(ALICE_CHAT, ALICE, "/describe")
-            await wait_for_text(tg, ALICE_CHAT.id, "can't do /describe")
+    async with (
+        FakeAceData("ad-token", auto_steps=(30, 70), step_delay=0.05) as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=False)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine an origami fox")
+        done = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
+        assert any("%" in (h.get("caption") or "") for h in done.history)
+        assert "callback_url" not in api.submissions[0][1]
+        tg.user_sends(ALICE_CHAT, ALICE, "/describe")
+        await wait_for_text(tg, ALICE_CHAT.id, "can't do /describe")
 
 
 async def test_acedata_describe_fetches_our_hosted_copy(tg: FakeTelegram, tmp_path: Path) -> None:
     picture = io.BytesIO()
     Image.new("RGB", (300, 200), (120, 40, 160)).save(picture, "PNG")
-    async with FakeAceData("ad-token") as api:
-        async with running_bot(
-            tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)
-        ) as bot:
-            tg.user_sends(ALICE_CHAT, ALICE, photo=picture.getvalue(), caption="/describe")
-            result = await wait_for_text(tg, ALICE_CHAT.id, "Prompts for your image")
-            await tg.wait_for(lambda: "Done" in (tg.message(ALICE_CHAT.id, result.message_id).text or ""))
-            assert api.described and api.described[0].startswith(f"http://127.0.0.1:{bot.http_port}/files/")
-            assert TOKEN.split(":")[1] not in api.described[0], "never a Telegram file URL"
+    async with (
+        FakeAceData("ad-token") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)) as bot,
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, photo=picture.getvalue(), caption="/describe")
+        result = await wait_for_text(tg, ALICE_CHAT.id, "Prompts for your image")
+        await tg.wait_for(lambda: "Done" in (tg.message(ALICE_CHAT.id, result.message_id).text or ""))
+        assert api.described and api.described[0].startswith(f"http://127.0.0.1:{bot.http_port}/files/")
+        assert TOKEN.split(":")[1] not in api.described[0], "never a Telegram file URL"
 
 
 async def test_acedata_moderation_refusal(tg: FakeTelegram, tmp_path: Path) -> None:
-    async with FakeAceData("ad-token") as api:
-        async with running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)):
-            tg.user_sends(ALICE_CHAT, ALICE, "/imagine gore and more")
-            failed = await wait_for_caption(tg, ALICE_CHAT.id, "Failed")
-            assert "moderation" in (failed.caption or "") and "Nothing was charged" in (failed.caption or "")
-            assert photos(tg, ALICE_CHAT.id) == [failed]
+    async with (
+        FakeAceData("ad-token") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine gore and more")
+        failed = await wait_for_caption(tg, ALICE_CHAT.id, "Failed")
+        assert "moderation" in (failed.caption or "") and "Nothing was charged" in (failed.caption or "")
+        assert photos(tg, ALICE_CHAT.id) == [failed]

@@ -222,7 +222,7 @@ def proxy_settings(proxy: FakeMjProxy) -> dict[str, object]:
 async def grid_and_upscale(tg: FakeTelegram, proxy: FakeMjProxy) -> tuple[StoredMessage, StoredMessage]:
     tg.user_sends(ALICE_CHAT, ALICE, "/imagine a fox in the forest")
     await tg.wait_for(lambda: len(proxy.tasks) == 1)
-    await proxy.succeed(list(proxy.tasks)[0])
+    await proxy.succeed(next(iter(proxy.tasks)))
     grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
     tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U1")
     await tg.wait_for(lambda: len(proxy.tasks) == 2)
@@ -260,7 +260,7 @@ async def test_remix_modal_offers_the_prompt(tg: FakeTelegram, proxy: FakeMjProx
     async with running_bot(tg, tmp_path, **proxy_settings(proxy)):
         tg.user_sends(ALICE_CHAT, ALICE, "/imagine a glass teapot")
         await tg.wait_for(lambda: len(proxy.tasks) == 1)
-        await proxy.succeed(list(proxy.tasks)[0])
+        await proxy.succeed(next(iter(proxy.tasks)))
         grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
         tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="V3")
         waiting = await wait_for_caption(tg, ALICE_CHAT.id, "Waiting for your input")
