@@ -32,8 +32,16 @@ class BlendService:
         self._clock = clock
 
     async def open(
-        self, chat_id: int, user_id: int, thread_id: int | None, reply_to: int | None, file_ids: list[str]
+        self,
+        chat_id: int,
+        user_id: int,
+        thread_id: int | None,
+        reply_to: int | None,
+        file_ids: list[str],
+        *,
+        ready: bool,
     ) -> repo.BlendDraft:
+        """A new draft; `ready` when it holds its pictures already (an album) and only lacks the shape."""
         if len(file_ids) > MAX_BLEND_IMAGES:
             raise BlendFull()
         draft = repo.BlendDraft(
@@ -44,14 +52,13 @@ class BlendService:
             message_id=None,
             reply_to_message_id=reply_to,
             file_ids=tuple(file_ids),
-            status=DRAFT_OPEN,
+            status=DRAFT_READY if ready else DRAFT_OPEN,
             created_at=self._clock(),
         )
         async with self._db.write() as conn:
-            # One open draft per user and chat: a new /blend replaces an older one.
-            older = await repo.open_draft(conn, chat_id, user_id)
-            if older is not None:
-                await repo.save_draft(conn, replace(older, status=DRAFT_CANCELLED))
+            if not ready:
+                # One draft collecting pictures per user and chat: a new /blend replaces the older one.
+                await repo.close_open_drafts(conn, chat_id, user_id, DRAFT_CANCELLED)
             await repo.insert_draft(conn, draft)
         return draft
 
@@ -69,15 +76,29 @@ class BlendService:
         return draft
 
     async def add(self, draft: repo.BlendDraft, file_ids: list[str]) -> repo.BlendDraft:
-        fresh = [f for f in file_ids if f not in draft.file_ids]
-        if len(draft.file_ids) + len(fresh) > MAX_BLEND_IMAGES:
-            raise BlendFull()
-        return await self.save(replace(draft, file_ids=draft.file_ids + tuple(fresh)))
-
-    async def save(self, draft: repo.BlendDraft) -> repo.BlendDraft:
         async with self._db.write() as conn:
-            await repo.save_draft(conn, draft)
-        return draft
+            current = await repo.get_draft(conn, draft.id)
+            if current is None or current.status != DRAFT_OPEN:
+                raise BlendExpired()
+            fresh = [f for f in file_ids if f not in current.file_ids]
+            if len(current.file_ids) + len(fresh) > MAX_BLEND_IMAGES:
+                raise BlendFull()
+            files = current.file_ids + tuple(fresh)
+            await repo.set_draft_files(conn, draft.id, files)
+        return replace(current, file_ids=files)
+
+    async def move(self, draft: repo.BlendDraft, to_status: str) -> repo.BlendDraft:
+        """The draft in its next status; BlendExpired when someone (a double press) moved it first."""
+        async with self._db.write() as conn:
+            moved = await repo.move_draft(conn, draft.id, draft.status, to_status)
+        if not moved:
+            raise BlendExpired()
+        return replace(draft, status=to_status)
+
+    async def set_message(self, draft: repo.BlendDraft, message_id: int) -> repo.BlendDraft:
+        async with self._db.write() as conn:
+            await repo.set_draft_message(conn, draft.id, message_id)
+        return replace(draft, message_id=message_id)
 
 
 class AlbumCollector:

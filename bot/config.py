@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="poll a push backend after this many silent seconds"
     )
     input_timeout: float = Field(default=600.0, gt=0, description="seconds a job waits for the user's prompt")
+    daily_limit: int = Field(default=0, ge=0, description="jobs per user per day; 0: no limit")
+    max_active_per_user: int = Field(default=5, ge=0, description="running jobs per user; 0: no limit")
+    max_active_per_chat: int = Field(default=15, ge=0, description="running jobs per chat; 0: no limit")
     max_image_mb: int = Field(default=40, gt=0)
     simulator_step_seconds: float = Field(default=1.2, ge=0)
     log_level: str = "INFO"

@@ -350,6 +350,47 @@ class JobDelivery:
         async with self._db.write() as conn:
             await repo.add_input_request(conn, request)
 
+    async def send_copy(self, job: Job, chat_id: int, thread_id: int | None, reply_to: int | None) -> bool:
+        """Post a finished job's result again, with its live buttons; False when there is none to post."""
+        async with self._db.read() as conn:
+            found = await repo.get_job_with_delivery(conn, job.id)
+            tokens = await repo.job_buttons(conn, job.id)
+        if found is None:
+            return False
+        job, state = found
+        t = self._locales.translator(job.language)
+        keyboard = job_keyboard(job, tokens, t)
+        if job.kind.makes_text:
+            text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+            await self._sender.call(
+                SendMessage(
+                    chat_id=chat_id,
+                    message_thread_id=thread_id,
+                    text=text,
+                    parse_mode=HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=_reply_to(reply_to),
+                ),
+                chat_id=chat_id,
+            )
+            return True
+        if job.status is not JobStatus.SUCCEEDED or state.photo_file_id is None:
+            return False
+        caption = render_caption(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+        await self._sender.call(
+            SendPhoto(
+                chat_id=chat_id,
+                message_thread_id=thread_id,
+                photo=state.photo_file_id,
+                caption=caption,
+                parse_mode=HTML,
+                reply_markup=keyboard,
+                reply_parameters=_reply_to(reply_to),
+            ),
+            chat_id=chat_id,
+        )
+        return True
+
     async def _edit_caption(
         self, job: Job, message_id: int, caption: str, keyboard: InlineKeyboardMarkup | None
     ) -> None:

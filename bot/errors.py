@@ -81,3 +81,71 @@ class BlendFull(DomainError):
 
 class BlendExpired(DomainError):
     message_id = "blend-expired"
+
+
+class TooManyActive(DomainError):
+    message_id = "quota-active"
+
+
+class ChatBusy(DomainError):
+    message_id = "quota-chat-active"
+
+
+class DailyQuotaReached(DomainError):
+    message_id = "quota-daily"
+
+
+class GroupPoolExhausted(DomainError):
+    message_id = "quota-pool"
+
+
+class AdminOnly(DomainError):
+    message_id = "admin-only"
+
+
+class JobNotFound(DomainError):
+    message_id = "job-not-found"
+
+
+class NothingToCancel(DomainError):
+    message_id = "cancel-nothing"
+
+
+class CancelUnsupported(DomainError):
+    message_id = "cancel-unsupported"
+
+
+class AdminUsage(DomainError):
+    message_id = "admin-usage"
+
+
+class PreferUsage(DomainError):
+    message_id = "prefer-usage"
+
+
+class OptionNameInvalid(DomainError):
+    message_id = "prefer-option-name-invalid"
+
+
+class OptionSetMissing(DomainError):
+    message_id = "prefer-option-missing"
+
+
+class OptionSetsFull(DomainError):
+    message_id = "prefer-option-sets-full"
+
+
+class OptionParamsTooLong(DomainError):
+    message_id = "prefer-option-too-long"
+
+
+class SuffixTooLong(DomainError):
+    message_id = "prefer-suffix-too-long"
+
+
+class SettingsNotYours(DomainError):
+    message_id = "settings-not-yours"
+
+
+class ChatSettingsAdminsOnly(DomainError):
+    message_id = "settings-admins-only"

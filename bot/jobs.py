@@ -22,6 +22,7 @@ from bot.backends.base import (
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
+    Cancellable,
     Command,
     PromptRejected,
     Submission,
@@ -33,13 +34,17 @@ from bot.errors import (
     BlendCount,
     ButtonExpired,
     ButtonUnavailable,
+    CancelUnsupported,
     CommandUnsupported,
     InputNotExpected,
     InvalidZoom,
+    NothingToCancel,
     NotYourButton,
     SeedUnavailable,
 )
+from bot.preferences import PreferenceService
 from bot.prompts import checked_prompt, numbered_prompts, with_zoom, zoom_is_valid
+from bot.quotas import Limits, QuotaGuard, Usage
 from bot.storage import repo
 from bot.storage.database import Database
 
@@ -122,6 +127,8 @@ class JobService:
         delivery: JobDelivery,
         policy: JobPolicy,
         clock: Callable[[], float] = time.time,
+        quotas: QuotaGuard | None = None,
+        preferences: PreferenceService | None = None,
     ) -> None:
         self._db = db
         self._backend = backend
@@ -134,6 +141,8 @@ class JobService:
         self._poller: asyncio.Task[None] | None = None
         self._misses: dict[str, int] = {}
         self._jobs_lock = asyncio.Lock()
+        self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
+        self._preferences = preferences
 
     @property
     def backend(self) -> Backend:
@@ -178,7 +187,13 @@ class JobService:
     def _prompt(self, text: str | None) -> str:
         return checked_prompt(text, limit=self._backend.capabilities.max_prompt_length)
 
-    async def imagine(
+    async def imagine(self, requester: Requester, text: str | None) -> Job:
+        """Start an /imagine job from a user's prompt, completed by their settings and presets."""
+        if text is not None and self._preferences is not None:
+            text = await self._preferences.effective_prompt(requester.user_id, requester.chat_id, text)
+        return await self._imagine(requester, text)
+
+    async def _imagine(
         self,
         requester: Requester,
         text: str | None,
@@ -186,7 +201,7 @@ class JobService:
         origin: Action | None = None,
         parent: Job | None = None,
     ) -> Job:
-        """Start an /imagine job; invalid prompts raise DomainError before anything is stored."""
+        """Submit a prompt as it is; invalid prompts raise DomainError before anything is stored."""
         prompt = self._prompt(text)
         job = await self._create(requester, JobKind.IMAGINE, prompt, parent=parent, origin=origin)
         return await self._submit(job, lambda: self._backend.imagine(prompt, job_id=job.id))
@@ -232,7 +247,7 @@ class JobService:
             job = await repo.get_job(conn, button.job_id) if button else None
         if button is None or job is None:
             raise ButtonExpired()
-        if job.user_id != user_id:
+        if job.user_id != user_id and not await self._open_to_everyone(job):
             raise NotYourButton()
         requester = Requester(
             chat_id=job.chat_id,
@@ -259,6 +274,12 @@ class JobService:
             if existing is not None:
                 return AlreadyDone(existing)
         return Started(await self._start_action(job, action, requester))
+
+    async def _open_to_everyone(self, job: Job) -> bool:
+        """A group's admins may let everyone use the buttons of anyone's jobs."""
+        if self._preferences is None or job.chat_id == job.user_id:
+            return False
+        return await self._preferences.buttons_open(job.chat_id)
 
     async def _existing_child(self, parent: Job, action: Action) -> Job | None:
         async with self._db.read() as conn:
@@ -295,7 +316,12 @@ class JobService:
         prompts = list(numbered_prompts(parent.text).values())
         if not prompts:
             raise ButtonUnavailable()
-        started = [await self.imagine(requester, p, origin=action, parent=parent) for p in prompts]
+        async with self._db.read() as conn:
+            # All or nothing: don't start three of four because the limit allows only three.
+            await self._quotas.check(
+                conn, requester.user_id, requester.chat_id, self._clock(), jobs=len(prompts)
+            )
+        started = [await self._imagine(requester, p, origin=action, parent=parent) for p in prompts]
         return started[0]
 
     async def _mark_used(self, parent: Job, action: Action) -> None:
@@ -366,6 +392,41 @@ class JobService:
             return await self._backend.submit_modal(opened.task_id, prompt, job_id=job.id)
         return opened
 
+    async def cancel(self, job: Job, user_id: int) -> Job:
+        """Stop a job that has not finished, where the backend allows it."""
+        if job.user_id != user_id:
+            raise NotYourButton()
+        if job.status.is_final:
+            raise NothingToCancel()
+        if job.status is JobStatus.NEEDS_INPUT and job.task_id is None:
+            return await self.cancel_input(job.id, user_id)
+        if job.task_id is None or not isinstance(self._backend, Cancellable):
+            raise CancelUnsupported()
+        try:
+            await self._backend.cancel(job.task_id)
+        except TaskNotFound as exc:
+            raise NothingToCancel() from exc
+        except BackendError as exc:
+            log.info("cancelling job %s failed: %s", job.id, exc)
+            raise CancelUnsupported() from exc
+        return await self._fail(job, FailureKind.CANCELLED, None)
+
+    async def latest_active(self, user_id: int, chat_id: int) -> Job | None:
+        async with self._db.read() as conn:
+            return await repo.latest_active_job(conn, user_id, chat_id)
+
+    async def history(self, user_id: int, chat_id: int | None, limit: int) -> list[Job]:
+        async with self._db.read() as conn:
+            return await repo.recent_jobs(conn, user_id, chat_id=chat_id, limit=limit)
+
+    async def usage(self, user_id: int) -> Usage:
+        async with self._db.read() as conn:
+            return await self._quotas.usage(conn, user_id, self._clock())
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self._db.read() as conn:
+            return await repo.get_job(conn, job_id)
+
     async def cancel_input(self, job_id: str, user_id: int) -> Job:
         async with self._db.read() as conn:
             job = await repo.get_job(conn, job_id)
@@ -385,7 +446,7 @@ class JobService:
                 raise ButtonUnavailable()
             return await self._start_action(parent, failed.origin, requester)
         if failed.kind is JobKind.IMAGINE:
-            return await self.imagine(requester, failed.prompt)
+            return await self._imagine(requester, failed.prompt)
         if failed.kind is JobKind.SHORTEN:
             return await self.shorten(requester, failed.prompt)
         raise ButtonUnavailable()
@@ -419,6 +480,7 @@ class JobService:
             updated_at=now,
         )
         async with self._db.write() as conn:
+            await self._quotas.check(conn, requester.user_id, requester.chat_id, now)
             await repo.insert_job(conn, job)
             await self._store_buttons(conn, job)
         self._delivery.notify(job.id, job.chat_id)
@@ -482,6 +544,7 @@ class JobService:
                     return current
                 await repo.save_job(conn, failed)
                 await self._store_buttons(conn, failed)
+                await repo.delete_job_input_requests(conn, failed.id)
             self._delivery.notify(failed.id, failed.chat_id)
         return failed
 

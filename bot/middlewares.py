@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import Chat, TelegramObject, Update, User
 
+from bot.access import AccessControl
 from bot.handlers.context import thread_of
 from bot.i18n import Locales, Translator
+from bot.preferences import PreferenceService
 from bot.sender import Sender
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -20,42 +21,30 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class I18nMiddleware(BaseMiddleware):
     """Puts `t` (a Translator) and `language` into handler data."""
 
-    def __init__(self, locales: Locales) -> None:
+    def __init__(self, locales: Locales, preferences: PreferenceService | None = None) -> None:
         self._locales = locales
+        self._preferences = preferences
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        translator = self._locales.translator(user.language_code if user else None)
+        chosen = await self._preferences.language_override(user.id) if user and self._preferences else None
+        translator = self._locales.translator(chosen or (user.language_code if user else None))
         data["t"] = translator
         data["language"] = translator.language
         return await handler(event, data)
 
 
-@dataclass(frozen=True, slots=True)
-class AccessPolicy:
-    """Who may use the bot: admins always; otherwise listed users or chats; nobody listed means everyone."""
-
-    admins: frozenset[int]
-    users: frozenset[int]
-    chats: frozenset[int]
-
-    def allows(self, user_id: int, chat_id: int | None) -> bool:
-        if user_id in self.admins or not (self.users or self.chats):
-            return True
-        return user_id in self.users or (chat_id is not None and chat_id in self.chats)
-
-
 class AccessMiddleware(BaseMiddleware):
     """Stops updates from users the policy refuses; tells them once per command or button press."""
 
-    def __init__(self, policy: AccessPolicy, sender: Sender) -> None:
-        self._policy = policy
+    def __init__(self, access: AccessControl, sender: Sender) -> None:
+        self._access = access
         self._sender = sender
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        if user is None or self._policy.allows(user.id, chat.id if chat else None):
+        if user is None or await self._access.allows(user.id, chat.id if chat else None):
             return await handler(event, data)
         t: Translator = data["t"]
         if isinstance(event, Update):

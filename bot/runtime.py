@@ -17,16 +17,33 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault, Update
 
+from bot.access import AccessConfig, AccessControl
 from bot.backends import create_backend, ensure_available
 from bot.backends.base import Backend, Command
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
-from bot.handlers import actions, blend, describe, errors, fallback, imagine, replies, seed, shorten, start
+from bot.handlers import (
+    account,
+    actions,
+    admin,
+    blend,
+    describe,
+    errors,
+    fallback,
+    imagine,
+    replies,
+    seed,
+    shorten,
+    start,
+)
+from bot.handlers import settings as settings_panel
 from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService
-from bot.middlewares import AccessMiddleware, AccessPolicy, I18nMiddleware
+from bot.middlewares import AccessMiddleware, I18nMiddleware
+from bot.preferences import PreferenceService
+from bot.quotas import Limits, QuotaGuard
 from bot.sender import DeliveryLimits, Sender
 from bot.storage import repo
 from bot.storage.database import Database
@@ -41,6 +58,10 @@ MENU_COMMANDS = (
     (Command.DESCRIBE, "describe"),
     (Command.BLEND, "blend"),
     (Command.SHORTEN, "shorten"),
+    (None, "history"),
+    (None, "settings"),
+    (None, "me"),
+    (None, "cancel"),
     (None, "help"),
 )
 
@@ -113,8 +134,16 @@ class Runtime:
             push_silence=settings.push_silence,
             input_timeout=settings.input_timeout,
         )
-        jobs = JobService(db, backend, delivery, policy)
-        dispatcher = build_dispatcher(settings, locales, sender, jobs, db, backend)
+        access = AccessControl(
+            db, AccessConfig(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
+        )
+        preferences = PreferenceService(db)
+        usage_limits = Limits(
+            settings.daily_limit, settings.max_active_per_user, settings.max_active_per_chat
+        )
+        quotas = QuotaGuard(usage_limits, settings.admin_ids, pool_for=preferences.daily_pool)
+        jobs = JobService(db, backend, delivery, policy, quotas=quotas, preferences=preferences)
+        dispatcher = build_dispatcher(locales, sender, jobs, db, backend, access, delivery, preferences)
         return cls(
             settings,
             http,
@@ -236,7 +265,14 @@ class Runtime:
 
 
 def build_dispatcher(
-    settings: Settings, locales: Locales, sender: Sender, jobs: JobService, db: Database, backend: Backend
+    locales: Locales,
+    sender: Sender,
+    jobs: JobService,
+    db: Database,
+    backend: Backend,
+    access: AccessControl,
+    delivery: JobDelivery,
+    preferences: PreferenceService,
 ) -> Dispatcher:
     """Routers, middlewares and the names handlers may ask for."""
     dispatcher = Dispatcher(
@@ -247,11 +283,27 @@ def build_dispatcher(
         backend=backend,
         blends=BlendService(db),
         albums=AlbumCollector(),
+        access=access,
+        delivery=delivery,
+        preferences=preferences,
     )
-    dispatcher.update.outer_middleware(I18nMiddleware(locales))
-    policy = AccessPolicy(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
-    dispatcher.update.outer_middleware(AccessMiddleware(policy, sender))
-    modules = (errors, start, imagine, describe, shorten, seed, blend, replies, actions, fallback)
+    dispatcher.update.outer_middleware(I18nMiddleware(locales, preferences))
+    dispatcher.update.outer_middleware(AccessMiddleware(access, sender))
+    modules = (
+        errors,
+        start,
+        admin,
+        account,
+        settings_panel,
+        imagine,
+        describe,
+        shorten,
+        seed,
+        blend,
+        replies,
+        actions,
+        fallback,
+    )
     dispatcher.include_routers(*(m.create_router() for m in modules), actions.create_fallback_router())
     return dispatcher
 

@@ -86,6 +86,14 @@ class ImageTooLarge(BackendError):
 
 
 @runtime_checkable
+class Cancellable(Protocol):
+    """A backend that can stop a queued or running task."""
+
+    async def cancel(self, task_id: str) -> None:
+        """Stop the task; raises TaskNotFound when the backend no longer knows it."""
+
+
+@runtime_checkable
 class Backend(Protocol):
     """One image backend; adapters speak its wire format and return domain values."""
 

@@ -428,6 +428,19 @@ class MjProxyBackend:
         self._check_prompt(prompt)
         return await self._submit("/mj/submit/shorten", {"prompt": prompt}, job_id=job_id)
 
+    async def cancel(self, task_id: str) -> None:
+        """trueai's cancel endpoint: the task ends as FAILURE "取消任务" and is notified like any other."""
+        response = await self._send("POST", f"/mj/task/{quote(task_id, safe='')}/cancel", {})
+        if response.status_code >= HTTP_SERVER_ERROR:
+            raise BackendUnavailable(f"midjourney-proxy answered HTTP {response.status_code}")
+        if response.status_code == HTTP_NOT_FOUND:
+            raise TaskNotFound(f"task {task_id} not found")
+        reply = _parse_reply(response)
+        if reply is not None:
+            raise_for_code(reply)
+        elif response.status_code >= HTTP_BAD_REQUEST:
+            raise BackendRefused(f"midjourney-proxy refused cancel with HTTP {response.status_code}")
+
     # --- reads ---
 
     async def image_seed(self, task_id: str) -> str:

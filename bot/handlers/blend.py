@@ -79,7 +79,7 @@ async def _show_panel(draft: BlendDraft, sender: Sender, blends: BlendService, t
             ),
             chat_id=draft.chat_id,
         )
-        return await blends.save(replace(draft, message_id=sent.message_id))
+        return await blends.set_message(draft, sent.message_id)
     await sender.call(
         EditMessageText(chat_id=draft.chat_id, message_id=draft.message_id, text=text, reply_markup=keyboard),
         chat_id=draft.chat_id,
@@ -97,15 +97,11 @@ async def _start_draft(
 ) -> None:
     assert message.from_user is not None
     jobs.require(Command.BLEND)
+    file_ids = [p.file_id for p in pictures]
+    ready = message.media_group_id is not None and len(file_ids) >= MIN_BLEND_IMAGES
     draft = await blends.open(
-        message.chat.id,
-        message.from_user.id,
-        thread_of(message),
-        message.message_id,
-        [p.file_id for p in pictures],
+        message.chat.id, message.from_user.id, thread_of(message), message.message_id, file_ids, ready=ready
     )
-    if len(draft.file_ids) >= MIN_BLEND_IMAGES and message.media_group_id is not None:
-        draft = await blends.save(replace(draft, status=DRAFT_READY))
     await _show_panel(draft, sender, blends, t)
 
 
@@ -186,20 +182,22 @@ async def draft_button(
     language: str,
 ) -> None:
     draft_id, _, op = (query.data or "")[len(DRAFT_PREFIX) :].partition(":")
+    # The press names the panel itself: its id may not be stored yet when the press comes very fast.
+    panel_id = query.message.message_id if query.message is not None else None
     if op == "x":
-        draft = await blends.owned(draft_id, query.from_user.id, DRAFT_OPEN, DRAFT_READY)
-        await _show_panel(await blends.save(replace(draft, status=DRAFT_CANCELLED)), sender, blends, t)
+        draft = _on_panel(await blends.owned(draft_id, query.from_user.id, DRAFT_OPEN, DRAFT_READY), panel_id)
+        await _show_panel(await blends.move(draft, DRAFT_CANCELLED), sender, blends, t)
         await _answer(sender, query, t("blend-cancelled"))
     elif op == "go":
-        draft = await blends.owned(draft_id, query.from_user.id, DRAFT_OPEN)
+        draft = _on_panel(await blends.owned(draft_id, query.from_user.id, DRAFT_OPEN), panel_id)
         if len(draft.file_ids) < MIN_BLEND_IMAGES:
             raise BlendCount(count=len(draft.file_ids))
-        await _show_panel(await blends.save(replace(draft, status=DRAFT_READY)), sender, blends, t)
+        await _show_panel(await blends.move(draft, DRAFT_READY), sender, blends, t)
         await _answer(sender, query, t("blend-choose-shape", count=len(draft.file_ids)))
     elif op in _SHAPES:
-        draft = await blends.owned(draft_id, query.from_user.id, DRAFT_READY)
+        draft = _on_panel(await blends.owned(draft_id, query.from_user.id, DRAFT_READY), panel_id)
         dimensions, label = _SHAPES[op]
-        draft = await blends.save(replace(draft, status=DRAFT_USED))
+        draft = await blends.move(draft, DRAFT_USED)
         await _answer(sender, query, t("press-started", action=t(label)))
         await _show_panel(draft, sender, blends, t)
         images = [await download_picture(bot, PictureRef(f, None)) for f in draft.file_ids]
@@ -214,6 +212,10 @@ async def draft_button(
         await jobs.blend(requester, images, dimensions)
     else:
         raise ButtonExpired()
+
+
+def _on_panel(draft: BlendDraft, panel_id: int | None) -> BlendDraft:
+    return replace(draft, message_id=panel_id) if panel_id is not None else draft
 
 
 async def _answer(sender: Sender, query: CallbackQuery, text: str) -> None:

@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 CALLBACK_ANSWER_LIMIT = 200
 
 
-def _translator(locales: Locales, user: User | None) -> Translator:
-    return locales.translator(user.language_code if user else None)
+def _translator(locales: Locales, user: User | None, chosen: Translator | None) -> Translator:
+    """The middleware's choice (it knows the language setting), else the Telegram language."""
+    return chosen or locales.translator(user.language_code if user else None)
 
 
 def _message_for(exc: Exception, t: Translator) -> str:
@@ -29,22 +30,28 @@ def _message_for(exc: Exception, t: Translator) -> str:
     return t("error-internal")
 
 
-async def button_failed(event: ErrorEvent, query: CallbackQuery, sender: Sender, locales: Locales) -> None:
+async def button_failed(
+    event: ErrorEvent, query: CallbackQuery, sender: Sender, locales: Locales, t: Translator | None = None
+) -> None:
     if not isinstance(event.exception, DomainError):
         log.error("button press failed", exc_info=event.exception)
-    text = _message_for(event.exception, _translator(locales, query.from_user))[:CALLBACK_ANSWER_LIMIT]
+    text = _message_for(event.exception, _translator(locales, query.from_user, t))[:CALLBACK_ANSWER_LIMIT]
     await sender.call(
         AnswerCallbackQuery(callback_query_id=query.id, text=text, show_alert=True), chat_id=None
     )
 
 
-async def request_refused(event: ErrorEvent, message: Message, sender: Sender, locales: Locales) -> None:
-    await _reply(message, _message_for(event.exception, _translator(locales, message.from_user)), sender)
+async def request_refused(
+    event: ErrorEvent, message: Message, sender: Sender, locales: Locales, t: Translator | None = None
+) -> None:
+    await _reply(message, _message_for(event.exception, _translator(locales, message.from_user, t)), sender)
 
 
-async def request_failed(event: ErrorEvent, message: Message, sender: Sender, locales: Locales) -> None:
+async def request_failed(
+    event: ErrorEvent, message: Message, sender: Sender, locales: Locales, t: Translator | None = None
+) -> None:
     log.error("handling a message failed", exc_info=event.exception)
-    await _reply(message, _translator(locales, message.from_user)("error-internal"), sender)
+    await _reply(message, _translator(locales, message.from_user, t)("error-internal"), sender)
 
 
 async def _reply(message: Message, text: str, sender: Sender) -> None:

@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
-from bot.storage.schema import blend_drafts, buttons, input_requests, jobs, kv
+from bot.storage.schema import access_rules, blend_drafts, buttons, input_requests, jobs, kv
 
 BUTTON_TOKEN_BYTES = 9  # 12 URL-safe characters: unguessable, short enough for callback_data
 
@@ -341,12 +341,38 @@ async def insert_draft(conn: AsyncConnection, draft: BlendDraft) -> None:
     )
 
 
-async def save_draft(conn: AsyncConnection, draft: BlendDraft) -> None:
+async def set_draft_message(conn: AsyncConnection, draft_id: str, message_id: int) -> None:
     await conn.execute(
-        update(blend_drafts)
-        .where(blend_drafts.c.id == draft.id)
-        .values(message_id=draft.message_id, file_ids=json.dumps(list(draft.file_ids)), status=draft.status)
+        update(blend_drafts).where(blend_drafts.c.id == draft_id).values(message_id=message_id)
     )
+
+
+async def set_draft_files(conn: AsyncConnection, draft_id: str, file_ids: tuple[str, ...]) -> None:
+    values = {"file_ids": json.dumps(list(file_ids))}
+    await conn.execute(update(blend_drafts).where(blend_drafts.c.id == draft_id).values(**values))
+
+
+async def move_draft(conn: AsyncConnection, draft_id: str, from_status: str, to_status: str) -> bool:
+    """Change a draft's status only if it still has `from_status` (two presses can race)."""
+    query = (
+        update(blend_drafts)
+        .where(blend_drafts.c.id == draft_id, blend_drafts.c.status == from_status)
+        .values(status=to_status)
+    )
+    return bool((await conn.execute(query)).rowcount)
+
+
+async def close_open_drafts(conn: AsyncConnection, chat_id: int, user_id: int, status: str) -> None:
+    query = (
+        update(blend_drafts)
+        .where(
+            blend_drafts.c.chat_id == chat_id,
+            blend_drafts.c.user_id == user_id,
+            blend_drafts.c.status == "open",
+        )
+        .values(status=status)
+    )
+    await conn.execute(query)
 
 
 async def get_draft(conn: AsyncConnection, draft_id: str) -> BlendDraft | None:
@@ -383,9 +409,94 @@ async def kv_set(conn: AsyncConnection, key: str, value: str) -> None:
 
 
 async def count_jobs(conn: AsyncConnection, statuses: Sequence[JobStatus] | None = None) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).select_from(jobs)
     if statuses:
         query = query.where(jobs.c.status.in_([s.value for s in statuses]))
     return int((await conn.execute(query)).scalar_one())
+
+
+# --- usage (quotas) ----------------------------------------------------------------------------------
+
+ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.NEEDS_INPUT.value)
+
+
+async def active_jobs(
+    conn: AsyncConnection, *, user_id: int | None = None, chat_id: int | None = None
+) -> int:
+    """Jobs still queued, running or waiting for input, of a user or in a chat."""
+    query = select(func.count()).select_from(jobs).where(jobs.c.status.in_(ACTIVE_STATUSES))
+    if user_id is not None:
+        query = query.where(jobs.c.user_id == user_id)
+    if chat_id is not None:
+        query = query.where(jobs.c.chat_id == chat_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def submitted_since(
+    conn: AsyncConnection,
+    since: float,
+    *,
+    user_id: int | None = None,
+    chat_id: int | None = None,
+    exclude_users: frozenset[int] = frozenset(),
+) -> int:
+    """Jobs handed to the backend (they have a task id) since `since`: what a daily quota counts."""
+    query = (
+        select(func.count()).select_from(jobs).where(jobs.c.created_at >= since, jobs.c.task_id.is_not(None))
+    )
+    if user_id is not None:
+        query = query.where(jobs.c.user_id == user_id)
+    if chat_id is not None:
+        query = query.where(jobs.c.chat_id == chat_id)
+    if exclude_users:
+        query = query.where(jobs.c.user_id.not_in(list(exclude_users)))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def recent_jobs(conn: AsyncConnection, user_id: int, *, chat_id: int | None, limit: int) -> list[Job]:
+    query = select(jobs).where(jobs.c.user_id == user_id)
+    if chat_id is not None:
+        query = query.where(jobs.c.chat_id == chat_id)
+    query = query.order_by(jobs.c.created_at.desc()).limit(limit)
+    return [_job_from_row(r) for r in (await conn.execute(query)).mappings()]
+
+
+async def latest_active_job(conn: AsyncConnection, user_id: int, chat_id: int) -> Job | None:
+    query = (
+        select(jobs)
+        .where(jobs.c.user_id == user_id, jobs.c.chat_id == chat_id, jobs.c.status.in_(ACTIVE_STATUSES))
+        .order_by(jobs.c.created_at.desc())
+    )
+    row = (await conn.execute(query)).mappings().first()
+    return _job_from_row(row) if row else None
+
+
+# --- access rules ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    subject: str  # "user" or "chat"
+    subject_id: int
+    rule: str  # "allow" or "ban"
+
+
+async def access_rule_list(conn: AsyncConnection) -> list[AccessRule]:
+    query = select(access_rules).order_by(access_rules.c.subject, access_rules.c.subject_id)
+    return [AccessRule(r.subject, r.subject_id, r.rule) for r in await conn.execute(query)]
+
+
+async def set_access_rule(conn: AsyncConnection, rule: AccessRule, *, by: int, at: float) -> None:
+    where = (access_rules.c.subject == rule.subject) & (access_rules.c.subject_id == rule.subject_id)
+    await conn.execute(delete(access_rules).where(where))
+    await conn.execute(
+        insert(access_rules).values(
+            subject=rule.subject, subject_id=rule.subject_id, rule=rule.rule, set_by=by, set_at=at
+        )
+    )
+
+
+async def clear_access_rule(conn: AsyncConnection, subject: str, subject_id: int) -> bool:
+    where = (access_rules.c.subject == subject) & (access_rules.c.subject_id == subject_id)
+    result = await conn.execute(delete(access_rules).where(where))
+    return bool(result.rowcount)

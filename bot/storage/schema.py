@@ -104,3 +104,14 @@ kv = Table(
     Column("key", String(128), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Access decisions made at runtime by the bot's admins (on top of the configured lists).
+access_rules = Table(
+    "access_rules",
+    metadata,
+    Column("subject", String(8), primary_key=True),
+    Column("subject_id", BigInteger, primary_key=True),
+    Column("rule", String(8), nullable=False),
+    Column("set_by", BigInteger, nullable=False),
+    Column("set_at", Float, nullable=False),
+)

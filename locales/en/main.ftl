@@ -133,3 +133,35 @@ origin-prompt-pick = Prompt { $index }
 cmd-describe = Get prompts for a picture (send it with this caption)
 cmd-blend = Blend 2–5 pictures into one
 cmd-shorten = Analyse and shorten a prompt
+
+## Limits, account and admin commands
+
+quota-active = You already have { $limit } jobs running. Wait for one to finish, or stop one with /cancel.
+quota-chat-active = This chat already has { $limit } jobs running. Please wait for one to finish.
+quota-daily = You've used all { $limit } jobs for today. Your quota resets in { $hours } h { $minutes } min (at 00:00 UTC).
+quota-pool = This group has used its shared budget of { $limit } jobs for today. It resets in { $hours } h { $minutes } min (at 00:00 UTC).
+me-today = Jobs today: { $used }
+me-today-limited = Jobs today: { $used } of { $limit }
+me-active = Running now: { $active }
+me-active-limited = Running now: { $active } of { $limit }
+me-resets = Your daily quota resets in { $hours } h { $minutes } min (at 00:00 UTC).
+history-title = Your recent jobs (tap /show_… to bring one back):
+history-empty = You have no jobs yet. Try /imagine a red fox in the snow
+show-not-ready = That job has no finished result to show yet.
+job-not-found = I can't find that job among yours.
+cancel-done = Stopped.
+cancel-nothing = There is nothing of yours to stop here.
+cancel-unsupported = The image service can't stop this job once it has started; it will finish on its own.
+admin-only = This command is for the bot's admins.
+admin-usage = Use it with a Telegram id (negative for a chat), as a reply to the user's message, or in the group itself.
+admin-allowed = Allowed { $subject } { $id }.
+admin-banned = Banned { $subject } { $id }.
+admin-cleared = Removed the rule for { $subject } { $id }.
+admin-no-rule = There was no rule for { $subject } { $id }.
+admin-mode-open = Access: open to everyone (except banned users and chats). /access closed allows only listed ones.
+admin-mode-closed = Access: only allowed users and chats (and admins). /access open lets everyone in.
+admin-rule = { $rule }: { $subject } { $id }
+cmd-history = Your recent jobs
+cmd-me = Your usage and limits
+cmd-cancel = Stop your running job
+cmd-settings = Your default image settings

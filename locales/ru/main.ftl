@@ -135,3 +135,35 @@ origin-prompt-pick = Запрос { $index }
 cmd-describe = Запросы по картинке (пришлите её с этой подписью)
 cmd-blend = Смешать 2–5 картинок в одну
 cmd-shorten = Разобрать и сократить запрос
+
+## Limits, account and admin commands
+
+quota-active = У вас уже выполняется задач: { $limit }. Дождитесь окончания одной из них или остановите её командой /cancel.
+quota-chat-active = В этом чате уже выполняется задач: { $limit }. Пожалуйста, подождите.
+quota-daily = Вы израсходовали все { $limit } задач на сегодня. Лимит обновится через { $hours } ч { $minutes } мин (в 00:00 UTC).
+quota-pool = Группа израсходовала общий лимит в { $limit } задач на сегодня. Он обновится через { $hours } ч { $minutes } мин (в 00:00 UTC).
+me-today = Задач сегодня: { $used }
+me-today-limited = Задач сегодня: { $used } из { $limit }
+me-active = Выполняется сейчас: { $active }
+me-active-limited = Выполняется сейчас: { $active } из { $limit }
+me-resets = Дневной лимит обновится через { $hours } ч { $minutes } мин (в 00:00 UTC).
+history-title = Ваши последние задачи (нажмите /show_…, чтобы вернуть результат):
+history-empty = У вас пока нет задач. Попробуйте /imagine рыжая лиса в снегу
+show-not-ready = У этой задачи ещё нет готового результата.
+job-not-found = Не нахожу такой задачи среди ваших.
+cancel-done = Остановлено.
+cancel-nothing = Здесь нечего останавливать.
+cancel-unsupported = Сервис не умеет останавливать уже начатую задачу; она завершится сама.
+admin-only = Эта команда только для администраторов бота.
+admin-usage = Укажите Telegram id (отрицательный для чата), ответьте на сообщение пользователя или вызовите команду в самой группе.
+admin-allowed = Разрешено: { $subject } { $id }.
+admin-banned = Заблокировано: { $subject } { $id }.
+admin-cleared = Правило для { $subject } { $id } удалено.
+admin-no-rule = Для { $subject } { $id } правила не было.
+admin-mode-open = Доступ открыт всем (кроме заблокированных). /access closed оставит только разрешённых.
+admin-mode-closed = Доступ только разрешённым пользователям и чатам (и администраторам). /access open откроет всем.
+admin-rule = { $rule }: { $subject } { $id }
+cmd-history = Ваши последние задачи
+cmd-me = Использование и лимиты
+cmd-cancel = Остановить вашу задачу
+cmd-settings = Настройки картинок по умолчанию

@@ -125,3 +125,35 @@ origin-prompt-pick = 提示词 { $index }
 cmd-describe = 为图片生成提示词（发送图片并附上此命令）
 cmd-blend = 将 2–5 张图片混合成一张
 cmd-shorten = 分析并精简提示词
+
+## Limits, account and admin commands
+
+quota-active = 你已有 { $limit } 个任务在运行。请等待其中一个完成，或用 /cancel 停止一个。
+quota-chat-active = 本聊天已有 { $limit } 个任务在运行，请稍候。
+quota-daily = 你今天的 { $limit } 个任务额度已用完，将在 { $hours } 小时 { $minutes } 分钟后重置（UTC 00:00）。
+quota-pool = 本群今天共享的 { $limit } 个任务额度已用完，将在 { $hours } 小时 { $minutes } 分钟后重置（UTC 00:00）。
+me-today = 今日任务：{ $used }
+me-today-limited = 今日任务：{ $used } / { $limit }
+me-active = 正在运行：{ $active }
+me-active-limited = 正在运行：{ $active } / { $limit }
+me-resets = 每日额度将在 { $hours } 小时 { $minutes } 分钟后重置（UTC 00:00）。
+history-title = 你最近的任务（点击 /show_… 重新显示结果）：
+history-empty = 你还没有任务。试试 /imagine 雪地里的红狐狸
+show-not-ready = 这个任务还没有可显示的结果。
+job-not-found = 在你的任务中找不到它。
+cancel-done = 已停止。
+cancel-nothing = 这里没有你可以停止的任务。
+cancel-unsupported = 该服务无法停止已开始的任务，它会自行完成。
+admin-only = 此命令仅限机器人管理员使用。
+admin-usage = 请提供 Telegram id（聊天为负数），或回复该用户的消息，或在群组中直接使用。
+admin-allowed = 已允许：{ $subject } { $id }。
+admin-banned = 已封禁：{ $subject } { $id }。
+admin-cleared = 已删除 { $subject } { $id } 的规则。
+admin-no-rule = { $subject } { $id } 没有规则。
+admin-mode-open = 访问：对所有人开放（被封禁者除外）。/access closed 只允许名单内的用户和聊天。
+admin-mode-closed = 访问：仅限允许的用户和聊天（以及管理员）。/access open 对所有人开放。
+admin-rule = { $rule }：{ $subject } { $id }
+cmd-history = 你最近的任务
+cmd-me = 用量与限额
+cmd-cancel = 停止你正在运行的任务
+cmd-settings = 默认图片设置

@@ -106,7 +106,7 @@ async def test_imagineapi_explains_commands_it_cannot_run(tg: FakeTelegram, tmp_
         tg.user_sends(ALICE_CHAT, ALICE, "/blend")
         await wait_for_text(tg, ALICE_CHAT.id, "can't do /blend")
         commands = tg.my_commands()
-        assert [c["command"] for c in commands] == ["imagine", "help"]
+        assert [c["command"] for c in commands] == ["imagine", "history", "settings", "me", "cancel", "help"]
         assert api.submissions == []
 
 

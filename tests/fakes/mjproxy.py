@@ -327,6 +327,7 @@ class FakeMjProxy:
             app.router.add_post(f"{prefix}/mj/submit/blend", self._blend)
             app.router.add_post(f"{prefix}/mj/submit/shorten", self._shorten)
             app.router.add_get(f"{prefix}/mj/task/{{id}}/fetch", self._fetch)
+            app.router.add_post(f"{prefix}/mj/task/{{id}}/cancel", self._cancel)
             app.router.add_get(f"{prefix}/mj/task/{{id}}/image-seed", self._image_seed)
             app.router.add_post(f"{prefix}/mj/task/list-by-condition", self._list_by_ids)
             app.router.add_post(f"{prefix}/mj/task/list-by-ids", self._list_by_ids)
@@ -673,6 +674,16 @@ class FakeMjProxy:
         if task is None:
             return web.Response(status=204)  # trueai: unknown id → 204 No Content
         return web.json_response(task.to_json(), dumps=_dumps)
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        """trueai: the task ends as FAILURE "取消任务" and is notified; finished tasks are left alone."""
+        task = self.tasks.get(request.match_info["id"])
+        if task is None:
+            return _reply(3, "任务不存在", status=404)
+        if task.status in ("SUCCESS", "FAILURE", "CANCEL"):
+            return _reply(4, "任务状态错误")
+        await self.fail(task.id, "取消任务")
+        return _reply(1, "成功", result=task.id)
 
     async def _image_seed(self, request: web.Request) -> web.Response:
         task = self.tasks.get(request.match_info["id"])

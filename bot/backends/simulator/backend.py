@@ -46,7 +46,7 @@ from bot.backends.simulator.scenes import pan_scene, theme_scene, variation_scen
 from bot.backends.simulator.text import describe_prompts, numbered, shorten_text, strip_parameters
 from bot.backends.simulator.themes import blend_theme, prompt_theme
 from bot.backends.simulator.uploads import read_traits, read_upload
-from bot.domain import Action, ActionKind, JobKind, JobStatus, TaskUpdate
+from bot.domain import Action, ActionKind, FailureKind, JobKind, JobStatus, TaskUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class _Task:
     text: str | None = None
     actions: tuple[Action, ...] = ()
     published: set[str] = field(default_factory=set)
+    runner: asyncio.Task[None] | None = None
 
 
 def _caption(prompt: str) -> str:
@@ -331,6 +332,7 @@ class SimulatorBackend:
 
     def _launch(self, task: _Task, steps: tuple[int, ...]) -> Submission:
         runner = asyncio.get_running_loop().create_task(self._run(task, steps), name=f"simulator {task.id}")
+        task.runner = runner
         self._running.add(runner)
         runner.add_done_callback(self._running.discard)
         return Submission(task_id=task.id, status=JobStatus.QUEUED)
@@ -376,6 +378,19 @@ class SimulatorBackend:
             await self._report(
                 task, TaskUpdate(task.id, JobStatus.FAILED, fail_reason="simulator render failed")
             )
+
+    async def cancel(self, task_id: str) -> None:
+        """Stop a task that has not finished; it reports FAILED (cancelled)."""
+        task = self._tasks.get(task_id)
+        if task is None or task.latest.status.is_final:
+            raise TaskNotFound(f"no running simulated task {task_id}")
+        if task.runner is not None:
+            task.runner.cancel()
+            await asyncio.gather(task.runner, return_exceptions=True)
+        await self._report(
+            task,
+            TaskUpdate(task.id, JobStatus.FAILED, fail_reason="cancelled", failure=FailureKind.CANCELLED),
+        )
 
     async def _report(self, task: _Task, update: TaskUpdate) -> None:
         task.latest = update

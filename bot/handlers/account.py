@@ -1,0 +1,122 @@
+"""A user's own jobs: /me (usage and limits), /history, /show <job> and /cancel."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from aiogram import Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.methods import SendMessage
+from aiogram.types import Message, ReplyParameters
+
+from bot.delivery import JobDelivery
+from bot.domain import Job, JobStatus
+from bot.errors import JobNotFound, NothingToCancel
+from bot.handlers.context import thread_of
+from bot.i18n import Translator
+from bot.jobs import JobService
+from bot.quotas import hours_minutes
+from bot.render import truncate
+from bot.sender import Sender
+
+HISTORY_SIZE = 10
+HISTORY_PROMPT_CHARS = 60
+SHOW_COMMAND = re.compile(r"^show_([0-9a-f]{16})$")
+_STATUS_MARK = {
+    JobStatus.QUEUED: "⏳",
+    JobStatus.NEEDS_INPUT: "✏️",
+    JobStatus.RUNNING: "🎨",
+    JobStatus.SUCCEEDED: "✅",
+    JobStatus.FAILED: "❌",
+}
+
+
+async def me(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
+    assert message.from_user is not None
+    usage = await jobs.usage(message.from_user.id)
+    hours, minutes = hours_minutes(usage.resets_in)
+    lines = [
+        t("me-today", used=usage.used_today)
+        if not usage.daily_limit
+        else t("me-today-limited", used=usage.used_today, limit=usage.daily_limit),
+        t("me-active", active=usage.active)
+        if not usage.active_limit
+        else t("me-active-limited", active=usage.active, limit=usage.active_limit),
+    ]
+    if usage.daily_limit:
+        lines.append(t("me-resets", hours=hours, minutes=minutes))
+    await _say(message, sender, "\n".join(lines))
+
+
+async def history(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
+    assert message.from_user is not None
+    chat_filter = None if message.chat.type == ChatType.PRIVATE else message.chat.id
+    recent = await jobs.history(message.from_user.id, chat_filter, HISTORY_SIZE)
+    if not recent:
+        await _say(message, sender, t("history-empty"))
+        return
+    lines = [t("history-title")] + [_history_line(job) for job in recent]
+    await _say(message, sender, "\n".join(lines), html=True)
+
+
+def _history_line(job: Job) -> str:
+    prompt = escape(truncate(job.prompt or job.kind.value, HISTORY_PROMPT_CHARS))
+    return f"{_STATUS_MARK[job.status]} {prompt} — /show_{job.id}"
+
+
+async def show(
+    message: Message,
+    command: CommandObject,
+    jobs: JobService,
+    delivery: JobDelivery,
+    sender: Sender,
+    t: Translator,
+) -> None:
+    assert message.from_user is not None
+    job_id = command.regexp_match.group(1) if command.regexp_match else (command.args or "").strip()
+    job = await jobs.get(job_id) if job_id else None
+    if job is None or job.user_id != message.from_user.id:
+        raise JobNotFound()
+    shown = await delivery.send_copy(job, message.chat.id, thread_of(message), message.message_id)
+    if not shown:
+        await _say(message, sender, t("show-not-ready"))
+
+
+async def cancel(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
+    assert message.from_user is not None
+    reply = message.reply_to_message
+    job = (
+        await jobs.job_for_message(message.chat.id, reply.message_id)
+        if reply is not None
+        else await jobs.latest_active(message.from_user.id, message.chat.id)
+    )
+    if job is None:
+        raise NothingToCancel()
+    await jobs.cancel(job, message.from_user.id)
+    await _say(message, sender, t("cancel-done"))
+
+
+async def _say(message: Message, sender: Sender, text: str, *, html: bool = False) -> None:
+    await sender.call(
+        SendMessage(
+            chat_id=message.chat.id,
+            message_thread_id=thread_of(message),
+            text=text,
+            parse_mode="HTML" if html else None,
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        ),
+        chat_id=message.chat.id,
+    )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="account")
+    router.message.register(me, Command("me"))
+    router.message.register(history, Command("history"))
+    router.message.register(show, Command(SHOW_COMMAND))
+    router.message.register(show, Command("show"))
+    router.message.register(cancel, Command("cancel"))
+    return router

@@ -1,0 +1,106 @@
+"""Bot admins' commands: /allow, /ban, /unban a user or chat, and /access to see or close the bot."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.methods import SendMessage
+from aiogram.types import Message, ReplyParameters
+
+from bot.access import ALLOW, BAN, CHAT, USER, AccessControl
+from bot.errors import AdminOnly, AdminUsage
+from bot.handlers.context import thread_of
+from bot.i18n import Translator
+from bot.sender import Sender
+
+
+def _subject(message: Message, command: CommandObject) -> tuple[str, int]:
+    """Whom a rule is about: an id argument (negative: a chat), the replied-to user, or this group."""
+    argument = (command.args or "").strip()
+    if argument:
+        try:
+            number = int(argument)
+        except ValueError as exc:
+            raise AdminUsage() from exc
+        return (CHAT if number < 0 else USER), number
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:
+        return USER, reply.from_user.id
+    if message.chat.type != ChatType.PRIVATE:
+        return CHAT, message.chat.id
+    raise AdminUsage()
+
+
+def _require_admin(message: Message, access: AccessControl) -> int:
+    if message.from_user is None or not access.is_admin(message.from_user.id):
+        raise AdminOnly()
+    return message.from_user.id
+
+
+async def allow(
+    message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
+) -> None:
+    admin_id = _require_admin(message, access)
+    subject, subject_id = _subject(message, command)
+    await access.set_rule(subject, subject_id, ALLOW, by=admin_id)
+    await _say(message, sender, t("admin-allowed", subject=subject, id=str(subject_id)))
+
+
+async def ban(
+    message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
+) -> None:
+    admin_id = _require_admin(message, access)
+    subject, subject_id = _subject(message, command)
+    if subject == USER and access.is_admin(subject_id):
+        raise AdminUsage()
+    await access.set_rule(subject, subject_id, BAN, by=admin_id)
+    await _say(message, sender, t("admin-banned", subject=subject, id=str(subject_id)))
+
+
+async def unban(
+    message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
+) -> None:
+    _require_admin(message, access)
+    subject, subject_id = _subject(message, command)
+    removed = await access.clear_rule(subject, subject_id)
+    key = "admin-cleared" if removed else "admin-no-rule"
+    await _say(message, sender, t(key, subject=subject, id=str(subject_id)))
+
+
+async def access_status(
+    message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
+) -> None:
+    _require_admin(message, access)
+    mode = (command.args or "").strip().lower()
+    if mode in ("open", "closed"):
+        await access.set_closed(mode == "closed")
+    elif mode:
+        raise AdminUsage()
+    await access.allows(0, None)  # refresh the cached rules before reporting them
+    rules = await access.rules()
+    lines = [t("admin-mode-closed") if access.allowlist_active else t("admin-mode-open")]
+    lines += [t("admin-rule", rule=r.rule, subject=r.subject, id=str(r.subject_id)) for r in rules]
+    await _say(message, sender, "\n".join(lines))
+
+
+async def _say(message: Message, sender: Sender, text: str) -> None:
+    await sender.call(
+        SendMessage(
+            chat_id=message.chat.id,
+            message_thread_id=thread_of(message),
+            text=text,
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        ),
+        chat_id=message.chat.id,
+    )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router joins one dispatcher only)."""
+    router = Router(name="admin")
+    router.message.register(allow, Command("allow"))
+    router.message.register(ban, Command("ban"))
+    router.message.register(unban, Command("unban"))
+    router.message.register(access_status, Command("access"))
+    return router
