@@ -21,7 +21,7 @@ test: $(STAMP)
 	if [ $$status -eq 5 ]; then echo "no tests were collected" >&2; exit 1; fi; exit $$status
 
 lint: $(STAMP)
-	.venv/bin/ruff check bot webhook tests bench
+	.venv/bin/ruff check .
 	.venv/bin/mypy
 
 bench: $(STAMP)
