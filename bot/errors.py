@@ -149,3 +149,7 @@ class SettingsNotYours(DomainError):
 
 class ChatSettingsAdminsOnly(DomainError):
     message_id = "settings-admins-only"
+
+
+class InvalidParameter(DomainError):
+    message_id = "invalid-parameter"

@@ -43,7 +43,7 @@ from bot.errors import (
     SeedUnavailable,
 )
 from bot.preferences import PreferenceService
-from bot.prompts import checked_prompt, numbered_prompts, with_zoom, zoom_is_valid
+from bot.prompts import checked_prompt, normalize_prompt, numbered_prompts, with_zoom, zoom_is_valid
 from bot.quotas import Limits, QuotaGuard, Usage
 from bot.storage import repo
 from bot.storage.database import Database
@@ -355,10 +355,11 @@ class JobService:
             raise InputNotExpected()
         if job.user_id != user_id:
             raise NotYourButton()
-        prompt = self._prompt(text if text is not None else job.prompt)
         origin = job.origin
-        if origin is not None and origin.kind is ActionKind.CUSTOM_ZOOM and not zoom_is_valid(prompt):
+        offered = normalize_prompt(text if text is not None else job.prompt)
+        if origin is not None and origin.kind is ActionKind.CUSTOM_ZOOM and not zoom_is_valid(offered):
             raise InvalidZoom()
+        prompt = self._prompt(offered)
         async with self._jobs_lock:
             async with self._db.write() as conn:
                 current = await repo.get_job(conn, job_id)

@@ -49,6 +49,14 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _is_json(content_type: str | None) -> bool:
+    """JSON, or no declared type at all (some senders omit it); anything else is refused."""
+    if not content_type:
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
@@ -73,6 +81,8 @@ def create_app(
         if provider != backend.name or not secrets.compare_digest(secret.encode(), hook_secret.encode()):
             log.warning("callback refused: unknown provider or secret (provider=%r)", provider[:32])
             return _error(404, "not found")
+        if not _is_json(request.headers.get("content-type")):
+            return _error(415, "expected application/json")
         try:
             body = await read_capped(request, MAX_CALLBACK_BYTES)
         except BodyTooLarge:

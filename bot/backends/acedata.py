@@ -29,7 +29,7 @@ from bot.backends.base import (
     UpdateSink,
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
-from bot.media import download_limited
+from bot.media import download_from_backend
 
 log = logging.getLogger(__name__)
 
@@ -506,20 +506,9 @@ class AceDataBackend:
         return [result_to_update(result.task_id, result)]
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
-        try:
-            target = self._origin.join(url)
-        except httpx.InvalidURL as exc:
-            raise BackendUnavailable("image URL is not a valid URL") from exc
-        if target.scheme not in ("http", "https"):
-            raise BackendUnavailable(f"image URL scheme {target.scheme!r} is not http(s)")
-        same_host = (target.scheme, target.host, target.port) == (
-            self._origin.scheme,
-            self._origin.host,
-            self._origin.port,
+        return await download_from_backend(
+            self._client, self._origin, url, max_bytes=max_bytes, credentials=self._auth
         )
-        # Results live on CDN hosts; the token only ever goes to the API host itself.
-        headers = dict(self._auth) if same_host else None
-        return await download_limited(self._client, str(target), max_bytes=max_bytes, headers=headers)
 
     # --- jobs and their streams ---
 

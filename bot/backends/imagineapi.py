@@ -27,7 +27,7 @@ from bot.backends.base import (
     UpdateSink,
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
-from bot.media import download_limited
+from bot.media import download_from_backend
 
 log = logging.getLogger(__name__)
 
@@ -380,20 +380,9 @@ class ImagineApiBackend:
         return [image_to_update(event.payload)]
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
-        try:
-            target = self._origin.join(url)
-        except httpx.InvalidURL as exc:
-            raise BackendUnavailable("image URL is not a valid URL") from exc
-        if target.scheme not in ("http", "https"):
-            raise BackendUnavailable(f"image URL scheme {target.scheme!r} is not http(s)")
-        same_host = (target.scheme, target.host, target.port) == (
-            self._origin.scheme,
-            self._origin.host,
-            self._origin.port,
+        return await download_from_backend(
+            self._client, self._origin, url, max_bytes=max_bytes, credentials=self._headers
         )
-        # Private Directus assets need the token; no other host ever sees it.
-        headers = dict(self._headers) if same_host else None
-        return await download_limited(self._client, str(target), max_bytes=max_bytes, headers=headers)
 
     # --- HTTP plumbing ---
 

@@ -165,3 +165,4 @@ cmd-history = Your recent jobs
 cmd-me = Your usage and limits
 cmd-cancel = Stop your running job
 cmd-settings = Your default image settings
+invalid-parameter = The parameter --{ $name } { $value } is not valid; it takes: { $expected }.

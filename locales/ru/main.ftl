@@ -167,3 +167,4 @@ cmd-history = Ваши последние задачи
 cmd-me = Использование и лимиты
 cmd-cancel = Остановить вашу задачу
 cmd-settings = Настройки картинок по умолчанию
+invalid-parameter = Параметр --{ $name } { $value } недопустим; допустимо: { $expected }.

@@ -157,3 +157,4 @@ cmd-history = 你最近的任务
 cmd-me = 用量与限额
 cmd-cancel = 停止你正在运行的任务
 cmd-settings = 默认图片设置
+invalid-parameter = 参数 --{ $name } { $value } 无效，可接受：{ $expected }。

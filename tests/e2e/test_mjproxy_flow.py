@@ -270,4 +270,6 @@ async def test_webhook_refuses_forged_and_malformed_calls(
             assert unknown.status_code == 404
             huge = await client.post(f"/hooks/mjproxy/{HOOK_SECRET}", content=b"x" * (2 * 1024 * 1024))
             assert huge.status_code == 413
+            form = await client.post(f"/hooks/mjproxy/{HOOK_SECRET}", data={"id": "1", "status": "SUCCESS"})
+            assert form.status_code == 415
         assert photos(tg, ALICE_CHAT.id) == []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.errors import EmptyPrompt, PromptTooLong
+from bot.errors import EmptyPrompt, InvalidParameter, PromptTooLong
 from bot.prompts import checked_prompt, normalize_prompt
 
 
@@ -35,3 +35,39 @@ def test_long_prompt_refused_with_numbers() -> None:
 
 def test_prompt_at_limit_accepted() -> None:
     assert checked_prompt("x" * 10, limit=10) == "x" * 10
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a cat --ar 16:9",
+        "a cat --v 6.1 --s 250 --c 20",
+        "a cat --niji 6 --style raw",
+        "https://example.com/a.png a cat --iw 1.5",
+        "a cat --no dogs, birds --seed 123",
+        "a cat --tile --fast",
+        "a cat --myset",
+        "a cat --zoom 1.5",
+    ],
+)
+def test_valid_parameters_pass(prompt: str) -> None:
+    assert checked_prompt(prompt, limit=500) == prompt
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name", "expected"),
+    [
+        ("a cat --ar 16", "ar", "W:H"),
+        ("a cat --ar 0:1", "ar", "W:H"),
+        ("a cat --v 9", "v", "7"),
+        ("a cat --s 5000", "s", "0–1000"),
+        ("a cat --chaos lots", "chaos", "0–100"),
+        ("a cat --no", "no", "…"),
+        ("a cat --seed -1", "seed", "0–4294967295"),
+    ],
+)
+def test_invalid_parameters_are_named(prompt: str, name: str, expected: str) -> None:
+    with pytest.raises(InvalidParameter) as info:
+        checked_prompt(prompt, limit=500)
+    assert info.value.args_for_message["name"] == name
+    assert expected in str(info.value.args_for_message["expected"])

@@ -1,0 +1,119 @@
+"""Image bytes at the edges: outbound URL guard, size caps, decoding caps, metadata stripping."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import httpx
+import pytest
+from PIL import Image
+
+from bot.backends.base import ImageTooLarge
+from bot.media import (
+    MAX_DECODE_PIXELS,
+    NotAnImage,
+    UnsafeUrl,
+    as_telegram_photo,
+    check_public_url,
+    download_limited,
+    open_image,
+    prepare_input_image,
+)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims huge dimensions (a decompression bomb's header) with almost no data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+def jpeg_with_exif() -> bytes:
+    image = Image.new("RGB", (64, 48), (10, 200, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCameraMaker"  # Make
+    exif[0x013B] = "Jane Photographer"  # Artist
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/a.png",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "http://127.0.0.1:8080/a.png",
+        "http://10.1.2.3/a.png",
+        "http://192.168.0.10/a.png",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/a.png",
+        "http://localhost/a.png",
+        "http://0.0.0.0/a.png",
+    ],
+)
+async def test_unsafe_urls_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        await check_public_url(url)
+
+
+async def test_public_address_is_allowed() -> None:
+    await check_public_url("https://93.184.216.34/grid.png")
+
+
+async def test_refused_url_is_never_requested() -> None:
+    requests: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: requests.append(r) or httpx.Response(200, content=b"x"))
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(UnsafeUrl):
+            await download_limited(client, "http://127.0.0.1/a.png", max_bytes=100)
+        assert await download_limited(client, "http://127.0.0.1/a.png", max_bytes=100, trusted=True) == b"x"
+    assert len(requests) == 1
+
+
+async def test_size_cap_applies_before_the_whole_body_is_read() -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"x" * 5000))
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(ImageTooLarge):
+            await download_limited(client, "http://93.184.216.34/big.png", max_bytes=1000)
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    side = int(MAX_DECODE_PIXELS**0.5) + 10
+    with pytest.raises(NotAnImage):
+        open_image(png_header_only(side, side))
+    with pytest.raises(NotAnImage):
+        prepare_input_image(png_header_only(side, side))
+
+
+def test_not_an_image_is_refused() -> None:
+    with pytest.raises(NotAnImage):
+        prepare_input_image(b"GIF89a but not really")
+
+
+def test_users_picture_is_reencoded_without_metadata() -> None:
+    original = jpeg_with_exif()
+    assert b"SecretCameraMaker" in original and b"Jane Photographer" in original
+    data, mime = prepare_input_image(original)
+    assert mime == "image/jpeg" and b"SecretCameraMaker" not in data and b"Jane" not in data
+    assert not Image.open(io.BytesIO(data)).getexif()
+
+
+def test_large_picture_is_downscaled_and_transparency_kept() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (4000, 1000), (255, 0, 0, 128)).save(out, "PNG")
+    data, mime = prepare_input_image(out.getvalue())
+    image = Image.open(io.BytesIO(data))
+    assert mime == "image/png" and image.mode == "RGBA" and max(image.size) == 1536
+
+
+def test_telegram_photo_fits_the_limits() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (9000, 3000), (0, 0, 255, 0)).save(out, "WEBP")
+    picture = as_telegram_photo(out.getvalue(), "grid")
+    image = Image.open(io.BytesIO(picture.data))
+    assert image.format == "JPEG" and picture.width + picture.height <= 10_000
+    assert picture.filename == "grid.jpg"
