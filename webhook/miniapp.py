@@ -29,6 +29,7 @@ from bot.miniapp import (
     RegionGrant,
     RegionJob,
     RegionLinkInvalid,
+    WebAppUser,
     mask_png,
     read_region_token,
     verify_init_data,
@@ -96,7 +97,7 @@ PAGE_LABELS: Final = (
     "region-cancel",
 )
 _SLOT = re.compile(r"\{\{\s*([a-z0-9_-]+)\s*\}\}")
-_JSON_IN_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028"})
+_JSON_IN_HTML = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 LoadJob = Callable[[str], Awaitable[RegionJob | None]]
 Submit = Callable[[str, int, str, bytes], Awaitable[None]]
@@ -222,17 +223,11 @@ def _parse(raw: bytes) -> SubmitBody:
         raise _Refusal(422, "malformed", "malformed request") from exc
 
 
-def _verified_user(init_data: str, bot_token: str, *, max_age: float, now: float) -> _User:
+def _verified_user(init_data: str, bot_token: str, *, max_age: float, now: float) -> WebAppUser:
     try:
-        user = verify_init_data(init_data, bot_token, max_age=max_age, now=now)
+        return verify_init_data(init_data, bot_token, max_age=max_age, now=now)
     except InitDataInvalid as exc:
         raise _Refusal(401, "auth", f"initData refused: {exc.reason.value}") from exc
-    return _User(user.id)
-
-
-@dataclass(frozen=True, slots=True)
-class _User:
-    id: int
 
 
 def _mask(data_url: str, job: RegionJob) -> bytes:
@@ -289,6 +284,6 @@ def _render(template: str, job: RegionJob, token: str, t: Translator, statics: M
         "max-prompt": str(MAX_PROMPT_CHARS),
         "js-version": statics["region.js"].version,
         "css-version": statics["region.css"].version,
-        "config": json.dumps(config, ensure_ascii=False).translate(_JSON_IN_HTML),
+        "config": json.dumps(config, ensure_ascii=True).translate(_JSON_IN_HTML),
     }
     return _SLOT.sub(lambda match: slots[match.group(1)], template)

@@ -107,7 +107,9 @@ async def test_stranger_presses_are_refused_until_the_chat_opens_buttons(
             lambda: "Defaults for this chat" in (tg.message(GROUP.id, panel.message_id).text or "")
         )
         tg.press_button(GROUP.id, panel.message_id, ALICE, text="🔒 Buttons: requester only")
-        await tg.wait_for(lambda: "Job buttons: everyone in the chat" in (tg.message(GROUP.id, panel.message_id).text or ""))
+        await tg.wait_for(
+            lambda: "Job buttons: everyone in the chat" in (tg.message(GROUP.id, panel.message_id).text or "")
+        )
         accepted = tg.press_button(GROUP.id, grid.message_id, BOB, text="U1")
         await tg.wait_for(lambda: accepted in tg.callback_answers)
         assert tg.callback_answers[accepted]["text"].startswith("Started")
