@@ -1318,6 +1318,10 @@ class FakeTelegram:
             error = ApiError(text, error_code=error_code, retry_after=retry_after)
         self._injected.setdefault(method.lower(), deque()).extend([error] * times)
 
+    def clear_failures(self, method: str) -> None:
+        """Forget the failures still queued for `method` (the outage is over)."""
+        self._injected.pop(method.lower(), None)
+
     def block_user(self, chat_id: int) -> None:
         """From now on, sends and edits to the chat fail with 403 as after the user blocked the bot."""
         self.blocked_chats.add(chat_id)
