@@ -14,6 +14,7 @@ from bot.sender import DeliveryLimits
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, StoredMessage
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"
+PROXY_SECRET = "proxy-secret"
 ALICE = FakeUser(id=1001, first_name="Alice", username="alice")
 BOB = FakeUser(id=1002, first_name="Bob", username="bob")
 ALICE_CHAT = FakeChat(id=ALICE.id, type="private")

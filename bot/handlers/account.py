@@ -8,13 +8,12 @@ from html import escape
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.methods import SendMessage
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import Message
 
 from bot.delivery import JobDelivery
 from bot.domain import Job, JobStatus
 from bot.errors import JobNotFound, NothingToCancel
-from bot.handlers.context import thread_of
+from bot.handlers.context import answer, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
 from bot.quotas import hours_minutes
@@ -47,7 +46,7 @@ async def me(message: Message, jobs: JobService, sender: Sender, t: Translator) 
     ]
     if usage.daily_limit:
         lines.append(t("me-resets", hours=hours, minutes=minutes))
-    await _say(message, sender, "\n".join(lines))
+    await answer(message, sender, "\n".join(lines))
 
 
 async def history(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
@@ -55,10 +54,10 @@ async def history(message: Message, jobs: JobService, sender: Sender, t: Transla
     chat_filter = None if message.chat.type == ChatType.PRIVATE else message.chat.id
     recent = await jobs.history(message.from_user.id, chat_filter, HISTORY_SIZE)
     if not recent:
-        await _say(message, sender, t("history-empty"))
+        await answer(message, sender, t("history-empty"))
         return
     lines = [t("history-title")] + [_history_line(job) for job in recent]
-    await _say(message, sender, "\n".join(lines), html=True)
+    await answer(message, sender, "\n".join(lines), html=True)
 
 
 def _history_line(job: Job) -> str:
@@ -81,7 +80,7 @@ async def show(
         raise JobNotFound()
     shown = await delivery.send_copy(job, message.chat.id, thread_of(message), message.message_id)
     if not shown:
-        await _say(message, sender, t("show-not-ready"))
+        await answer(message, sender, t("show-not-ready"))
 
 
 async def cancel(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
@@ -95,20 +94,7 @@ async def cancel(message: Message, jobs: JobService, sender: Sender, t: Translat
     if job is None:
         raise NothingToCancel()
     await jobs.cancel(job, message.from_user.id)
-    await _say(message, sender, t("cancel-done"))
-
-
-async def _say(message: Message, sender: Sender, text: str, *, html: bool = False) -> None:
-    await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=text,
-            parse_mode="HTML" if html else None,
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
-        ),
-        chat_id=message.chat.id,
-    )
+    await answer(message, sender, t("cancel-done"))
 
 
 def create_router() -> Router:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.methods import SendMessage
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import Message
 
 from bot.access import ALLOW, BAN, CHAT, USER, AccessControl
 from bot.errors import AdminOnly, AdminUsage
-from bot.handlers.context import thread_of
+from bot.handlers.context import answer
 from bot.i18n import Translator
 from bot.sender import Sender
 
@@ -44,7 +43,7 @@ async def allow(
     admin_id = _require_admin(message, access)
     subject, subject_id = _subject(message, command)
     await access.set_rule(subject, subject_id, ALLOW, by=admin_id)
-    await _say(message, sender, t("admin-allowed", subject=subject, id=str(subject_id)))
+    await answer(message, sender, t("admin-allowed", subject=subject, id=str(subject_id)))
 
 
 async def ban(
@@ -55,7 +54,7 @@ async def ban(
     if subject == USER and access.is_admin(subject_id):
         raise AdminUsage()
     await access.set_rule(subject, subject_id, BAN, by=admin_id)
-    await _say(message, sender, t("admin-banned", subject=subject, id=str(subject_id)))
+    await answer(message, sender, t("admin-banned", subject=subject, id=str(subject_id)))
 
 
 async def unban(
@@ -65,7 +64,7 @@ async def unban(
     subject, subject_id = _subject(message, command)
     removed = await access.clear_rule(subject, subject_id)
     key = "admin-cleared" if removed else "admin-no-rule"
-    await _say(message, sender, t(key, subject=subject, id=str(subject_id)))
+    await answer(message, sender, t(key, subject=subject, id=str(subject_id)))
 
 
 async def access_status(
@@ -81,19 +80,7 @@ async def access_status(
     rules = await access.rules()
     lines = [t("admin-mode-closed") if access.allowlist_active else t("admin-mode-open")]
     lines += [t("admin-rule", rule=r.rule, subject=r.subject, id=str(r.subject_id)) for r in rules]
-    await _say(message, sender, "\n".join(lines))
-
-
-async def _say(message: Message, sender: Sender, text: str) -> None:
-    await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=text,
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
-        ),
-        chat_id=message.chat.id,
-    )
+    await answer(message, sender, "\n".join(lines))
 
 
 def create_router() -> Router:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram.types import Message, User
+from aiogram.methods import SendMessage
+from aiogram.types import Message, ReplyParameters, User
 
 from bot.jobs import Requester
+from bot.sender import Sender
 
 
 def thread_of(message: Message) -> int | None:
@@ -25,4 +27,22 @@ def requester_for(message: Message, user: User, language: str) -> Requester:
         language=language,
         thread_id=thread_of(message),
         reply_to_message_id=message.message_id,
+    )
+
+
+async def answer(
+    message: Message, sender: Sender, text: str, *, html: bool = False, quote: bool = True
+) -> None:
+    """Reply in the message's chat and topic (quoting it unless `quote` is off), through the sender."""
+    await sender.call(
+        SendMessage(
+            chat_id=message.chat.id,
+            message_thread_id=thread_of(message),
+            text=text,
+            parse_mode="HTML" if html else None,
+            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+            if quote
+            else None,
+        ),
+        chat_id=message.chat.id,
     )

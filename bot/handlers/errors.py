@@ -6,11 +6,11 @@ import logging
 
 from aiogram import F, Router
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import CallbackQuery, ErrorEvent, Message, ReplyParameters, User
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
 from bot.errors import DomainError
-from bot.handlers.context import thread_of
+from bot.handlers.context import answer
 from bot.i18n import Locales, Translator
 from bot.sender import Sender
 
@@ -44,26 +44,14 @@ async def button_failed(
 async def request_refused(
     event: ErrorEvent, message: Message, sender: Sender, locales: Locales, t: Translator | None = None
 ) -> None:
-    await _reply(message, _message_for(event.exception, _translator(locales, message.from_user, t)), sender)
+    await answer(message, sender, _message_for(event.exception, _translator(locales, message.from_user, t)))
 
 
 async def request_failed(
     event: ErrorEvent, message: Message, sender: Sender, locales: Locales, t: Translator | None = None
 ) -> None:
     log.error("handling a message failed", exc_info=event.exception)
-    await _reply(message, _translator(locales, message.from_user, t)("error-internal"), sender)
-
-
-async def _reply(message: Message, text: str, sender: Sender) -> None:
-    await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=text,
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
-        ),
-        chat_id=message.chat.id,
-    )
+    await answer(message, sender, _translator(locales, message.from_user, t)("error-internal"))
 
 
 def create_router() -> Router:

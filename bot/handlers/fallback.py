@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.methods import SendMessage
 from aiogram.types import Message
 
-from bot.handlers.context import thread_of
+from bot.handlers.context import answer
 from bot.i18n import Translator
 from bot.sender import Sender
 
@@ -25,18 +24,11 @@ async def _addressed_command(message: Message, bot: Bot) -> bool:
 
 
 async def unknown_command(message: Message, sender: Sender, t: Translator) -> None:
-    await _say(message, sender, t("unknown-command"))
+    await answer(message, sender, t("unknown-command"), quote=False)
 
 
 async def private_hint(message: Message, sender: Sender, t: Translator) -> None:
-    await _say(message, sender, t("private-text-hint"))
-
-
-async def _say(message: Message, sender: Sender, text: str) -> None:
-    await sender.call(
-        SendMessage(chat_id=message.chat.id, message_thread_id=thread_of(message), text=text),
-        chat_id=message.chat.id,
-    )
+    await answer(message, sender, t("private-text-hint"), quote=False)
 
 
 def create_router() -> Router:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandStart
-from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot.backends.base import Backend
-from bot.handlers.context import display_name, thread_of
+from bot.handlers.context import answer, display_name
 from bot.i18n import Translator
 from bot.sender import Sender
 
@@ -18,7 +17,7 @@ async def start(message: Message, sender: Sender, backend: Backend, t: Translato
     text = t("start-greeting", name=name)
     if backend.capabilities.simulated:
         text += "\n\n" + t("simulated-notice")
-    await _answer(message, sender, text, html=False)
+    await answer(message, sender, text, html=False, quote=False)
 
 
 async def help_(message: Message, sender: Sender, backend: Backend, bot: Bot, t: Translator) -> None:
@@ -26,19 +25,7 @@ async def help_(message: Message, sender: Sender, backend: Backend, bot: Bot, t:
     text = t("help-text", bot=me.username or "")
     if backend.capabilities.simulated:
         text += "\n\n" + t("simulated-notice")
-    await _answer(message, sender, text, html=True)
-
-
-async def _answer(message: Message, sender: Sender, text: str, *, html: bool) -> None:
-    await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=text,
-            parse_mode="HTML" if html else None,
-        ),
-        chat_id=message.chat.id,
-    )
+    await answer(message, sender, text, html=True, quote=False)
 
 
 def create_router() -> Router:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.domain import JobStatus
 from tests.fakes.mjproxy import FakeMjProxy
@@ -15,7 +12,6 @@ from tests.harness import (
     ALICE,
     ALICE_CHAT,
     GRID_BUTTONS,
-    TOKEN,
     free_port,
     photos,
     running_bot,
@@ -23,18 +19,6 @@ from tests.harness import (
 )
 
 SECRET = "proxy-secret"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[FakeMjProxy]:
-    async with FakeMjProxy(api_secret=SECRET) as fake:
-        yield fake
 
 
 def on_proxy(proxy: FakeMjProxy, port: int | None = None) -> dict[str, Any]:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.handlers.settings import panel_data
 from bot.preferences import Setting
@@ -19,7 +16,6 @@ from tests.harness import (
     ALICE_CHAT,
     BOB,
     GROUP,
-    TOKEN,
     free_port,
     photos,
     running_bot,
@@ -29,18 +25,6 @@ from tests.harness import (
 
 SECRET = "proxy-secret"
 BOB_CHAT = FakeChat(id=BOB.id, type="private")
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[FakeMjProxy]:
-    async with FakeMjProxy(api_secret=SECRET) as fake:
-        yield fake
 
 
 def on_proxy(proxy: FakeMjProxy, **extra: Any) -> dict[str, Any]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeTelegram
@@ -15,7 +13,6 @@ from tests.harness import (
     ALICE,
     ALICE_CHAT,
     GRID_BUTTONS,
-    TOKEN,
     free_port,
     not_modified_errors,
     photos,
@@ -25,18 +22,6 @@ from tests.harness import (
 
 SECRET = "proxy-secret"
 HOOK_SECRET = "hook-secret-for-tests-0123456789"
-
-
-@pytest.fixture
-async def tg() -> FakeTelegram:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[FakeMjProxy]:
-    async with FakeMjProxy(api_secret=SECRET) as fake:
-        yield fake
 
 
 def proxy_settings(

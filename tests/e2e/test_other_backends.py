@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 
 from tests.fakes.acedata import FakeAceData
@@ -26,12 +24,6 @@ from tests.harness import (
 )
 
 HOOK_SECRET = "hook-secret-for-tests-0123456789"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
 
 
 def settings_for(backend: str, base_url: str, key: str, *, push: bool) -> dict[str, Any]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import (
     ALICE,
@@ -13,19 +11,12 @@ from tests.harness import (
     BOB,
     GRID_BUTTONS,
     GROUP,
-    TOKEN,
     not_modified_errors,
     photos,
     running_bot,
     wait_for_caption,
     wait_for_text,
 )
-
-
-@pytest.fixture
-async def tg() -> FakeTelegram:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
 
 
 async def test_imagine_evolves_one_message_into_a_grid(tg: FakeTelegram, tmp_path: Path) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from tests.fakes.mjproxy import FakeMjProxy
@@ -17,7 +15,6 @@ from tests.harness import (
     BOB,
     GRID_BUTTONS,
     GROUP,
-    TOKEN,
     free_port,
     not_modified_errors,
     photos,
@@ -33,12 +30,6 @@ def png(colour: tuple[int, int, int], size: tuple[int, int] = (320, 240)) -> byt
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")
     return out.getvalue()
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
 
 
 def texts(tg: FakeTelegram, chat_id: int) -> list[StoredMessage]:
@@ -200,12 +191,6 @@ async def test_blend_refuses_too_many_images(tg: FakeTelegram, tmp_path: Path) -
 
 
 # --- midjourney-proxy: modals, remix, seed, used buttons ---------------------------------------------
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[FakeMjProxy]:
-    async with FakeMjProxy(api_secret=SECRET) as fake:
-        yield fake
 
 
 def proxy_settings(proxy: FakeMjProxy) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -16,12 +15,6 @@ from tests.harness import ALICE, ALICE_CHAT, TOKEN, free_port, running_bot, wait
 TELEGRAM_SECRET = "telegram-header-secret-42"
 HOOK_SECRET = "hook-secret-for-tests-0123456789"
 PROXY_SECRET = "proxy-secret"
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as fake:
-        yield fake
 
 
 async def test_webhook_mode_takes_only_telegrams_signed_posts(tg: FakeTelegram, tmp_path: Path) -> None:
