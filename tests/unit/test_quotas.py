@@ -1,0 +1,90 @@
+"""Quota rules against a real SQLite database: daily limits reset at midnight UTC, admins are exempt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.domain import Job, JobKind, JobStatus
+from bot.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
+from bot.quotas import DAY_SECONDS, Limits, QuotaGuard, day_start, hours_minutes, resets_in
+from bot.storage import repo
+from bot.storage.database import Database
+
+NOON = 20_000 * DAY_SECONDS + 12 * 3600  # some day, 12:00 UTC
+GROUP = -100
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+    await database.open()
+    yield database  # type: ignore[misc]
+    await database.close()
+
+
+async def add_job(db: Database, n: int, *, user: int, chat: int, at: float, status: JobStatus) -> None:
+    job = Job(
+        id=f"job{n:04d}",
+        kind=JobKind.IMAGINE,
+        prompt="p",
+        chat_id=chat,
+        user_id=user,
+        user_name="u",
+        backend="b",
+        status=status,
+        task_id=f"t{n}",
+        created_at=at,
+        updated_at=at,
+    )
+    async with db.write() as conn:
+        await repo.insert_job(conn, job)
+
+
+def test_reset_time_is_the_next_midnight_utc() -> None:
+    assert day_start(NOON) == NOON - 12 * 3600
+    assert resets_in(NOON) == 12 * 3600
+    assert hours_minutes(resets_in(NOON - 90)) == (12, 1)
+
+
+async def test_daily_quota_counts_today_only_and_resets(db: Database) -> None:
+    guard = QuotaGuard(Limits(daily_per_user=2, active_per_user=0, active_per_chat=0), admins=frozenset({9}))
+    await add_job(db, 1, user=1, chat=1, at=NOON - DAY_SECONDS, status=JobStatus.SUCCEEDED)
+    await add_job(db, 2, user=1, chat=1, at=NOON - 60, status=JobStatus.SUCCEEDED)
+    async with db.read() as conn:
+        await guard.check(conn, 1, 1, NOON)  # yesterday's job does not count
+    await add_job(db, 3, user=1, chat=1, at=NOON - 30, status=JobStatus.SUCCEEDED)
+    async with db.read() as conn:
+        with pytest.raises(DailyQuotaReached) as info:
+            await guard.check(conn, 1, 1, NOON)
+        assert info.value.args_for_message == {"limit": 2, "hours": 12, "minutes": 0}
+        await guard.check(conn, 1, 1, day_start(NOON) + DAY_SECONDS + 1)  # after midnight: a new day
+        await guard.check(conn, 9, 1, NOON)  # admins are never limited
+        usage = await guard.usage(conn, 1, NOON)
+    assert (usage.used_today, usage.daily_limit) == (2, 2)
+
+
+async def test_running_limits_and_group_pool(db: Database) -> None:
+    pool = {GROUP: 2}
+
+    async def pool_for(chat_id: int) -> int | None:
+        return pool.get(chat_id)
+
+    guard = QuotaGuard(
+        Limits(0, active_per_user=2, active_per_chat=3), admins=frozenset({9}), pool_for=pool_for
+    )
+    await add_job(db, 1, user=1, chat=GROUP, at=NOON, status=JobStatus.RUNNING)
+    await add_job(db, 2, user=1, chat=GROUP, at=NOON, status=JobStatus.QUEUED)
+    async with db.read() as conn:
+        with pytest.raises(TooManyActive):
+            await guard.check(conn, 1, GROUP, NOON)
+        with pytest.raises(GroupPoolExhausted):
+            await guard.check(conn, 2, GROUP, NOON)  # another guest: the pool of 2 is used up
+        await guard.check(conn, 2, 2, NOON)  # their private chat has no pool
+    await add_job(db, 3, user=9, chat=GROUP, at=NOON, status=JobStatus.RUNNING)
+    async with db.read() as conn:
+        with pytest.raises(ChatBusy):
+            await guard.check(conn, 3, GROUP, NOON)
+        with pytest.raises(TooManyActive):
+            await guard.check(conn, 1, GROUP, NOON, jobs=1)
