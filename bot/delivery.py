@@ -27,6 +27,7 @@ from aiogram.methods import (
 from aiogram.types import (
     BufferedInputFile,
     ForceReply,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
     Message,
@@ -36,9 +37,10 @@ from aiogram.types import (
 from bot.backends.base import Backend, BackendError
 from bot.cards import CardState, placeholder_card
 from bot.domain import Job, JobStatus
-from bot.i18n import Locales
+from bot.i18n import Locales, Translator
 from bot.keyboards import job_keyboard
 from bot.media import NotAnImage, Picture, as_telegram_photo, image_extension
+from bot.region_links import RegionLinks, waits_for_mask
 from bot.render import render_caption, render_text, truncate
 from bot.sender import Sender
 from bot.storage import repo
@@ -102,6 +104,7 @@ class JobDelivery:
         *,
         max_image_bytes: int,
         timeout_minutes: int,
+        region_links: RegionLinks | None = None,
     ) -> None:
         self._sender = sender
         self._db = db
@@ -114,6 +117,7 @@ class JobDelivery:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._failures: dict[str, int] = {}
         self._card_ids: dict[str, str] = {}
+        self._region_links = region_links
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
@@ -246,7 +250,7 @@ class JobDelivery:
             image_unavailable=image_unavailable,
             timeout_minutes=self._timeout_minutes,
         )
-        keyboard = job_keyboard(job, tokens, t)
+        keyboard = job_keyboard(job, tokens, t, editor=self._editor_button(job, t))
         caption_key = _fingerprint(caption, keyboard)
         message_id = job.message_id
         if message_id is None:
@@ -286,7 +290,7 @@ class JobDelivery:
         """Describe and shorten answer with text: one text message, edited like the photo ones."""
         t = self._locales.translator(job.language)
         text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
-        keyboard = job_keyboard(job, tokens, t)
+        keyboard = job_keyboard(job, tokens, t, editor=self._editor_button(job, t))
         key = _fingerprint(text, keyboard)
         message_id = job.message_id
         if message_id is None:
@@ -322,8 +326,15 @@ class JobDelivery:
             await repo.save_delivery(conn, job.id, state, message_id=message_id)
         return state
 
+    def _editor_button(self, job: Job, t: Translator) -> InlineKeyboardButton | None:
+        if self._region_links is None or not waits_for_mask(job):
+            return None
+        return self._region_links.button(job, t)
+
     async def _ask_for_input(self, job: Job, state: repo.DeliveryState) -> None:
         """Post the ForceReply question of a job waiting for the user's prompt, once."""
+        if waits_for_mask(job):
+            return  # the editor asks for the region and the prompt together
         async with self._db.read() as conn:
             asked = await repo.job_input_request(conn, job.id)
             current = await repo.get_job(conn, job.id)
@@ -359,7 +370,7 @@ class JobDelivery:
             return False
         job, state = found
         t = self._locales.translator(job.language)
-        keyboard = job_keyboard(job, tokens, t)
+        keyboard = job_keyboard(job, tokens, t, editor=self._editor_button(job, t))
         if job.kind.makes_text:
             text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
             await self._sender.call(

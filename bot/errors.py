@@ -153,3 +153,7 @@ class ChatSettingsAdminsOnly(DomainError):
 
 class InvalidParameter(DomainError):
     message_id = "invalid-parameter"
+
+
+class MaskRequired(DomainError):
+    message_id = "region-mask-required"

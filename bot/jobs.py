@@ -38,6 +38,7 @@ from bot.errors import (
     CommandUnsupported,
     InputNotExpected,
     InvalidZoom,
+    MaskRequired,
     NothingToCancel,
     NotYourButton,
     SeedUnavailable,
@@ -129,6 +130,7 @@ class JobService:
         clock: Callable[[], float] = time.time,
         quotas: QuotaGuard | None = None,
         preferences: PreferenceService | None = None,
+        region_editing: bool = False,
     ) -> None:
         self._db = db
         self._backend = backend
@@ -143,6 +145,7 @@ class JobService:
         self._jobs_lock = asyncio.Lock()
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         self._preferences = preferences
+        self._region_editing = region_editing
 
     @property
     def backend(self) -> Backend:
@@ -267,7 +270,7 @@ class JobService:
             case keyboards.SEED_REF:
                 return SeedFound(job, await self.seed(job))
         action = job.find_action(button.action_ref)
-        if action is None or not keyboards.is_servable(action) or action.result_kind is None:
+        if action is None or not self._offers(action) or action.result_kind is None:
             raise ButtonUnavailable()
         if action.kind is ActionKind.UPSCALE:
             existing = await self._existing_child(job, action)
@@ -303,6 +306,8 @@ class JobService:
                 return await self._ask_for_input(
                     requester, JobKind.ZOOM, with_zoom(parent.prompt), parent, action
                 )
+            case ActionKind.VARY_REGION:
+                return await self._ask_for_input(requester, JobKind.INPAINT, parent.prompt, parent, action)
             case ActionKind.IMAGINE_ALL:
                 return await self._imagine_all(parent, action, requester)
         assert action.result_kind is not None
@@ -347,7 +352,9 @@ class JobService:
         self._schedule(job.id, job.created_at + self._policy.input_timeout)
         return job
 
-    async def provide_input(self, job_id: str, user_id: int, text: str | None) -> Job:
+    async def provide_input(
+        self, job_id: str, user_id: int, text: str | None, *, mask_png: bytes | None = None
+    ) -> Job:
         """The user's prompt for a job waiting for input (None: use the offered prompt as it is)."""
         async with self._db.read() as conn:
             job = await repo.get_job(conn, job_id)
@@ -359,6 +366,8 @@ class JobService:
         offered = normalize_prompt(text if text is not None else job.prompt)
         if origin is not None and origin.kind is ActionKind.CUSTOM_ZOOM and not zoom_is_valid(offered):
             raise InvalidZoom()
+        if origin is not None and origin.kind is ActionKind.VARY_REGION and mask_png is None:
+            raise MaskRequired()
         prompt = self._prompt(offered)
         async with self._jobs_lock:
             async with self._db.write() as conn:
@@ -375,12 +384,12 @@ class JobService:
                 await repo.save_job(conn, job)
                 await repo.delete_job_input_requests(conn, job.id)
             self._delivery.notify(job.id, job.chat_id)
-        return await self._submit(job, lambda: self._confirm(job, prompt))
+        return await self._submit(job, lambda: self._confirm(job, prompt, mask_png))
 
-    async def _confirm(self, job: Job, prompt: str) -> Submission:
+    async def _confirm(self, job: Job, prompt: str, mask_png: bytes | None = None) -> Submission:
         """Hand a confirmed prompt to the backend: the modal it opened, or the call the button stands for."""
         if job.task_id is not None:
-            return await self._backend.submit_modal(job.task_id, prompt, job_id=job.id)
+            return await self._backend.submit_modal(job.task_id, prompt, job_id=job.id, mask_png=mask_png)
         origin = job.origin
         if origin is None or origin.kind is ActionKind.PROMPT_PICK:
             return await self._backend.imagine(prompt, job_id=job.id)
@@ -390,7 +399,7 @@ class JobService:
             raise TaskNotFound("the image this button belongs to is gone")
         opened = await self._backend.act(parent.task_id, origin, job_id=job.id)
         if opened.status is JobStatus.NEEDS_INPUT:
-            return await self._backend.submit_modal(opened.task_id, prompt, job_id=job.id)
+            return await self._backend.submit_modal(opened.task_id, prompt, job_id=job.id, mask_png=mask_png)
         return opened
 
     async def cancel(self, job: Job, user_id: int) -> Job:
@@ -572,17 +581,25 @@ class JobService:
 
     async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
         if job.status is JobStatus.SUCCEEDED:
-            refs = [a.ref for a in job.actions if keyboards.is_servable(a)]
+            refs = [a.ref for a in job.actions if self._offers(a)]
             if Command.SEED in self._backend.capabilities.commands and not job.kind.makes_text:
                 refs.append(keyboards.SEED_REF)
         elif job.status is JobStatus.FAILED and self._retryable(job):
             refs = [keyboards.RETRY_REF]
+        elif job.status is JobStatus.NEEDS_INPUT and job.origin and job.origin.kind is ActionKind.VARY_REGION:
+            refs = [keyboards.CANCEL_REF]  # the mask comes from the editor, never from "use as is"
         elif job.status is JobStatus.NEEDS_INPUT:
             refs = [keyboards.CONFIRM_REF, keyboards.CANCEL_REF]
         else:
             return
         existing = await repo.job_buttons(conn, job.id)
         await repo.create_buttons(conn, job.id, [r for r in refs if r not in existing], self._clock())
+
+    def _offers(self, action: Action) -> bool:
+        """A button the bot can serve now (Vary (Region) needs the Mini App, so an https PUBLIC_URL)."""
+        if action.kind is ActionKind.VARY_REGION:
+            return self._region_editing
+        return keyboards.is_servable(action)
 
     @staticmethod
     def _retryable(job: Job) -> bool:

@@ -36,6 +36,7 @@ SERVABLE = frozenset(
         ActionKind.PAN_UP,
         ActionKind.PAN_DOWN,
         ActionKind.CUSTOM_ZOOM,
+        ActionKind.VARY_REGION,
         ActionKind.PROMPT_PICK,
         ActionKind.IMAGINE_ALL,
         ActionKind.DESCRIBE_AGAIN,
@@ -158,8 +159,10 @@ def _used(label: str, used: bool) -> str:
     return f"{USED_MARK} {label}" if used else label
 
 
-def job_keyboard(job: Job, tokens: Mapping[str, str], t: Translator) -> InlineKeyboardMarkup | None:
-    """The keyboard a job's message carries in its current state."""
+def job_keyboard(
+    job: Job, tokens: Mapping[str, str], t: Translator, *, editor: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup | None:
+    """The keyboard a job's message carries in its current state (`editor`: the Vary (Region) opener)."""
     rows: list[list[InlineKeyboardButton]] = []
     if job.status is JobStatus.SUCCEEDED:
         for row in action_rows(job.actions):
@@ -174,6 +177,8 @@ def job_keyboard(job: Job, tokens: Mapping[str, str], t: Translator) -> InlineKe
     elif job.status is JobStatus.FAILED:
         rows.append(_own_row(tokens, t, (RETRY_REF, "btn-retry")))
     elif job.status is JobStatus.NEEDS_INPUT:
+        if editor is not None:
+            rows.append([editor])
         rows.append(_own_row(tokens, t, (CONFIRM_REF, "btn-use-as-is"), (CANCEL_REF, "btn-cancel")))
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

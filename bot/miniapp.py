@@ -28,6 +28,7 @@ LINK_MAC_BYTES = 16
 LINK_DOMAIN = b"mjgram/region-link\x00"  # keeps these MACs apart from any other use of the same secret
 _LINK_HEADER = struct.Struct(">BIq")  # version, expires_at (u32 seconds), user_id (i64)
 LINK_MAX_EXPIRY = 2**32
+LINK_MAX_USER_ID = 2**63
 _JOB_ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
@@ -127,6 +128,8 @@ def region_token(job_id: str, user_id: int, *, secret: str, expires_at: int) -> 
     """A URL-safe token (also a valid Telegram start parameter) binding a job to the user who may act."""
     if not _JOB_ID_FORMAT.fullmatch(job_id):
         raise ValueError("job id must be 1-64 characters of A-Z, a-z, 0-9, _ and -")
+    if not 0 < user_id < LINK_MAX_USER_ID:
+        raise ValueError("user id out of range")
     if not 0 <= expires_at < LINK_MAX_EXPIRY:
         raise ValueError("expires_at must be a Unix time before 2106")
     payload = _LINK_HEADER.pack(LINK_VERSION, expires_at, user_id) + job_id.encode("ascii")

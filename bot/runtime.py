@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault, Update
+from fastapi import APIRouter
 
 from bot.access import AccessConfig, AccessControl
 from bot.backends import create_backend, ensure_available
@@ -44,10 +45,13 @@ from bot.jobs import JobPolicy, JobService
 from bot.middlewares import AccessMiddleware, I18nMiddleware
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
+from bot.region import RegionEditor
+from bot.region_links import RegionLinks, link_secret
 from bot.sender import DeliveryLimits, Sender
 from bot.storage import repo
 from bot.storage.database import Database
 from webhook.app import TelegramWebhook, create_app
+from webhook.miniapp import create_region_router
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,7 @@ class Runtime:
     hook_secret: str
     http_socket: socket.socket
     image_host: ImageHost | None
+    region_links: RegionLinks | None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -119,6 +124,12 @@ class Runtime:
         )
         sender = Sender(bot, limits)
         image_host = ImageHost(settings.public_url) if settings.public_url else None
+        # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
+        region_links = (
+            RegionLinks(settings.public_url, link_secret(hook_secret), ttl=settings.input_timeout)
+            if settings.public_url and settings.public_url.startswith("https://")
+            else None
+        )
         backend = create_backend(settings, http, notify_url(settings, hook_secret), image_host)
         delivery = JobDelivery(
             sender,
@@ -127,6 +138,7 @@ class Runtime:
             locales,
             max_image_bytes=settings.max_image_bytes,
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
+            region_links=region_links,
         )
         policy = JobPolicy(
             timeout=settings.job_timeout,
@@ -142,8 +154,17 @@ class Runtime:
             settings.daily_limit, settings.max_active_per_user, settings.max_active_per_chat
         )
         quotas = QuotaGuard(usage_limits, settings.admin_ids, pool_for=preferences.daily_pool)
-        jobs = JobService(db, backend, delivery, policy, quotas=quotas, preferences=preferences)
+        jobs = JobService(
+            db,
+            backend,
+            delivery,
+            policy,
+            quotas=quotas,
+            preferences=preferences,
+            region_editing=region_links is not None,
+        )
         dispatcher = build_dispatcher(locales, sender, jobs, db, backend, access, delivery, preferences)
+        dispatcher["region_links"] = region_links
         return cls(
             settings,
             http,
@@ -158,6 +179,7 @@ class Runtime:
             hook_secret,
             http_socket,
             image_host,
+            region_links,
         )
 
     async def start(self) -> None:
@@ -173,6 +195,8 @@ class Runtime:
                 f"cannot reach the Telegram Bot API at {self.settings.telegram_api_url}"
             ) from exc
         log.info("running as @%s with backend %s", me.username, self.backend.name)
+        if self.region_links is not None:
+            self.region_links.bot_username = me.username or ""
         await self.jobs.start()
         await self._set_commands()
         app = create_app(
@@ -181,6 +205,7 @@ class Runtime:
             self.hook_secret,
             telegram=self._telegram_webhook(),
             image_host=self.image_host,
+            region=self._region_router(),
         )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
@@ -190,6 +215,19 @@ class Runtime:
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             self._tasks.append(asyncio.create_task(self._poll_telegram(), name="telegram-polling"))
+
+    def _region_router(self) -> APIRouter | None:
+        if self.region_links is None or self.image_host is None:
+            return None
+        editor = RegionEditor(self.jobs, self.backend, self.image_host)
+        return create_region_router(
+            bot_token=self.settings.telegram_bot_token.get_secret_value(),
+            link_secret=self.region_links.secret,
+            load_job=editor.load_job,
+            submit=editor.submit,
+            max_age=self.settings.input_timeout,
+            locales=self.locales,
+        )
 
     async def _poll_telegram(self) -> None:
         await self.dispatcher.start_polling(

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.backends.base import Backend, InvalidCallback
@@ -68,6 +68,7 @@ def create_app(
     *,
     telegram: TelegramWebhook | None = None,
     image_host: ImageHost | None = None,
+    region: APIRouter | None = None,
 ) -> FastAPI:
     """Build the app; it holds no state of its own."""
     app = FastAPI(title="mjgram", docs_url=None, redoc_url=None, openapi_url=None)
@@ -107,6 +108,9 @@ def create_app(
                 return _error(404, "not found")
             headers = {"Cache-Control": "private, max-age=600", "X-Content-Type-Options": "nosniff"}
             return Response(image.data, media_type=image.mime_type, headers=headers)
+
+    if region is not None:
+        app.include_router(region)
 
     if telegram is not None:
         tg = telegram

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -56,7 +57,7 @@ PAGE_HEADERS: Final = {
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data: blob:",
+            "img-src 'self'",
             "connect-src 'self'",
             "base-uri 'none'",
             "form-action 'none'",
@@ -192,7 +193,7 @@ def create_region_router(
             if user.id != grant.user_id:
                 raise _Refusal(403, "forbidden", "this link belongs to someone else")
             job = await waiting_job(grant)
-            mask = _mask(body.mask, job)
+            mask = await asyncio.to_thread(_mask, body.mask, job)  # decoding a big PNG would stall the loop
             prompt = body.prompt.strip() or job.prompt  # a cleared field means "keep the prompt"
             await _hand_over(submit, job, user.id, prompt, mask, texts.translator(job.language))
         except _Refusal as refusal:
@@ -244,7 +245,9 @@ def _mask(data_url: str, job: RegionJob) -> bytes:
         raise _Refusal(422, code, f"mask refused: {exc.reason.value}") from exc
 
 
-async def _hand_over(submit: Submit, job: RegionJob, user_id: int, prompt: str, mask: bytes, t: Translator) -> None:
+async def _hand_over(
+    submit: Submit, job: RegionJob, user_id: int, prompt: str, mask: bytes, t: Translator
+) -> None:
     try:
         await submit(job.job_id, user_id, prompt, mask)
     except NotYourButton as exc:
@@ -265,7 +268,9 @@ def _static_file(name: str, media_type: str) -> StaticFile:
     return StaticFile(body, media_type, hashlib.sha256(body).hexdigest()[:VERSION_CHARS])
 
 
-def _render(template: str, job: RegionJob, token: str, t: Translator, statics: Mapping[str, StaticFile]) -> str:
+def _render(
+    template: str, job: RegionJob, token: str, t: Translator, statics: Mapping[str, StaticFile]
+) -> str:
     """The editor page for `job`; every value is escaped for where it lands."""
     config = {
         "width": job.width,

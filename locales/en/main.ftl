@@ -166,3 +166,5 @@ cmd-me = Your usage and limits
 cmd-cancel = Stop your running job
 cmd-settings = Your default image settings
 invalid-parameter = The parameter --{ $name } { $value } is not valid; it takes: { $expected }.
+region-mask-required = Vary (Region) needs the area to change: press “🖌️ Select the region” on the picture.
+region-private-intro = Paint the area to change on your picture, then send it from the editor.

@@ -158,3 +158,5 @@ cmd-me = 用量与限额
 cmd-cancel = 停止你正在运行的任务
 cmd-settings = 默认图片设置
 invalid-parameter = 参数 --{ $name } { $value } 无效，可接受：{ $expected }。
+region-mask-required = 局部重绘需要先选择区域：请点击图片上的“🖌️ 选择区域”。
+region-private-intro = 在图片上涂抹要修改的区域，然后在编辑器中提交。

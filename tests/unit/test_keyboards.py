@@ -56,7 +56,7 @@ def test_upscale_rows_and_unservable_buttons_left_out() -> None:
     kinds = [[a.kind for a in row] for row in rows]
     assert kinds == [
         [ActionKind.UPSCALE_SUBTLE],
-        [ActionKind.VARY_SUBTLE, ActionKind.VARY_STRONG],
+        [ActionKind.VARY_SUBTLE, ActionKind.VARY_STRONG, ActionKind.VARY_REGION],
         [ActionKind.ZOOM_OUT_2X, ActionKind.CUSTOM_ZOOM],
         [ActionKind.PAN_LEFT, ActionKind.PAN_DOWN],
     ]

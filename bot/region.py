@@ -1,0 +1,48 @@
+"""The job side of the Vary (Region) editor: the picture to paint on, and the mask handed back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.backends.base import Backend, BackendError
+from bot.imagehost import ImageHost
+from bot.jobs import JobService
+from bot.media import NotAnImage, open_image
+from bot.miniapp import RegionJob
+from bot.region_links import waits_for_mask
+
+EDITOR_IMAGE_MAX_BYTES = 20 * 1024 * 1024
+_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+@dataclass
+class RegionEditor:
+    """What the editor's routes ask of the bot: the job's picture, and the painted mask handed back."""
+
+    jobs: JobService
+    backend: Backend
+    image_host: ImageHost
+    _published: dict[str, RegionJob] = field(default_factory=dict)
+
+    async def load_job(self, job_id: str) -> RegionJob | None:
+        job = await self.jobs.get(job_id)
+        if job is None or not waits_for_mask(job) or job.parent_id is None:
+            return None
+        if job_id in self._published:
+            return self._published[job_id]
+        parent = await self.jobs.get(job.parent_id)
+        if parent is None or parent.image_url is None:
+            return None
+        try:
+            data = await self.backend.download(parent.image_url, max_bytes=EDITOR_IMAGE_MAX_BYTES)
+            image = open_image(data)
+        except (BackendError, NotAnImage):
+            return None
+        url = await self.image_host.publish(data, _MIME.get(image.format or "", "image/png"))
+        region = RegionJob(job.id, job.user_id, job.prompt, url, image.width, image.height, job.language)
+        self._published[job_id] = region
+        return region
+
+    async def submit(self, job_id: str, user_id: int, prompt: str, mask_png: bytes) -> None:
+        self._published.pop(job_id, None)
+        await self.jobs.provide_input(job_id, user_id, prompt or None, mask_png=mask_png)

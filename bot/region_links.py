@@ -1,0 +1,57 @@
+"""Links that open the Vary (Region) mask editor, and which jobs are waiting for one."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from aiogram.types import InlineKeyboardButton, WebAppInfo
+
+from bot.domain import ActionKind, Job, JobStatus
+from bot.i18n import Translator
+from bot.miniapp import region_token
+
+LINK_SECRET_LABEL = b"region-link"
+
+
+def link_secret(hook_secret: str) -> str:
+    """A key for editor links derived from the webhook secret, so no extra setting is needed."""
+    return hmac.new(hook_secret.encode(), LINK_SECRET_LABEL, hashlib.sha256).hexdigest()
+
+
+def waits_for_mask(job: Job) -> bool:
+    return (
+        job.status is JobStatus.NEEDS_INPUT
+        and job.origin is not None
+        and job.origin.kind is ActionKind.VARY_REGION
+    )
+
+
+@dataclass
+class RegionLinks:
+    """Buttons that open the editor: a Mini App in private chats, a deep link to the private chat in groups
+    (Telegram allows web_app buttons only in private chats)."""
+
+    public_url: str
+    secret: str
+    ttl: float
+    bot_username: str = ""
+
+    def token(self, job: Job) -> str:
+        return region_token(
+            job.id, job.user_id, secret=self.secret, expires_at=int(job.updated_at + self.ttl)
+        )
+
+    def editor_url(self, token: str) -> str:
+        return f"{self.public_url}/region/{token}"
+
+    def button(self, job: Job, t: Translator) -> InlineKeyboardButton:
+        token = self.token(job)
+        if job.chat_id > 0:
+            return InlineKeyboardButton(
+                text=t("region-open-button"), web_app=WebAppInfo(url=self.editor_url(token))
+            )
+        return InlineKeyboardButton(
+            text=t("region-open-private"), url=f"https://t.me/{self.bot_username}?start=r{token}"
+        )
