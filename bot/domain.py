@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
+
+
+def as_percent(value: float | None) -> int | None:
+    """A reported progress number as 0–100; None when absent or not a finite number."""
+    if value is None or not math.isfinite(value):
+        return None
+    return max(0, min(int(value), 100))
 
 
 class JobStatus(StrEnum):

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 JOB_ID_BYTES = 8
 ORPHAN_TTL = 120.0
 ORPHAN_LIMIT = 2000
+ORPHAN_UPDATES_PER_TASK = 16
 LOST_AFTER_MISSES = 2
 POLL_GROWTH = 1.5
 BLEND_IMAGES = (2, 5)
@@ -614,7 +615,9 @@ class JobService:
             self._orphans = {k: v for k, v in self._orphans.items() if v and now - v[-1][0] < ORPHAN_TTL}
             if len(self._orphans) >= ORPHAN_LIMIT:
                 return
-        self._orphans.setdefault(update.task_id, []).append((now, update))
+        kept = self._orphans.setdefault(update.task_id, [])
+        kept.append((now, update))
+        del kept[:-ORPHAN_UPDATES_PER_TASK]
 
     def _take_orphans(self, task_id: str) -> list[TaskUpdate]:
         now = self._clock()

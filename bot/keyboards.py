@@ -126,7 +126,8 @@ def parse_callback_data(data: str | None) -> str | None:
     if not data or not data.startswith(CALLBACK_PREFIX):
         return None
     token = data[len(CALLBACK_PREFIX) :]
-    return token if 0 < len(token) <= 32 and token.replace("-", "").replace("_", "").isalnum() else None
+    plain = token.replace("-", "").replace("_", "")
+    return token if 0 < len(token) <= 32 and plain.isascii() and plain.isalnum() else None
 
 
 _ORDER = {kind: position for position, kind in enumerate(_ROW_OF)}

@@ -11,7 +11,7 @@ from bot.errors import EmptyPrompt, InvalidParameter, PromptTooLong
 # iOS and Android turn "--" into an em or en dash; Midjourney parameters need the two hyphens back.
 _DASH_PARAMETER = re.compile(r"(^|\s)[—–](?=[A-Za-z])")
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACES = re.compile(r"\s+")  # every Unicode space and line break, U+2028 and U+3000 included
 
 
 def _is_control(ch: str) -> bool:
@@ -23,7 +23,7 @@ def normalize_prompt(text: str) -> str:
     """The prompt as a backend should receive it."""
     cleaned = "".join(" " if _is_control(ch) else ch for ch in text)
     cleaned = _DASH_PARAMETER.sub(lambda m: f"{m.group(1)}--", cleaned)
-    cleaned = _SPACES.sub(" ", cleaned.replace("\n", " "))
+    cleaned = _SPACES.sub(" ", cleaned)
     return cleaned.strip()
 
 
@@ -38,7 +38,7 @@ def checked_prompt(text: str | None, *, limit: int) -> str:
     return prompt
 
 
-_KEYCAP_LINE = re.compile(r"^\s*([1-9])\ufe0f?\u20e3\s*(.+?)\s*$")
+_KEYCAP_LINE = re.compile(r"^\s*([1-9])\ufe0f?\u20e3\s*(\S.*?)\s*$")
 _ZOOM = re.compile(r"(?:^|\s)--zoom\s+([0-9]*\.?[0-9]+)")
 ZOOM_RANGE = (1.0, 2.0)
 DEFAULT_CUSTOM_ZOOM = "2"

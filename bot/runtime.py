@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import secrets
 import socket
@@ -17,10 +19,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault, Update
 from fastapi import APIRouter
+from pydantic import ValidationError
 
 from bot.access import AccessConfig, AccessControl
 from bot.backends import create_backend, ensure_available
-from bot.backends.base import Backend, Command
+from bot.backends.base import Backend, Command, InvalidCallback
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
@@ -240,14 +243,27 @@ class Runtime:
     def _telegram_webhook(self) -> TelegramWebhook | None:
         if self.settings.telegram_mode != "webhook":
             return None
-        return TelegramWebhook(self.hook_secret, self._telegram_header_secret(), self._feed_update)
+        return TelegramWebhook(
+            self._telegram_path_secret(), self._telegram_header_secret(), self._feed_update
+        )
+
+    def _telegram_path_secret(self) -> str:
+        # Backends learn the hook secret from their callback URL: Telegram's secrets must not follow from it.
+        return derived_secret(self.hook_secret, b"telegram-path")
 
     def _telegram_header_secret(self) -> str:
         configured = self.settings.telegram_webhook_secret
-        return configured.get_secret_value() if configured else self.hook_secret
+        return (
+            configured.get_secret_value()
+            if configured
+            else derived_secret(self.hook_secret, b"telegram-header")
+        )
 
     async def _feed_update(self, body: bytes) -> None:
-        update = Update.model_validate_json(body, context={"bot": self.bot})
+        try:
+            update = Update.model_validate_json(body, context={"bot": self.bot})
+        except ValidationError as exc:
+            raise InvalidCallback(f"not a Telegram update ({exc.error_count()} errors)") from exc
         task = asyncio.create_task(self.dispatcher.feed_update(self.bot, update))
         self._tasks.append(task)
         task.add_done_callback(self._forget_task)
@@ -259,7 +275,7 @@ class Runtime:
     async def _set_telegram_webhook(self) -> None:
         assert self.settings.public_url is not None
         await self.bot.set_webhook(
-            f"{self.settings.public_url}/telegram/{self.hook_secret}",
+            f"{self.settings.public_url}/telegram/{self._telegram_path_secret()}",
             secret_token=self._telegram_header_secret(),
             allowed_updates=self.dispatcher.resolve_used_update_types(),
         )
@@ -344,6 +360,11 @@ def build_dispatcher(
     )
     dispatcher.include_routers(*(m.create_router() for m in modules), actions.create_fallback_router())
     return dispatcher
+
+
+def derived_secret(hook_secret: str, label: bytes) -> str:
+    """A secret of its own for one purpose, derived from the stored webhook secret (HMAC-SHA256)."""
+    return hmac.new(hook_secret.encode(), label, hashlib.sha256).hexdigest()
 
 
 def notify_url(settings: Settings, hook_secret: str) -> str | None:

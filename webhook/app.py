@@ -127,7 +127,10 @@ def create_app(
                 body = await read_capped(request, MAX_TELEGRAM_UPDATE_BYTES)
             except BodyTooLarge:
                 return _error(413, "body too large")
-            await tg.feed(body)
+            try:
+                await tg.feed(body)
+            except InvalidCallback:
+                return _error(422, "malformed update")
             return JSONResponse({"ok": True})
 
     return app

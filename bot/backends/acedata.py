@@ -28,7 +28,7 @@ from bot.backends.base import (
     TaskNotFound,
     UpdateSink,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate, as_percent
 from bot.media import download_from_backend
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,7 @@ class ErrorReply(_Wire):
 
 
 def parse_progress(value: float | None) -> int | None:
-    if value is None:
-        return None
-    return max(0, min(int(value), MAX_PROGRESS))
+    return as_percent(value)
 
 
 def action_ref(name: str, image_id: str) -> str:

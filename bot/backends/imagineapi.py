@@ -26,7 +26,7 @@ from bot.backends.base import (
     TaskNotFound,
     UpdateSink,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate, as_percent
 from bot.media import download_from_backend
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,7 @@ class DirectusErrors(_Wire):
 
 def parse_progress(value: float | None) -> int | None:
     """ImagineAPI's progress (null at first, and null again once completed) as a percentage."""
-    if value is None:
-        return None
-    return max(0, min(int(value), MAX_PROGRESS))
+    return as_percent(value)
 
 
 _FAILURE_MARKERS: Final[tuple[tuple[FailureKind, tuple[str, ...]], ...]] = (

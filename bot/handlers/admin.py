@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
@@ -13,15 +15,16 @@ from bot.handlers.context import answer
 from bot.i18n import Translator
 from bot.sender import Sender
 
+_ID = re.compile(r"-?[0-9]{1,15}")  # Telegram ids stay far below 10^15; anything longer is a typo
+
 
 def _subject(message: Message, command: CommandObject) -> tuple[str, int]:
     """Whom a rule is about: an id argument (negative: a chat), the replied-to user, or this group."""
     argument = (command.args or "").strip()
     if argument:
-        try:
-            number = int(argument)
-        except ValueError as exc:
-            raise AdminUsage() from exc
+        if not _ID.fullmatch(argument):
+            raise AdminUsage()
+        number = int(argument)
         return (CHAT if number < 0 else USER), number
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot:

@@ -110,7 +110,7 @@ def parse_panel_data(data: str | None) -> PanelPress | None:
     owner, _, rest = data[len(PANEL_PREFIX) :].partition(":")
     scope_code, _, op = rest.partition(":")
     scope = _SCOPES_BY_CODE.get(scope_code)
-    if not owner.isdigit() or scope is None:
+    if not (owner.isascii() and owner.isdigit()) or scope is None:
         return None
     if op == SWITCH:
         return PanelPress(int(owner), scope, None, None)

@@ -27,7 +27,9 @@ async def test_webhook_mode_takes_only_telegrams_signed_posts(tg: FakeTelegram, 
         "webhook_secret": HOOK_SECRET,
     }
     async with running_bot(tg, tmp_path, **settings):
-        assert tg.webhook_url == f"http://127.0.0.1:{port}/telegram/{HOOK_SECRET}"
+        assert tg.webhook_url is not None and tg.webhook_url.startswith(f"http://127.0.0.1:{port}/telegram/")
+        telegram_path = tg.webhook_url.split(f":{port}", 1)[1]
+        assert HOOK_SECRET not in telegram_path, "backends know the hook secret: Telegram's path differs"
         assert tg.calls_of("getUpdates") == []
         tg.user_sends(ALICE_CHAT, ALICE, "/imagine a weathervane")
         await wait_for_caption(tg, ALICE_CHAT.id, "a weathervane", "Done")
@@ -42,9 +44,9 @@ async def test_webhook_mode_takes_only_telegrams_signed_posts(tg: FakeTelegram, 
             },
         }
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            no_header = await client.post(f"/telegram/{HOOK_SECRET}", json=forged)
+            no_header = await client.post(telegram_path, json=forged)
             wrong_header = await client.post(
-                f"/telegram/{HOOK_SECRET}", json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
+                telegram_path, json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": "guess"}
             )
             wrong_path = await client.post(
                 "/telegram/guess", json=forged, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
