@@ -9,6 +9,7 @@ import hmac
 import logging
 import secrets
 import socket
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,7 @@ from webhook.miniapp import create_region_router
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+SHUTDOWN_STEP_SECONDS = 10.0
 WEBHOOK_SECRET_KEY = "webhook_secret"
 MENU_COMMANDS = (
     (None, "imagine"),
@@ -295,27 +297,39 @@ class Runtime:
         self._stopped.set()
 
     async def close(self) -> None:
-        """Stop intake first, then services, then connections."""
+        """Stop intake first, then services, then connections; no step may hold the shutdown up."""
         self._stopped.set()
         if self.settings.telegram_mode == "polling":
-            with contextlib.suppress(RuntimeError):
-                await self.dispatcher.stop_polling()
+            await _bounded(self._stop_polling(), "stopping Telegram polling")
         if self._server is not None:
             self._server.should_exit = True
-        await self.jobs.stop()
-        await self.delivery.close()
-        await self.backend.aclose()
+        await _bounded(self.jobs.stop(), "stopping the job poller")
+        await _bounded(self.delivery.close(), "stopping delivery")
+        await _bounded(self.backend.aclose(), "closing the backend")
         for task in list(self._tasks):
             if not task.done():
                 try:
-                    await asyncio.wait_for(asyncio.shield(task), timeout=5)
+                    await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_STEP_SECONDS)
                 except (TimeoutError, asyncio.CancelledError):
                     task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.bot.session.close()
-        await self.http.aclose()
-        await self.db.close()
+        await _bounded(asyncio.gather(*self._tasks, return_exceptions=True), "stopping the HTTP server")
+        await _bounded(self.bot.session.close(), "closing the Telegram session")
+        await _bounded(self.http.aclose(), "closing the HTTP client")
+        await _bounded(self.db.close(), "closing the database")
         self.http_socket.close()
+
+    async def _stop_polling(self) -> None:
+        with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
+            await self.dispatcher.stop_polling()
+
+
+async def _bounded(step: Awaitable[Any], what: str) -> None:
+    """Await one shutdown step for a limited time; on overrun, say which tasks were still busy."""
+    try:
+        await asyncio.wait_for(step, timeout=SHUTDOWN_STEP_SECONDS)
+    except TimeoutError:
+        busy = sorted(t.get_name() for t in asyncio.all_tasks() if not t.done())
+        log.error("%s took over %ss; tasks still running: %s", what, SHUTDOWN_STEP_SECONDS, ", ".join(busy))
 
 
 def build_dispatcher(
