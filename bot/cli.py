@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -55,6 +56,10 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, runtime.request_stop)
     try:
         await runtime.start()
+        # Everything imported and built so far lives for the whole run: keep the collector from walking it
+        # again and again (a full pass over aiogram's objects stalls the loop for ~180 ms).
+        gc.collect()
+        gc.freeze()
         await runtime.wait()
     except StartupError as exc:
         raise SystemExit(f"mjgram: {exc}") from None

@@ -188,6 +188,17 @@ async def job_by_message(conn: AsyncConnection, chat_id: int, message_id: int) -
     return _job_from_row(row) if row else None
 
 
+async def jobs_waiting_for_input(conn: AsyncConnection, chat_id: int, user_id: int) -> list[Job]:
+    query = (
+        select(jobs)
+        .where(
+            jobs.c.chat_id == chat_id, jobs.c.user_id == user_id, jobs.c.status == JobStatus.NEEDS_INPUT.value
+        )
+        .order_by(jobs.c.created_at.desc())
+    )
+    return [_job_from_row(r) for r in (await conn.execute(query)).mappings()]
+
+
 async def child_jobs(conn: AsyncConnection, parent_id: str) -> list[Job]:
     query = select(jobs).where(jobs.c.parent_id == parent_id).order_by(jobs.c.created_at)
     return [_job_from_row(r) for r in (await conn.execute(query)).mappings()]
