@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -19,66 +20,60 @@ T = TypeVar("T")
 
 TRANSIENT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 RETRY_AFTER_MARGIN = 0.1
+MAX_TRACKED_CHATS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryLimits:
     """Telegram's published pacing: ~1 message/s in a chat, 20/min in a group, 30/s overall."""
 
-    global_per_second: float = 30.0
-    private_per_second: float = 1.0
-    group_per_minute: float = 20.0
-    private_burst: float = 2.0
-    group_burst: float = 3.0
-    global_burst: float = 30.0
+    global_per_second: int = 30
+    chat_per_second: int = 1
+    group_per_minute: int = 20
 
 
-class TokenBucket:
-    """Reservations against a refilling budget; `reserve` says how long to wait before using one."""
+class SlidingWindow:
+    """At most `limit` grants in any `period` seconds, as Telegram counts them."""
 
-    def __init__(self, rate: float, capacity: float, clock: Callable[[], float]) -> None:
-        self._rate = rate
-        self._capacity = capacity
-        self._tokens = capacity
-        self._clock = clock
-        self._stamp = clock()
+    def __init__(self, limit: int, period: float) -> None:
+        self._limit = limit
+        self._period = period
+        self._grants: deque[float] = deque()
 
-    def reserve(self) -> float:
-        now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = now
-        self._tokens -= 1.0
-        return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
+    def wait(self, now: float) -> float:
+        """Seconds until a grant is possible (0: now)."""
+        while self._grants and self._grants[0] <= now - self._period:
+            self._grants.popleft()
+        return 0.0 if len(self._grants) < self._limit else self._grants[0] + self._period - now
 
-    def idle(self) -> bool:
-        """True when the bucket is full again (safe to forget)."""
-        elapsed = self._clock() - self._stamp
-        return self._tokens + elapsed * self._rate >= self._capacity
+    def grant(self, now: float) -> None:
+        self._grants.append(now)
+
+    def idle(self, now: float) -> bool:
+        return not self._grants or self._grants[-1] <= now - self._period
 
 
 class RateLimiter:
-    """Per-chat buckets inside a global one, and a global pause while Telegram says retry_after."""
+    """Per-chat windows inside a global one, and a global pause while Telegram says retry_after."""
 
     def __init__(self, limits: DeliveryLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self._limits = limits
         self._clock = clock
-        self._global = TokenBucket(limits.global_per_second, limits.global_burst, clock)
-        self._chats: dict[int, TokenBucket] = {}
+        self._global = SlidingWindow(limits.global_per_second, 1.0)
+        self._chats: dict[int, tuple[SlidingWindow, ...]] = {}
         self._paused_until = 0.0
 
-    def _chat_bucket(self, chat_id: int) -> TokenBucket:
-        bucket = self._chats.get(chat_id)
-        if bucket is None:
-            if len(self._chats) > 10_000:
-                self._chats = {k: b for k, b in self._chats.items() if not b.idle()}
+    def _chat_windows(self, chat_id: int) -> tuple[SlidingWindow, ...]:
+        windows = self._chats.get(chat_id)
+        if windows is None:
+            if len(self._chats) > MAX_TRACKED_CHATS:
+                now = self._clock()
+                self._chats = {k: w for k, w in self._chats.items() if not all(x.idle(now) for x in w)}
+            windows = (SlidingWindow(self._limits.chat_per_second, 1.0),)
             if chat_id < 0:
-                bucket = TokenBucket(
-                    self._limits.group_per_minute / 60, self._limits.group_burst, self._clock
-                )
-            else:
-                bucket = TokenBucket(self._limits.private_per_second, self._limits.private_burst, self._clock)
-            self._chats[chat_id] = bucket
-        return bucket
+                windows += (SlidingWindow(self._limits.group_per_minute, 60.0),)
+            self._chats[chat_id] = windows
+        return windows
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds + RETRY_AFTER_MARGIN)
@@ -90,15 +85,24 @@ class RateLimiter:
                 return
             await asyncio.sleep(delay)
 
+    def try_grant(self, chat_id: int) -> float:
+        """Grant a send to `chat_id` now and return 0, or return how long to wait before asking again."""
+        now = self._clock()
+        windows = (*self._chat_windows(chat_id), self._global)
+        delay = max(max(w.wait(now) for w in windows), self._paused_until - now)
+        if delay > 0:
+            return delay
+        for window in windows:
+            window.grant(now)
+        return 0.0
+
     async def acquire(self, chat_id: int) -> None:
-        await self.wait_pause()
-        delay = self._chat_bucket(chat_id).reserve()
-        if delay > 0:
+        # Checking and recording happen without an await in between, so concurrent senders never overshoot.
+        while True:
+            delay = self.try_grant(chat_id)
+            if delay <= 0:
+                return
             await asyncio.sleep(delay)
-        delay = self._global.reserve()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        await self.wait_pause()
 
 
 class Sender:

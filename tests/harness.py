@@ -19,7 +19,7 @@ ALICE = FakeUser(id=1001, first_name="Alice", username="alice")
 BOB = FakeUser(id=1002, first_name="Bob", username="bob")
 ALICE_CHAT = FakeChat(id=ALICE.id, type="private")
 GROUP = FakeChat(id=-1001234567890, type="supergroup", title="Artists")
-FAST_LIMITS = DeliveryLimits(private_per_second=50, group_per_minute=3000, private_burst=10, group_burst=10)
+FAST_LIMITS = DeliveryLimits(chat_per_second=50, group_per_minute=3000)
 GRID_BUTTONS = ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4", "🌱 Seed"]
 
 

@@ -37,9 +37,7 @@ ANONYMOUS_ADMIN = FakeUser(id=1087968824, first_name="Group", username="GroupAno
 TELEGRAM_SERVICE = FakeUser(id=777000, first_name="Telegram")
 REPLY_METHODS = ("sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup")
 FILTERED_KINDS = ("edited_message", "channel_post", "edited_channel_post")
-UNLIMITED = DeliveryLimits(
-    global_per_second=1000, global_burst=1000, private_per_second=100, group_per_minute=6000
-)
+UNLIMITED = DeliveryLimits(global_per_second=1000, chat_per_second=100, group_per_minute=6000)
 FIRST_DIRECT_UPDATE_ID = 900_000_001
 FIRST_RAW_QUERY_ID = 7_000_000_001
 

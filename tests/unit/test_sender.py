@@ -1,8 +1,12 @@
-"""Pacing rules of the sender: token buckets per chat inside a global one, and pauses on retry_after."""
+"""Pacing rules of the sender: Telegram's windows per chat inside a global one, and pauses on retry_after."""
 
 from __future__ import annotations
 
-from bot.sender import DeliveryLimits, RateLimiter, TokenBucket
+import itertools
+
+import pytest
+
+from bot.sender import DeliveryLimits, RateLimiter, SlidingWindow
 
 
 class Clock:
@@ -13,38 +17,59 @@ class Clock:
         return self.now
 
 
-def test_bucket_allows_a_burst_then_paces() -> None:
+def grants_over(
+    limiter: RateLimiter, clock: Clock, chat_id: int, seconds: float, step: float = 0.125
+) -> list[float]:
+    """Times at which `chat_id` was granted a send while asking every `step` for `seconds`."""
+    granted, end = [], clock.now + seconds
+    while clock.now < end:
+        if limiter.try_grant(chat_id) == 0:
+            granted.append(round(clock.now, 2))
+        clock.now += step
+    return granted
+
+
+def test_window_counts_grants_in_the_last_period() -> None:
+    window = SlidingWindow(limit=2, period=1.0)
+    window.grant(10.0)
+    window.grant(10.5)
+    assert window.wait(10.6) == pytest.approx(0.4)
+    assert window.wait(10.9) == pytest.approx(0.1)
+    assert window.wait(11.0) == 0.0, "the grant at 10.0 has left the window"
+
+
+def test_first_send_is_immediate_then_one_per_second_in_a_chat() -> None:
     clock = Clock()
-    bucket = TokenBucket(rate=1.0, capacity=2.0, clock=clock)
-    assert [bucket.reserve(), bucket.reserve()] == [0.0, 0.0]
-    assert bucket.reserve() == 1.0
-    assert bucket.reserve() == 2.0, "reservations queue up behind each other"
-    clock.now += 10
-    assert bucket.reserve() == 0.0 and bucket.idle() is False
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    start = clock.now
+    offsets = [t - start for t in grants_over(limiter, clock, 42, 3.5)]
+    assert offsets == [0.0, 1.0, 2.0, 3.0]
 
 
-def test_bucket_refills_to_capacity_only() -> None:
+def test_groups_also_get_twenty_a_minute() -> None:
     clock = Clock()
-    bucket = TokenBucket(rate=1.0, capacity=2.0, clock=clock)
-    clock.now += 3600
-    assert [bucket.reserve(), bucket.reserve(), bucket.reserve()] == [0.0, 0.0, 1.0]
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    grants = grants_over(limiter, clock, -100, 90.0, step=0.25)
+    in_first_minute = [t for t in grants if t < 1000.0 + 60]
+    assert len(in_first_minute) == 20
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(grants))
 
 
-async def test_groups_are_paced_per_minute_and_private_chats_per_second() -> None:
+def test_global_window_caps_all_chats_together() -> None:
     clock = Clock()
-    limits = DeliveryLimits(private_per_second=1, group_per_minute=20, private_burst=1, group_burst=1)
-    limiter = RateLimiter(limits, clock)
-    group_delays = [limiter._chat_bucket(-100).reserve() for _ in range(3)]
-    private_delays = [limiter._chat_bucket(42).reserve() for _ in range(3)]
-    assert group_delays == [0.0, 3.0, 6.0]
-    assert private_delays == [0.0, 1.0, 2.0]
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    granted = [chat for chat in range(1, 100) if limiter.try_grant(chat) == 0]
+    assert len(granted) == 30
+    assert limiter.try_grant(500) > 0
+    clock.now += 1.0
+    assert limiter.try_grant(500) == 0
 
 
-async def test_retry_after_pauses_everything() -> None:
+def test_retry_after_pauses_everything() -> None:
     clock = Clock()
     limiter = RateLimiter(DeliveryLimits(), clock)
     limiter.pause(5)
     limiter.pause(2)
-    assert limiter._paused_until >= clock.now + 5, "a shorter pause never shortens a longer one"
-    clock.now += 6
-    await limiter.wait_pause()
+    assert limiter.try_grant(1) >= 5, "a shorter pause never shortens a longer one"
+    clock.now += 5.2
+    assert limiter.try_grant(1) == 0
