@@ -1,0 +1,1 @@
+"""Benchmarks for mjgram: `python -m bench` runs the real bot against the test fakes and prints figures."""
