@@ -13,11 +13,12 @@ from PIL import Image
 
 from tests.browser.launch import signed_init_data
 from tests.fakes.mjproxy import FakeMjProxy
-from tests.fakes.telegram import FakeTelegram, StoredMessage
+from tests.fakes.telegram import FakeChat, FakeTelegram, StoredMessage
 from tests.harness import (
     ALICE,
     ALICE_CHAT,
     BOB,
+    GROUP,
     PROXY_SECRET,
     TOKEN,
     free_port,
@@ -26,6 +27,7 @@ from tests.harness import (
 )
 
 REGION_BUTTON = "🖌️ Vary (Region)"
+BOB_CHAT = FakeChat(id=BOB.id, type="private")
 
 
 def https_settings(proxy: FakeMjProxy, port: int) -> dict[str, Any]:
@@ -116,3 +118,33 @@ async def test_no_region_button_without_https(tg: FakeTelegram, proxy: FakeMjPro
         assert REGION_BUTTON not in upscale.button_texts()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             assert (await client.get("/region/anything")).status_code == 404
+
+
+async def test_in_groups_the_button_leads_to_the_private_chat(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    port = free_port()
+    async with running_bot(tg, tmp_path, **https_settings(proxy, port)):
+        tg.user_sends(GROUP, ALICE, "/imagine@mjgram_test_bot a harbour at dawn")
+        await tg.wait_for(lambda: len(proxy.tasks) == 1)
+        await proxy.succeed(next(iter(proxy.tasks)))
+        grid = await wait_for_caption(tg, GROUP.id, "Done")
+        tg.press_button(GROUP.id, grid.message_id, ALICE, text="U1")
+        await tg.wait_for(lambda: len(proxy.tasks) == 2)
+        await proxy.succeed(list(proxy.tasks)[1])
+        upscale = await wait_for_caption(tg, GROUP.id, "Image #1", "Done")
+        tg.press_button(GROUP.id, upscale.message_id, ALICE, text=REGION_BUTTON)
+        waiting = await wait_for_caption(tg, GROUP.id, "Waiting for your input")
+        link = waiting.reply_markup["inline_keyboard"][0][0]["url"]  # type: ignore[index]
+        assert link.startswith("https://t.me/mjgram_test_bot?start=r")
+        payload = link.split("?start=", 1)[1]
+        assert len(payload) <= 64, "Telegram's limit for start parameters"
+        tg.user_sends(BOB_CHAT, BOB, f"/start {payload}")
+        refusal = await tg.wait_for(lambda: next((m for m in tg.chat_messages(BOB.id) if m.text), None))
+        assert "Only the person who pressed" in (refusal.text or "")
+        tg.user_sends(ALICE_CHAT, ALICE, f"/start {payload}")
+        offer = await tg.wait_for(
+            lambda: next((m for m in tg.chat_messages(ALICE.id) if m.reply_markup), None)
+        )
+        editor = offer.reply_markup["inline_keyboard"][0][0]["web_app"]["url"]  # type: ignore[index]
+        assert editor == f"https://127.0.0.1:{port}/region/{payload[1:]}"
