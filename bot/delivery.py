@@ -307,20 +307,16 @@ class JobDelivery:
             )
             message_id = sent.message_id
         elif key != state.shown_caption:
-            try:
-                await self._sender.call(
-                    EditMessageText(
-                        chat_id=job.chat_id,
-                        message_id=message_id,
-                        text=text,
-                        parse_mode=HTML,
-                        reply_markup=keyboard,
-                    ),
+            await self._edit(
+                EditMessageText(
                     chat_id=job.chat_id,
-                )
-            except TelegramBadRequest as exc:
-                if "message is not modified" not in exc.message:
-                    raise
+                    message_id=message_id,
+                    text=text,
+                    parse_mode=HTML,
+                    reply_markup=keyboard,
+                ),
+                job.chat_id,
+            )
         state = replace(state, shown_caption=key, shown_version=job.version)
         async with self._db.write() as conn:
             await repo.save_delivery(conn, job.id, state, message_id=message_id)
@@ -405,17 +401,21 @@ class JobDelivery:
     async def _edit_caption(
         self, job: Job, message_id: int, caption: str, keyboard: InlineKeyboardMarkup | None
     ) -> None:
-        try:
-            await self._sender.call(
-                EditMessageCaption(
-                    chat_id=job.chat_id,
-                    message_id=message_id,
-                    caption=caption,
-                    parse_mode=HTML,
-                    reply_markup=keyboard,
-                ),
+        await self._edit(
+            EditMessageCaption(
                 chat_id=job.chat_id,
-            )
+                message_id=message_id,
+                caption=caption,
+                parse_mode=HTML,
+                reply_markup=keyboard,
+            ),
+            job.chat_id,
+        )
+
+    async def _edit(self, method: EditMessageCaption | EditMessageText, chat_id: int) -> None:
+        """Send an edit; Telegram's "message is not modified" just means it shows this state already."""
+        try:
+            await self._sender.call(method, chat_id=chat_id)
         except TelegramBadRequest as exc:
             if "message is not modified" not in exc.message:
                 raise
