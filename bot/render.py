@@ -80,20 +80,27 @@ def status_line(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
     raise AssertionError(job.status)
 
 
+def _tail(
+    job: Job, t: Translator, simulated: bool, timeout_minutes: int, *, image_unavailable: bool = False
+) -> str:
+    """The lines under a job's prompt or title: what it came from, who asked, its state, the labels."""
+    lines: list[str] = []
+    if job.origin is not None:
+        lines.append(origin_line(job.origin, t))
+    lines.append(t("caption-by", user=user_link(job.user_id, job.user_name)))
+    lines.append(status_line(job, t, timeout_minutes=timeout_minutes))
+    if image_unavailable:
+        lines.append(t("image-unavailable"))
+    if simulated:
+        lines.append(t("caption-simulated"))
+    return "\n".join(lines)
+
+
 def render_caption(
     job: Job, t: Translator, *, simulated: bool, image_unavailable: bool = False, timeout_minutes: int = 15
 ) -> str:
     """HTML caption: prompt in bold, what it came from, who asked, state; fits TELEGRAM_CAPTION_LIMIT."""
-    tail: list[str] = []
-    if job.origin is not None:
-        tail.append(origin_line(job.origin, t))
-    tail.append(t("caption-by", user=user_link(job.user_id, job.user_name)))
-    tail.append(status_line(job, t, timeout_minutes=timeout_minutes))
-    if image_unavailable:
-        tail.append(t("image-unavailable"))
-    if simulated:
-        tail.append(t("caption-simulated"))
-    tail_html = "\n".join(tail)
+    tail_html = _tail(job, t, simulated, timeout_minutes, image_unavailable=image_unavailable)
     budget = TELEGRAM_CAPTION_LIMIT - visible_length(tail_html) - 2
     return f"<b>{escape(truncate(job.prompt, budget))}</b>\n{tail_html}"
 
@@ -105,14 +112,7 @@ def utf16_length(text: str) -> int:
 def render_text(job: Job, t: Translator, *, simulated: bool, timeout_minutes: int = 15) -> str:
     """HTML text of a describe or shorten job (these answer with text, not a picture)."""
     title = t("text-describe-title") if job.kind is JobKind.DESCRIBE else t("text-shorten-title")
-    tail: list[str] = []
-    if job.origin is not None:
-        tail.append(origin_line(job.origin, t))
-    tail.append(t("caption-by", user=user_link(job.user_id, job.user_name)))
-    tail.append(status_line(job, t, timeout_minutes=timeout_minutes))
-    if simulated:
-        tail.append(t("caption-simulated"))
-    tail_html = "\n".join(tail)
+    tail_html = _tail(job, t, simulated, timeout_minutes)
     head = f"<b>{escape(title)}</b>"
     if job.kind is JobKind.SHORTEN and job.prompt:
         head += f"\n<i>{escape(truncate(job.prompt, PROMPT_IN_TEXT_LIMIT))}</i>"
