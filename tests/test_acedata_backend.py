@@ -6,7 +6,6 @@ import asyncio
 import base64
 import io
 import json
-import secrets
 import socket
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 from PIL import Image
 
 from bot.backends import acedata
@@ -52,6 +50,7 @@ from bot.backends.base import (
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 from tests.fakes.acedata import DEFAULT_TOKEN, FakeAceData
+from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
 
 JOB_ID = "job-7f3a"
 PROMPT = "Lamborghini speeds inside a volcano"
@@ -77,33 +76,11 @@ UPSCALE_KINDS = [
 ]
 
 
-def png_bytes(size: tuple[int, int] = (8, 8), colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
-    return out.getvalue()
-
-
 def result(**fields: object) -> AceResult:
     return AceResult.model_validate({"task_id": TASK_ID, "success": True, **fields})
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class BotSide:
-    """The bot's HTTP app as the service sees it: the callback route and the public image host."""
-
-    url: str = ""
-    bodies: list[bytes] = field(default_factory=list)
-    hosted: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    image_request_headers: list[dict[str, str]] = field(default_factory=list)
-    image: bytes = field(default_factory=png_bytes)
-
-    async def host(self, data: bytes, mime_type: str) -> str:
-        token = secrets.token_urlsafe(16)
-        self.hosted[token] = (data, mime_type)
-        return f"{self.url}/public/{token}"
 
 
 @dataclass
@@ -123,33 +100,8 @@ class RecordingSink:
 
 @pytest.fixture
 async def bot_side() -> AsyncIterator[BotSide]:
-    state = BotSide()
-
-    async def hook(request: web.Request) -> web.Response:
-        state.bodies.append(await request.read())
-        return web.Response(text="ok")
-
-    async def public(request: web.Request) -> web.Response:
-        hosted = state.hosted.get(request.match_info["token"])
-        if hosted is None:
-            return web.Response(status=404)
-        return web.Response(body=hosted[0], content_type=hosted[1])
-
-    async def picture(request: web.Request) -> web.Response:
-        state.image_request_headers.append(dict(request.headers))
-        return web.Response(body=state.image, content_type="image/png")
-
-    app = web.Application()
-    app.router.add_post(HOOK_PATH, hook)
-    app.router.add_get("/public/{token}", public)
-    app.router.add_get("/cdn/picture.png", picture)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
+    async with serving_bot_side(HOOK_PATH) as state:
+        yield state
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from aiohttp import web
 from PIL import Image
 
 from bot.backends import imagineapi
@@ -43,6 +42,7 @@ from bot.backends.imagineapi import (
     upscale_task_id,
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
 from tests.fakes.imagineapi import DEFAULT_TOKEN, FakeImagineApi
 
 JOB_ID = "job-7f3a"
@@ -54,27 +54,11 @@ URLS = [f"{ASSETS}/{n}/{n}.png" for n in ("0f05", "0ed8", "9eff", "f247")]
 GRID_KINDS = [ActionKind.UPSCALE] * 4 + [ActionKind.REROLL]
 
 
-def png_bytes(size: tuple[int, int] = (8, 8), colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
-    return out.getvalue()
-
-
 def image(**fields: object) -> ImagineImage:
     return ImagineImage.model_validate({"id": IMAGE_ID, "status": "pending", **fields})
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class HookReceiver:
-    """The bot's side of the account webhook: records raw bodies, and serves one foreign image."""
-
-    url: str = ""
-    bodies: list[bytes] = field(default_factory=list)
-    image_request_headers: list[dict[str, str]] = field(default_factory=list)
-    image: bytes = field(default_factory=png_bytes)
 
 
 @dataclass
@@ -93,31 +77,13 @@ class RecordingSink:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[HookReceiver]:
-    state = HookReceiver()
-
-    async def hook(request: web.Request) -> web.Response:
-        state.bodies.append(await request.read())
-        return web.Response(text="ok")
-
-    async def picture(request: web.Request) -> web.Response:
-        state.image_request_headers.append(dict(request.headers))
-        return web.Response(body=state.image, content_type="image/png")
-
-    app = web.Application()
-    app.router.add_post(HOOK_PATH, hook)
-    app.router.add_get("/cdn/picture.png", picture)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
+async def receiver() -> AsyncIterator[BotSide]:
+    async with serving_bot_side(HOOK_PATH) as state:
+        yield state
 
 
 @pytest.fixture
-async def fake(receiver: HookReceiver) -> AsyncIterator[FakeImagineApi]:
+async def fake(receiver: BotSide) -> AsyncIterator[FakeImagineApi]:
     async with FakeImagineApi() as api:
         api.webhook_urls.append(receiver.url + HOOK_PATH)
         yield api
@@ -495,7 +461,7 @@ async def test_failure_is_reported_with_its_kind(
 
 
 async def test_webhooks_round_trip_through_parse_callback_matched_by_id(
-    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: HookReceiver
+    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
 ) -> None:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.drain()  # the create webhook runs after the create answered
@@ -515,7 +481,7 @@ async def test_webhooks_round_trip_through_parse_callback_matched_by_id(
 
 
 async def test_duplicate_and_late_webhooks_parse_identically(
-    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: HookReceiver
+    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
 ) -> None:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.drain()  # the create webhook is out of the way before the ones this test compares
@@ -532,7 +498,7 @@ async def test_duplicate_and_late_webhooks_parse_identically(
 
 
 async def test_lost_webhooks_leave_polling_to_find_the_result(
-    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: HookReceiver
+    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
 ) -> None:
     fake.drop_webhooks = True
     grid = await finished_grid(fake, backend)
@@ -662,7 +628,7 @@ async def test_unreachable_backend_is_unavailable(client: httpx.AsyncClient, no_
 
 
 async def test_download_sends_the_token_only_to_imagineapi(
-    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: HookReceiver
+    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
 ) -> None:
     done = await backend.fetch(await finished_grid(fake, backend))
     assert done is not None and done.image_url is not None

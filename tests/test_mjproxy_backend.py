@@ -6,11 +6,9 @@ import asyncio
 import io
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from aiohttp import web
 from PIL import Image
 
 from bot.backends import mjproxy
@@ -36,6 +34,7 @@ from bot.backends.mjproxy import (
     task_to_update,
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus
+from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
 from tests.fakes.mjproxy import DEFAULT_SECRET, FakeMjProxy
 
 JOB_ID = "job-7f3a"
@@ -60,47 +59,13 @@ ZOOM_AND_PAN = {
 }
 
 
-def png_bytes(size: tuple[int, int] = (8, 8), colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, "PNG")
-    return out.getvalue()
-
-
 # --- fixtures -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class HookReceiver:
-    """The bot's side of the notify hook: records raw bodies, and serves one foreign image."""
-
-    url: str = ""
-    bodies: list[bytes] = field(default_factory=list)
-    image_request_headers: list[dict[str, str]] = field(default_factory=list)
-    image: bytes = field(default_factory=png_bytes)
-
-
 @pytest.fixture
-async def receiver() -> AsyncIterator[HookReceiver]:
-    state = HookReceiver()
-
-    async def hook(request: web.Request) -> web.Response:
-        state.bodies.append(await request.read())
-        return web.Response(text="ok")
-
-    async def image(request: web.Request) -> web.Response:
-        state.image_request_headers.append(dict(request.headers))
-        return web.Response(body=state.image, content_type="image/png")
-
-    app = web.Application()
-    app.router.add_post(HOOK_PATH, hook)
-    app.router.add_get("/cdn/picture.png", image)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
+async def receiver() -> AsyncIterator[BotSide]:
+    async with serving_bot_side(HOOK_PATH) as state:
+        yield state
 
 
 @pytest.fixture
@@ -116,7 +81,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def backend(fake: FakeMjProxy, client: httpx.AsyncClient, receiver: HookReceiver) -> MjProxyBackend:
+def backend(fake: FakeMjProxy, client: httpx.AsyncClient, receiver: BotSide) -> MjProxyBackend:
     return MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=receiver.url + HOOK_PATH)
 
 
@@ -421,7 +386,7 @@ def test_backend_satisfies_the_protocol_and_declares_push(client: httpx.AsyncCli
 
 
 async def test_submit_sends_hook_state_and_secret(
-    fake: FakeMjProxy, backend: MjProxyBackend, receiver: HookReceiver
+    fake: FakeMjProxy, backend: MjProxyBackend, receiver: BotSide
 ) -> None:
     await backend.imagine(PROMPT, job_id=JOB_ID)
     await backend.shorten(PROMPT, job_id="job-2")
@@ -685,7 +650,7 @@ async def test_unknown_task_fetch_is_none(fake: FakeMjProxy, backend: MjProxyBac
 
 
 async def test_notify_bodies_round_trip_through_parse_callback(
-    fake: FakeMjProxy, backend: MjProxyBackend, receiver: HookReceiver
+    fake: FakeMjProxy, backend: MjProxyBackend, receiver: BotSide
 ) -> None:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.run_to_success(submission.task_id)
@@ -702,7 +667,7 @@ async def test_notify_bodies_round_trip_through_parse_callback(
 
 
 async def test_late_snapshot_reposted_parses_as_the_older_state(
-    fake: FakeMjProxy, backend: MjProxyBackend, receiver: HookReceiver
+    fake: FakeMjProxy, backend: MjProxyBackend, receiver: BotSide
 ) -> None:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.advance(submission.task_id, 35)
@@ -714,7 +679,7 @@ async def test_late_snapshot_reposted_parses_as_the_older_state(
 
 
 async def test_lost_callbacks_leave_polling_to_find_the_result(
-    fake: FakeMjProxy, backend: MjProxyBackend, receiver: HookReceiver
+    fake: FakeMjProxy, backend: MjProxyBackend, receiver: BotSide
 ) -> None:
     fake.drop_notifications = True
     task_id = await finished_grid(fake, backend)
@@ -724,7 +689,7 @@ async def test_lost_callbacks_leave_polling_to_find_the_result(
 
 
 async def test_failure_is_notified_with_its_kind(
-    fake: FakeMjProxy, backend: MjProxyBackend, receiver: HookReceiver
+    fake: FakeMjProxy, backend: MjProxyBackend, receiver: BotSide
 ) -> None:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.fail(submission.task_id, "[Banned prompt detected] Sorry!")
@@ -761,7 +726,7 @@ def test_malformed_callbacks_raise(backend: MjProxyBackend, body: bytes) -> None
 
 
 async def test_download_returns_the_final_png_and_sends_the_secret_only_to_the_proxy(
-    fake: FakeMjProxy, backend: MjProxyBackend, receiver: HookReceiver
+    fake: FakeMjProxy, backend: MjProxyBackend, receiver: BotSide
 ) -> None:
     done = await backend.fetch(await finished_grid(fake, backend))
     assert done is not None and done.image_url is not None
