@@ -20,28 +20,41 @@ from aiogram.methods import (
     EditMessageCaption,
     EditMessageMedia,
     EditMessageText,
+    SendAnimation,
     SendDocument,
     SendMessage,
     SendPhoto,
+    SendVideo,
 )
 from aiogram.types import (
     BufferedInputFile,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaAnimation,
     InputMediaPhoto,
+    InputMediaVideo,
     Message,
     ReplyParameters,
 )
 
-from bot.backends.base import Backend, BackendError
+from bot.backends.base import Backend, BackendError, ImageTooLarge
 from bot.cards import CardState, placeholder_card
 from bot.domain import Job, JobStatus
 from bot.i18n import Locales, Translator
 from bot.keyboards import job_keyboard
-from bot.media import NotAnImage, Picture, as_telegram_photo, image_extension
+from bot.media import (
+    TELEGRAM_UPLOAD_MAX_BYTES,
+    NotAnImage,
+    NotAVideo,
+    Picture,
+    VideoFormat,
+    as_telegram_photo,
+    image_extension,
+    video_format,
+)
 from bot.region_links import RegionLinks, waits_for_mask
-from bot.render import render_caption, render_text, truncate
+from bot.render import VideoProblem, render_caption, render_text, truncate
 from bot.sender import Sender
 from bot.storage import repo
 from bot.storage.database import Database
@@ -54,6 +67,9 @@ REDELIVERY_BACKOFF = (1.0, 3.0, 10.0, 30.0)
 HTML = "HTML"
 INPUT_PLACEHOLDER_LIMIT = 64
 INPUT_PURPOSE_EDIT = "edit"
+BYTES_PER_MB = 1024 * 1024
+# Media keys of a job's own final result, whose Telegram file id is kept to post it again.
+_FINAL_KEYS = ("final:", *(f"{moving.value}:" for moving in VideoFormat))
 
 _GONE_MESSAGE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 _CHAT_GONE = (
@@ -71,17 +87,22 @@ class TransientDeliveryError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    """What a message's photo should be: a stable key, and how to get the picture."""
+    """What a message's photo (or video) should be: a stable key, and how to get the picture."""
 
     key: str
     upload: BufferedInputFile | None = None
     file_id: str | None = None
     original: bytes | None = None
+    moving: VideoFormat | None = None  # None: a photo
+    video_problem: VideoProblem | None = None  # a stand-in for a video that can't be shown
 
     @classmethod
     def unchanged(cls, key: str) -> Media:
         """The picture the message already shows; never re-sent."""
         return cls(key)
+
+    def with_problem(self, problem: VideoProblem) -> Media:
+        return replace(self, video_problem=problem)
 
     @property
     def input(self) -> BufferedInputFile | str:
@@ -249,12 +270,14 @@ class JobDelivery:
             simulated=self._simulated,
             image_unavailable=image_unavailable,
             timeout_minutes=self._timeout_minutes,
+            video_problem=media.video_problem,
+            video_limit_mb=TELEGRAM_UPLOAD_MAX_BYTES // BYTES_PER_MB,
         )
         keyboard = job_keyboard(job, tokens, t, editor=self._editor_button(job, t))
         caption_key = _fingerprint(caption, keyboard)
         message_id = job.message_id
         if message_id is None:
-            sent = await self._send_photo(job, media, caption, keyboard)
+            sent = await self._send_media(job, media, caption, keyboard)
             message_id = sent.message_id
             state = self._after_photo(state, media, sent, caption_key)
             # Saved at once so a crash after this point edits this message instead of posting another.
@@ -265,7 +288,7 @@ class JobDelivery:
                 EditMessageMedia(
                     chat_id=job.chat_id,
                     message_id=message_id,
-                    media=InputMediaPhoto(media=media.input, caption=caption, parse_mode=HTML),
+                    media=_input_media(media, caption),
                     reply_markup=keyboard,
                 ),
                 chat_id=job.chat_id,
@@ -384,16 +407,11 @@ class JobDelivery:
         if job.status is not JobStatus.SUCCEEDED or state.photo_file_id is None:
             return False
         caption = render_caption(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+        # For a video job the kept file id is the video's (or the animation's) own.
+        moving = _shown_format(state.shown_media, job.video_url)
+        media = Media(state.shown_media or "", file_id=state.photo_file_id, moving=moving)
         await self._sender.call(
-            SendPhoto(
-                chat_id=chat_id,
-                message_thread_id=thread_id,
-                photo=state.photo_file_id,
-                caption=caption,
-                parse_mode=HTML,
-                reply_markup=keyboard,
-                reply_parameters=_reply_to(reply_to),
-            ),
+            _send_method(media, chat_id, thread_id, caption, keyboard, _reply_to(reply_to)),
             chat_id=chat_id,
         )
         return True
@@ -420,20 +438,12 @@ class JobDelivery:
             if "message is not modified" not in exc.message:
                 raise
 
-    async def _send_photo(
+    async def _send_media(
         self, job: Job, media: Media, caption: str, keyboard: InlineKeyboardMarkup | None
     ) -> Message:
         reply = _reply_to(job.reply_to_message_id)
         return await self._sender.call(
-            SendPhoto(
-                chat_id=job.chat_id,
-                message_thread_id=job.thread_id,
-                photo=media.input,
-                caption=caption,
-                parse_mode=HTML,
-                reply_markup=keyboard,
-                reply_parameters=reply,
-            ),
+            _send_method(media, job.chat_id, job.thread_id, caption, keyboard, reply),
             chat_id=job.chat_id,
         )
 
@@ -457,9 +467,9 @@ class JobDelivery:
     def _after_photo(
         self, state: repo.DeliveryState, media: Media, message: Message | None, caption_key: str
     ) -> repo.DeliveryState:
-        file_id = message.photo[-1].file_id if message is not None and message.photo else None
+        file_id = _file_id(message, media.moving)
         state = replace(state, shown_media=media.key, shown_caption=caption_key)
-        if media.key.startswith("final:") and file_id:
+        if media.key.startswith(_FINAL_KEYS) and file_id:
             state = replace(state, photo_file_id=file_id)
         if media.key.startswith("card:") and file_id:
             self._card_ids[media.key] = file_id
@@ -468,6 +478,8 @@ class JobDelivery:
     async def _media_for(self, job: Job, state: repo.DeliveryState) -> Media | None:
         """The picture this state shows; None when the final image cannot be had."""
         if job.status is JobStatus.SUCCEEDED:
+            if job.kind.makes_video and job.video_url is not None:
+                return await self._video_media(job, job.video_url, state)
             if job.image_url is None:
                 return self._card("text")
             key = f"final:{job.image_url}"
@@ -515,6 +527,40 @@ class JobDelivery:
             return None
         return Media(key, upload=_upload(picture), original=data)
 
+    async def _video_media(self, job: Job, url: str, state: repo.DeliveryState) -> Media:
+        """A finished video job's video; a still with the reason and a link when it can't be uploaded."""
+        shown = _shown_format(state.shown_media, url)
+        if shown is not None:
+            return Media(_video_key(shown, url), file_id=state.photo_file_id, moving=shown)
+        try:
+            data = await self._download(url, TELEGRAM_UPLOAD_MAX_BYTES)
+            moving = video_format(data)
+        except ImageTooLarge:
+            log.info("video of job %s is over Telegram's upload limit; linking it", job.id)
+            return (await self._video_stand_in(job, state)).with_problem(VideoProblem.TOO_LARGE)
+        except NotAVideo as exc:
+            log.warning("video of job %s is not a video: %s", job.id, exc)
+            return (await self._video_stand_in(job, state)).with_problem(VideoProblem.UNAVAILABLE)
+        except BackendError as exc:
+            attempts = self._failures.get(job.id, 0)
+            if attempts + 1 < FINAL_DOWNLOAD_ATTEMPTS:
+                raise TransientDeliveryError(f"video not downloadable yet: {exc}") from exc
+            log.warning("video of job %s could not be downloaded: %s", job.id, exc)
+            return (await self._video_stand_in(job, state)).with_problem(VideoProblem.UNAVAILABLE)
+        upload = BufferedInputFile(data, f"mjgram-{job.id}.{moving.extension}")
+        return Media(_video_key(moving, url), upload=upload, moving=moving)
+
+    async def _video_stand_in(self, job: Job, state: repo.DeliveryState) -> Media:
+        """What shows instead of a video: the picture it animates, else what the message shows already."""
+        if job.parent_id is not None:
+            async with self._db.read() as conn:
+                found = await repo.get_job_with_delivery(conn, job.parent_id)
+            if found is not None and not found[0].kind.makes_video and found[1].photo_file_id:
+                return Media(f"still:{found[0].id}", file_id=found[1].photo_file_id)
+        if state.shown_media is not None:
+            return Media.unchanged(state.shown_media)
+        return self._card("text")
+
     async def _download(self, url: str, limit: int) -> bytes:
         return await self._backend.download(url, max_bytes=limit)
 
@@ -533,6 +579,81 @@ def _reply_to(message_id: int | None) -> ReplyParameters | None:
 
 def _upload(picture: Picture) -> BufferedInputFile:
     return BufferedInputFile(picture.data, picture.filename)
+
+
+def _video_key(moving: VideoFormat, url: str) -> str:
+    return f"{moving.value}:{url}"
+
+
+def _shown_format(shown_media: str | None, video_url: str | None) -> VideoFormat | None:
+    """How the message shows the job's video, if it shows it."""
+    if shown_media is None or video_url is None:
+        return None
+    return next((f for f in VideoFormat if shown_media == _video_key(f, video_url)), None)
+
+
+def _file_id(message: Message | None, moving: VideoFormat | None) -> str | None:
+    """Telegram's id of the file a sent or edited message carries (kept to post it again)."""
+    if message is None:
+        return None
+    if moving is VideoFormat.VIDEO:
+        return message.video.file_id if message.video else None
+    if moving is VideoFormat.ANIMATION:
+        return message.animation.file_id if message.animation else None
+    return message.photo[-1].file_id if message.photo else None
+
+
+def _input_media(media: Media, caption: str) -> InputMediaPhoto | InputMediaVideo | InputMediaAnimation:
+    match media.moving:
+        case VideoFormat.VIDEO:
+            return InputMediaVideo(
+                media=media.input, caption=caption, parse_mode=HTML, supports_streaming=True
+            )
+        case VideoFormat.ANIMATION:
+            return InputMediaAnimation(media=media.input, caption=caption, parse_mode=HTML)
+    return InputMediaPhoto(media=media.input, caption=caption, parse_mode=HTML)
+
+
+def _send_method(
+    media: Media,
+    chat_id: int,
+    thread_id: int | None,
+    caption: str,
+    keyboard: InlineKeyboardMarkup | None,
+    reply: ReplyParameters | None,
+) -> SendPhoto | SendVideo | SendAnimation:
+    """A new message carrying `media`: a photo, a video (MP4) or an animation (GIF)."""
+    match media.moving:
+        case VideoFormat.VIDEO:
+            return SendVideo(
+                chat_id=chat_id,
+                message_thread_id=thread_id,
+                video=media.input,
+                caption=caption,
+                parse_mode=HTML,
+                supports_streaming=True,
+                reply_markup=keyboard,
+                reply_parameters=reply,
+            )
+        case VideoFormat.ANIMATION:
+            return SendAnimation(
+                chat_id=chat_id,
+                message_thread_id=thread_id,
+                animation=media.input,
+                caption=caption,
+                parse_mode=HTML,
+                reply_markup=keyboard,
+                reply_parameters=reply,
+            )
+    return SendPhoto(
+        chat_id=chat_id,
+        message_thread_id=thread_id,
+        photo=media.input,
+        caption=caption,
+        parse_mode=HTML,
+        reply_markup=keyboard,
+        reply_parameters=reply,
+    )
 
 
 def _fingerprint(caption: str, keyboard: InlineKeyboardMarkup | None) -> str:

@@ -55,10 +55,15 @@ class JobKind(StrEnum):
     BLEND = "blend"
     DESCRIBE = "describe"
     SHORTEN = "shorten"
+    VIDEO = "video"
 
     @property
     def makes_single_image(self) -> bool:
         return self is JobKind.UPSCALE
+
+    @property
+    def makes_video(self) -> bool:
+        return self is JobKind.VIDEO
 
     @property
     def makes_text(self) -> bool:
@@ -108,7 +113,9 @@ class ActionKind(StrEnum):
     IMAGINE_ALL = "imagine_all"
     DESCRIBE_AGAIN = "describe_again"
     SHOW_DETAILS = "show_details"
-    ANIMATE = "animate"
+    ANIMATE_HIGH = "animate_high"
+    ANIMATE_LOW = "animate_low"
+    ANIMATE = "animate"  # other video buttons (extend a video, pick one of several): not served
     BOOKMARK = "bookmark"
     UNKNOWN = "unknown"
 
@@ -136,10 +143,28 @@ _ACTION_RESULT: dict[ActionKind, JobKind] = {
     ActionKind.IMAGINE_ALL: JobKind.IMAGINE,
     ActionKind.DESCRIBE_AGAIN: JobKind.DESCRIBE,
     ActionKind.SHOW_DETAILS: JobKind.SHORTEN,
+    ActionKind.ANIMATE_HIGH: JobKind.VIDEO,
+    ActionKind.ANIMATE_LOW: JobKind.VIDEO,
 }
 
 # Actions that always open a backend modal (need user input the bot must collect first).
 ALWAYS_MODAL = frozenset({ActionKind.CUSTOM_ZOOM, ActionKind.VARY_REGION, ActionKind.PROMPT_PICK})
+# Actions whose result is made once: pressing one again points at that result instead of redoing it.
+RESULT_KEPT = frozenset({ActionKind.UPSCALE, ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW})
+ANIMATIONS = frozenset({ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW})
+# Buttons Midjourney's Remix mode turns into a prompt edit before the follow-up runs.
+REMIX_ACTIONS = frozenset(
+    {
+        ActionKind.REROLL,
+        ActionKind.VARIATION,
+        ActionKind.VARY_SUBTLE,
+        ActionKind.VARY_STRONG,
+        ActionKind.PAN_LEFT,
+        ActionKind.PAN_RIGHT,
+        ActionKind.PAN_UP,
+        ActionKind.PAN_DOWN,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +186,15 @@ class Action:
     def needs_input(self) -> bool:
         return self.kind in ALWAYS_MODAL
 
+    @property
+    def result_kept(self) -> bool:
+        """Pressed again, this button brings back the job it started rather than starting another."""
+        return self.kind in RESULT_KEPT
+
+    @property
+    def animates(self) -> bool:
+        return self.kind in ANIMATIONS
+
 
 @dataclass(frozen=True, slots=True)
 class TaskUpdate:
@@ -171,6 +205,7 @@ class TaskUpdate:
     progress: int | None = None
     preview_url: str | None = None
     image_url: str | None = None
+    video_url: str | None = None
     actions: tuple[Action, ...] | None = None
     text: str | None = None
     fail_reason: str | None = None
@@ -201,6 +236,7 @@ class Job:
     queue_position: int | None = None
     preview_url: str | None = None
     image_url: str | None = None
+    video_url: str | None = None
     actions: tuple[Action, ...] = ()
     text: str | None = None
     fail_reason: str | None = None
@@ -236,6 +272,7 @@ class Job:
             queue_position=update.queue_position if update.status is JobStatus.QUEUED else None,
             preview_url=None if final else (update.preview_url or self.preview_url),
             image_url=update.image_url or self.image_url,
+            video_url=update.video_url or self.video_url,
             actions=update.actions if update.actions is not None else self.actions,
             text=update.text or self.text,
             fail_reason=update.fail_reason if update.status is JobStatus.FAILED else None,

@@ -16,7 +16,8 @@ CONFIRM_REF = "mjgram:confirm"
 CANCEL_REF = "mjgram:cancel"
 SEED_REF = "mjgram:seed"
 
-# Buttons the bot can run today; anything else is left out rather than shown dead.
+# Buttons the bot can run today; anything else is left out rather than shown dead. Whether the backend
+# in use can run one (Animate, Vary (Region)) is the job service's call.
 SERVABLE = frozenset(
     {
         ActionKind.UPSCALE,
@@ -41,6 +42,8 @@ SERVABLE = frozenset(
         ActionKind.IMAGINE_ALL,
         ActionKind.DESCRIBE_AGAIN,
         ActionKind.SHOW_DETAILS,
+        ActionKind.ANIMATE_HIGH,
+        ActionKind.ANIMATE_LOW,
     }
 )
 
@@ -63,12 +66,14 @@ _ROW_OF: dict[ActionKind, int] = {
     ActionKind.PAN_RIGHT: 5,
     ActionKind.PAN_UP: 5,
     ActionKind.PAN_DOWN: 5,
-    ActionKind.PROMPT_PICK: 6,
-    ActionKind.DESCRIBE_AGAIN: 7,
-    ActionKind.IMAGINE_ALL: 7,
-    ActionKind.SHOW_DETAILS: 7,
+    ActionKind.ANIMATE_HIGH: 6,
+    ActionKind.ANIMATE_LOW: 6,
+    ActionKind.PROMPT_PICK: 7,
+    ActionKind.DESCRIBE_AGAIN: 8,
+    ActionKind.IMAGINE_ALL: 8,
+    ActionKind.SHOW_DETAILS: 8,
 }
-_OTHER_ROW = 8
+_OTHER_ROW = 9
 KEYCAPS = ("0️⃣", "1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣")
 USED_MARK = "✅"
 
@@ -95,6 +100,8 @@ _MESSAGE_ID: dict[ActionKind, str] = {
     ActionKind.MAKE_SQUARE: "btn-make-square",
     ActionKind.IMAGINE_ALL: "btn-imagine-all",
     ActionKind.SHOW_DETAILS: "btn-show-details",
+    ActionKind.ANIMATE_HIGH: "btn-animate-high",
+    ActionKind.ANIMATE_LOW: "btn-animate-low",
 }
 
 

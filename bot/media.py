@@ -1,4 +1,4 @@
-"""Image bytes at the edges: size-capped downloads and conversion to what Telegram accepts as a photo."""
+"""Media bytes at the edges: capped downloads, photos Telegram accepts, videos told apart by signature."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import ipaddress
 import socket
 from dataclasses import dataclass
+from enum import StrEnum
 
 import httpx
 from PIL import Image, UnidentifiedImageError
@@ -21,6 +22,9 @@ MAX_DECODE_PIXELS = 64_000_000
 JPEG_QUALITY = 90
 DOWNLOAD_TIMEOUT = 60.0
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+TELEGRAM_UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # what a bot may upload through the public Bot API
+MP4_BRAND_BOX = b"ftyp"  # every MP4 (ISO base media) file opens with an ftyp box: size, "ftyp", brand
+GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
 
 
 class NotAnImage(ValueError):
@@ -35,6 +39,30 @@ class Picture:
     filename: str
     width: int
     height: int
+
+
+class NotAVideo(ValueError):
+    """Bytes that are neither an MP4 video nor a GIF animation."""
+
+
+class VideoFormat(StrEnum):
+    """How Telegram shows a moving picture: MP4 as a video, GIF as an animation."""
+
+    VIDEO = "video"
+    ANIMATION = "animation"
+
+    @property
+    def extension(self) -> str:
+        return "mp4" if self is VideoFormat.VIDEO else "gif"
+
+
+def video_format(data: bytes) -> VideoFormat:
+    """Tell an MP4 from a GIF by its first bytes (file names and content types are not to be trusted)."""
+    if data[4:8] == MP4_BRAND_BOX:
+        return VideoFormat.VIDEO
+    if data.startswith(GIF_SIGNATURES):
+        return VideoFormat.ANIMATION
+    raise NotAVideo("neither an MP4 video nor a GIF")
 
 
 class UnsafeUrl(BackendUnavailable):

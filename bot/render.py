@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from html import escape, unescape
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
@@ -15,6 +16,14 @@ TELEGRAM_TEXT_LIMIT = 4096
 PROGRESS_BAR_CELLS = 10
 ELLIPSIS = "…"
 PROMPT_IN_TEXT_LIMIT = 600
+LINKABLE_SCHEMES = ("https://", "http://")
+
+
+class VideoProblem(StrEnum):
+    """Why a finished video is linked from the caption instead of shown in the message."""
+
+    TOO_LARGE = "too_large"
+    UNAVAILABLE = "unavailable"
 
 
 def progress_bar(percent: int) -> str:
@@ -69,7 +78,8 @@ def status_line(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
         case JobStatus.NEEDS_INPUT:
             return t("status-needs-input")
         case JobStatus.RUNNING:
-            return f"{t('status-running', percent=job.progress)}\n{progress_bar(job.progress)}"
+            running = "status-animating" if job.kind.makes_video else "status-running"
+            return f"{t(running, percent=job.progress)}\n{progress_bar(job.progress)}"
         case JobStatus.SUCCEEDED:
             return t("status-done")
         case JobStatus.FAILED:
@@ -80,8 +90,26 @@ def status_line(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
     raise AssertionError(job.status)
 
 
+def video_line(job: Job, problem: VideoProblem, t: Translator, *, limit_mb: int) -> str:
+    """Why the video is not in the message, and a link to it."""
+    if problem is VideoProblem.TOO_LARGE:
+        reason = t("video-too-large", limit=limit_mb)
+    else:
+        reason = t("video-unavailable")
+    if not job.video_url or not job.video_url.startswith(LINKABLE_SCHEMES):
+        return escape(reason)  # Telegram refuses a caption whose link is relative or of another scheme
+    return f'{escape(reason)}\n<a href="{escape(job.video_url)}">{escape(t("video-open"))}</a>'
+
+
 def _tail(
-    job: Job, t: Translator, simulated: bool, timeout_minutes: int, *, image_unavailable: bool = False
+    job: Job,
+    t: Translator,
+    simulated: bool,
+    timeout_minutes: int,
+    *,
+    image_unavailable: bool = False,
+    video_problem: VideoProblem | None = None,
+    video_limit_mb: int = 0,
 ) -> str:
     """The lines under a job's prompt or title: what it came from, who asked, its state, the labels."""
     lines: list[str] = []
@@ -91,16 +119,33 @@ def _tail(
     lines.append(status_line(job, t, timeout_minutes=timeout_minutes))
     if image_unavailable:
         lines.append(t("image-unavailable"))
+    if video_problem is not None:
+        lines.append(video_line(job, video_problem, t, limit_mb=video_limit_mb))
     if simulated:
         lines.append(t("caption-simulated"))
     return "\n".join(lines)
 
 
 def render_caption(
-    job: Job, t: Translator, *, simulated: bool, image_unavailable: bool = False, timeout_minutes: int = 15
+    job: Job,
+    t: Translator,
+    *,
+    simulated: bool,
+    image_unavailable: bool = False,
+    timeout_minutes: int = 15,
+    video_problem: VideoProblem | None = None,
+    video_limit_mb: int = 0,
 ) -> str:
     """HTML caption: prompt in bold, what it came from, who asked, state; fits TELEGRAM_CAPTION_LIMIT."""
-    tail_html = _tail(job, t, simulated, timeout_minutes, image_unavailable=image_unavailable)
+    tail_html = _tail(
+        job,
+        t,
+        simulated,
+        timeout_minutes,
+        image_unavailable=image_unavailable,
+        video_problem=video_problem,
+        video_limit_mb=video_limit_mb,
+    )
     budget = TELEGRAM_CAPTION_LIMIT - visible_length(tail_html) - 2
     return f"<b>{escape(truncate(job.prompt, budget))}</b>\n{tail_html}"
 

@@ -26,7 +26,9 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaAnimation,
     InputMediaPhoto,
+    InputMediaVideo,
     MediaUnion,
     Message,
     WebAppInfo,
@@ -35,6 +37,7 @@ from aiohttp import web
 from PIL import Image
 
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, FloodLimits, LoopbackSession
+from tests.fakes.videos import tiny_gif, tiny_mp4
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 ALICE = FakeUser(id=1001, first_name="Alice", username="alice")
@@ -273,6 +276,93 @@ async def test_media_group_shares_one_group_id(fake: FakeTelegram, bot: Bot) -> 
 
     assert len({message.media_group_id for message in sent}) == 1
     assert [m.message_id for m in fake.chat_messages(ALICE.id)] == [m.message_id for m in sent]
+
+
+@pytest.mark.usefixtures("alice_wrote")
+async def test_video_upload_keeps_its_bytes_and_its_file_id_can_be_sent_again(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    clip = tiny_mp4()
+
+    sent = await bot.send_video(
+        ALICE.id, BufferedInputFile(clip, "clip.mp4"), caption="<b>done</b>", parse_mode="HTML"
+    )
+    again = await bot.send_video(ALICE.id, sent.video.file_id if sent.video else "")
+
+    assert sent.video is not None and sent.document is None and sent.caption == "done"
+    assert (sent.video.mime_type, sent.video.file_size) == ("video/mp4", len(clip))
+    assert fake.file_bytes(sent.video.file_id) == clip
+    assert again.video == sent.video
+    assert fake.calls_of("sendVideo")[0].upload("video") is not None
+    with pytest.raises(TelegramBadRequest, match="type of file mismatch"):
+        await bot.send_photo(ALICE.id, sent.video.file_id)
+    with pytest.raises(TelegramBadRequest, match="type of file mismatch"):
+        await bot.send_animation(ALICE.id, sent.video.file_id)
+
+
+@pytest.mark.usefixtures("alice_wrote")
+async def test_a_video_telegram_cannot_play_arrives_as_a_document(fake: FakeTelegram, bot: Bot) -> None:
+    sent = await bot.send_video(ALICE.id, BufferedInputFile(b"RIFF....AVI LIST", "clip.avi"))
+
+    assert sent.video is None and sent.document is not None
+    assert sent.document.file_name == "clip.avi"
+
+
+@pytest.mark.usefixtures("alice_wrote")
+async def test_a_gif_animation_becomes_a_silent_mp4_with_a_document_alongside(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    gif = tiny_gif(size=(48, 32), frames=4, frame_ms=250)
+
+    sent = await bot.send_animation(ALICE.id, BufferedInputFile(gif, "loop.gif"))
+
+    assert sent.animation is not None
+    assert (sent.animation.width, sent.animation.height, sent.animation.duration) == (48, 32, 1)
+    assert (sent.animation.mime_type, sent.animation.file_name) == ("video/mp4", "loop.gif.mp4")
+    assert sent.document is not None and sent.document.file_id == sent.animation.file_id
+    assert fake.file_bytes(sent.animation.file_id) == gif
+    with pytest.raises(TelegramBadRequest, match="type of file mismatch"):
+        await bot.send_video(ALICE.id, sent.animation.file_id)
+
+
+@pytest.mark.usefixtures("alice_wrote")
+async def test_edit_media_turns_a_photo_into_a_video_then_an_animation(fake: FakeTelegram, bot: Bot) -> None:
+    photo = await bot.send_photo(ALICE.id, BufferedInputFile(png(), "card.png"), caption="queued")
+    clip = InputMediaVideo(
+        media=BufferedInputFile(tiny_mp4(), "clip.mp4"), caption="done", width=640, height=480
+    )
+
+    edited = await bot.edit_message_media(clip, chat_id=ALICE.id, message_id=photo.message_id)
+
+    assert isinstance(edited, Message) and edited.video is not None and edited.photo is None
+    assert (edited.video.width, edited.video.height, edited.caption) == (640, 480, "done")
+    stored = fake.message(ALICE.id, photo.message_id)
+    assert stored.video == edited.video.model_dump(exclude_none=True) and stored.photo is None
+    same = InputMediaVideo(media=edited.video.file_id, caption="done")
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_media(same, chat_id=ALICE.id, message_id=photo.message_id)
+    loop = InputMediaAnimation(media=BufferedInputFile(tiny_gif(), "loop.gif"), caption="done")
+    animated = await bot.edit_message_media(loop, chat_id=ALICE.id, message_id=photo.message_id)
+    assert isinstance(animated, Message) and animated.animation is not None and animated.video is None
+    assert fake.message(ALICE.id, photo.message_id).animation is not None
+
+
+@pytest.mark.usefixtures("alice_wrote")
+async def test_an_album_cannot_hold_an_animation(fake: FakeTelegram, bot: Bot) -> None:
+    photo = await bot.send_photo(ALICE.id, BufferedInputFile(png(), "a.png"))
+    animation = await bot.send_animation(ALICE.id, BufferedInputFile(tiny_gif(), "b.gif"))
+    assert photo.photo is not None and animation.animation is not None
+    media = [
+        {"type": "photo", "media": photo.photo[-1].file_id},
+        {"type": "animation", "media": animation.animation.file_id},
+    ]
+    # aiogram has no album type for animations, so the request is made by hand.
+    async with aiohttp.ClientSession() as http:
+        url = f"{fake.base_url}/bot{TOKEN}/sendMediaGroup"
+        async with http.post(url, json={"chat_id": ALICE.id, "media": media}) as response:
+            answer = (response.status, await response.json())
+
+    assert answer[0] == 400 and "animations can't be sent in an album" in answer[1]["description"]
 
 
 # --------------------------------------------------------------------------- keyboards

@@ -46,6 +46,8 @@ UPSCALE_COMMON = {
     ActionKind.VARY_SUBTLE,
     ActionKind.VARY_STRONG,
     ActionKind.VARY_REGION,
+    ActionKind.ANIMATE_HIGH,
+    ActionKind.ANIMATE_LOW,
     ActionKind.BOOKMARK,
 }
 ZOOM_AND_PAN = {
@@ -303,6 +305,38 @@ def test_failure_carries_reason_and_kind() -> None:
     assert task_to_update(task(status="CANCEL")).failure is FailureKind.CANCELLED
 
 
+VIDEO_URL = f"https://cdn.midjourney.com/video/{H}/0_0.mp4"
+
+
+def test_finished_video_task_reports_its_video_url() -> None:
+    video = task(status="SUCCESS", action="VIDEO", imageUrl="https://cdn/still.png", videoUrl=VIDEO_URL)
+    update = task_to_update(video)
+    assert (update.video_url, update.image_url) == (VIDEO_URL, "https://cdn/still.png")
+
+
+def test_video_urls_list_stands_in_for_a_missing_video_url() -> None:
+    listed = [{"url": None, "thumbnail": None}, {"url": VIDEO_URL, "thumbnail": "https://cdn/0_0_640_N.webp"}]
+    assert task_to_update(
+        task(status="SUCCESS", action="VIDEO", videoUrl=None, videoUrls=listed)
+    ).video_url == (VIDEO_URL)
+    assert task_to_update(task(status="SUCCESS", action="VIDEO", videoUrls=None)).video_url is None
+
+
+def test_image_url_that_is_the_video_is_not_taken_for_a_picture() -> None:
+    # trueai can fill imageUrl (and nothing else) with the mp4 of a VIDEO task.
+    only_image = task_to_update(task(status="SUCCESS", action="VIDEO", imageUrl=VIDEO_URL + "?ex=1"))
+    assert (only_image.video_url, only_image.image_url) == (VIDEO_URL + "?ex=1", None)
+    both = task_to_update(task(status="SUCCESS", action="VIDEO", imageUrl=VIDEO_URL, videoUrl=VIDEO_URL))
+    assert (both.video_url, both.image_url) == (VIDEO_URL, None)
+    picture = task_to_update(task(status="SUCCESS", action="UPSCALE", imageUrl="https://cdn/x.mp4"))
+    assert (picture.video_url, picture.image_url) == (None, "https://cdn/x.mp4")
+
+
+def test_unfinished_video_task_reports_no_video_yet() -> None:
+    running = task_to_update(task(status="IN_PROGRESS", action="VIDEO", progress="30%", videoUrl=VIDEO_URL))
+    assert (running.video_url, running.progress) == (None, 30)
+
+
 def test_queued_task_reports_its_queue_position() -> None:
     assert task_to_update(task(status="NOT_START", properties={"numberOfQueues": 2})).queue_position == 2
 
@@ -351,7 +385,10 @@ def test_buttons_without_custom_id_are_dropped() -> None:
         ("MJ::Job::PromptAnalyzer::5", ActionKind.PROMPT_PICK, 5),
         ("MJ::Job::PromptAnalyzerExtended", ActionKind.SHOW_DETAILS, 0),
         (f"MJ::BOOKMARK::{H}", ActionKind.BOOKMARK, 0),
-        (f"MJ::JOB::animate_high::1::{H}::SOLO", ActionKind.ANIMATE, 0),
+        (f"MJ::JOB::animate_high::1::{H}::SOLO", ActionKind.ANIMATE_HIGH, 0),
+        (f"MJ::JOB::animate_low::1::{H}::SOLO", ActionKind.ANIMATE_LOW, 0),
+        (f"MJ::JOB::animate_high_extend::1::{H}", ActionKind.ANIMATE, 0),
+        (f"MJ::JOB::animate_low_extend::1::{H}", ActionKind.ANIMATE, 0),
         (f"MJ::JOB::video_virtual_upscale::1::{H}", ActionKind.ANIMATE, 0),
         (f"MJ::JOB::upsample_v8_3x_turbo::1::{H}::SOLO", ActionKind.UNKNOWN, 0),
         ("https://www.midjourney.com/jobs/x", ActionKind.UNKNOWN, 0),
@@ -494,6 +531,39 @@ async def test_upscale_buttons_follow_the_model_version(
     )
 
 
+async def test_upscales_offer_no_animate_when_the_proxy_has_video_off(client: httpx.AsyncClient) -> None:
+    async with FakeMjProxy(video=False) as fake:
+        backend = MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=None)
+        grid = await finished_grid(fake, backend)
+        upscale = await backend.act(
+            grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID
+        )
+        await fake.succeed(upscale.task_id)
+        update = await backend.fetch(upscale.task_id)
+    assert update is not None and update.actions is not None
+    assert not {a.kind for a in update.actions} & {ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW}
+
+
+async def test_animate_is_an_action_whose_task_reports_a_downloadable_mp4(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    assert backend.capabilities.animate
+    grid = await finished_grid(fake, backend)
+    upscale = await backend.act(grid, await action_of(backend, grid, ActionKind.UPSCALE, 3), job_id=JOB_ID)
+    await fake.succeed(upscale.task_id)
+    animate = await action_of(backend, upscale.task_id, ActionKind.ANIMATE_LOW)
+    submission = await backend.act(upscale.task_id, animate, job_id="job-video")
+    assert fake.submissions[-1][0] == "/mj/submit/action"
+    assert fake.submissions[-1][1]["customId"] == animate.ref
+    assert fake.tasks[submission.task_id].action == "VIDEO"
+    await fake.run_to_success(submission.task_id, steps=(0, 50))
+    update = await backend.fetch(submission.task_id)
+    assert update is not None and update.status is JobStatus.SUCCEEDED
+    assert update.video_url is not None and update.image_url is None
+    video = await backend.download(update.video_url, max_bytes=1024 * 1024)
+    assert video == fake.video_of(submission.task_id) and video[4:8] == b"ftyp"
+
+
 # --- adapter over HTTP: submit codes ------------------------------------------------------------------------
 
 
@@ -541,6 +611,36 @@ async def test_remix_turns_variation_into_a_modal_then_confirms_it(
         "a lighthouse at dawn",
         "VARIATION",
     )
+
+
+async def test_remix_sends_enable_remix_and_confirms_the_modal_with_the_edited_prompt(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    grid = await finished_grid(fake, backend)
+    reroll = await action_of(backend, grid, ActionKind.REROLL)
+    started = await backend.remix(grid, reroll, "a lighthouse at dawn", job_id="job-r")
+    action, modal = [body for _, body in fake.submissions[-2:]]
+    assert action["enableRemix"] is True and action["customId"] == reroll.ref
+    assert (modal["taskId"], modal["prompt"]) == (started.task_id, "a lighthouse at dawn")
+    assert (started.status, started.prompt_ignored) == (JobStatus.QUEUED, False)
+    proxy_task = fake.tasks[started.task_id]
+    assert (proxy_task.status, proxy_task.prompt, proxy_task.action) == (
+        "NOT_START",
+        "a lighthouse at dawn",
+        "REROLL",
+    )
+
+
+async def test_remix_without_a_modal_says_the_prompt_was_ignored(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    grid = await finished_grid(fake, backend)
+    fake.remix_auto_submit = True
+    v2 = await action_of(backend, grid, ActionKind.VARIATION, 2)
+    started = await backend.remix(grid, v2, "a lighthouse at dawn", job_id="job-v2")
+    assert (started.status, started.prompt_ignored) == (JobStatus.QUEUED, True)
+    assert not any(path.endswith("/mj/submit/modal") for path, _ in fake.submissions)
+    assert fake.tasks[started.task_id].prompt == PROMPT
 
 
 async def test_action_on_unknown_task_is_not_found(backend: MjProxyBackend) -> None:

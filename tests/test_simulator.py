@@ -9,7 +9,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageSequence, ImageStat
 
 from bot.backends.base import (
     Backend,
@@ -50,6 +50,8 @@ UPSCALE_BUTTONS = [
     ActionKind.PAN_RIGHT,
     ActionKind.PAN_UP,
     ActionKind.PAN_DOWN,
+    ActionKind.ANIMATE_HIGH,
+    ActionKind.ANIMATE_LOW,
 ]
 
 
@@ -341,6 +343,32 @@ async def test_hd_upscale_of_an_upscale_is_a_single_image_again(
         assert (await picture(backend, hd.image_url)).size == (4 * TILE, 4 * TILE)
 
 
+def frame_spread(gif: bytes) -> float:
+    """How much a GIF's frames differ from its first: the mean pixel difference, over all frames."""
+    with Image.open(io.BytesIO(gif)) as image:
+        assert image.format == "GIF" and image.info.get("loop") == 0
+        frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(image)]
+    assert len(frames) > 1
+    return sum(sum(ImageStat.Stat(ImageChops.difference(frames[0], f)).mean) for f in frames[1:])
+
+
+async def test_animate_turns_an_upscale_into_a_looping_gif(
+    backend: SimulatorBackend, recorder: Recorder
+) -> None:
+    upscale = await pressed(backend, recorder, await imagined(backend, recorder), ActionKind.UPSCALE, 4)
+    assert backend.capabilities.animate
+    spreads = {}
+    for kind in (ActionKind.ANIMATE_LOW, ActionKind.ANIMATE_HIGH):
+        video = await pressed(backend, recorder, upscale, kind)
+        assert (video.status, video.image_url, video.actions) == (JobStatus.SUCCEEDED, None, ())
+        assert video.video_url is not None and video.video_url.endswith(".gif")
+        gif = await backend.download(video.video_url, max_bytes=MAX_BYTES)
+        spreads[kind] = frame_spread(gif)
+        with pytest.raises(BackendUnavailable):
+            await backend.download(video.video_url.removesuffix(".gif") + ".png", max_bytes=MAX_BYTES)
+    assert 0 < spreads[ActionKind.ANIMATE_LOW] < spreads[ActionKind.ANIMATE_HIGH]
+
+
 @pytest.mark.parametrize(
     ("kind", "ratio"),
     [
@@ -374,6 +402,41 @@ async def test_grid_buttons_make_different_grids(
     before, after = await picture(backend, first.image_url), await picture(backend, second.image_url)
     assert before.size == after.size
     assert before.tobytes() != after.tobytes()
+
+
+async def test_remixed_reroll_is_drawn_for_the_edited_prompt(
+    backend: SimulatorBackend, recorder: Recorder
+) -> None:
+    first = await imagined(backend, recorder, "a red fox at sunset")
+    submission = await backend.remix(
+        first.task_id, button(first, ActionKind.REROLL), "a red fox at sunset --ar 16:9", job_id=JOB
+    )
+    remixed = await recorder.final(submission.task_id)
+    assert kinds_and_indices(remixed) == GRID_BUTTONS
+    grid = await picture(backend, remixed.image_url)
+    assert grid.width / grid.height == pytest.approx(16 / 9, rel=0.05)
+
+
+@pytest.mark.parametrize(("kind", "index"), [(ActionKind.VARIATION, 2), (ActionKind.PAN_LEFT, 0)])
+async def test_remixed_variations_and_pans_make_grids(
+    backend: SimulatorBackend, recorder: Recorder, kind: ActionKind, index: int
+) -> None:
+    parent = await imagined(backend, recorder)
+    if kind is ActionKind.PAN_LEFT:
+        parent = await pressed(backend, recorder, parent, ActionKind.UPSCALE, 1)
+    submission = await backend.remix(parent.task_id, button(parent, kind, index), "a blue fox", job_id=JOB)
+    assert kinds_and_indices(await recorder.final(submission.task_id)) == GRID_BUTTONS
+
+
+async def test_remix_refuses_buttons_that_take_no_prompt_and_empty_prompts(
+    backend: SimulatorBackend, recorder: Recorder
+) -> None:
+    grid = await imagined(backend, recorder)
+    assert ActionKind.UPSCALE not in backend.capabilities.remix
+    with pytest.raises(BackendRefused):
+        await backend.remix(grid.task_id, button(grid, ActionKind.UPSCALE, 1), "a fox", job_id=JOB)
+    with pytest.raises(PromptRejected):
+        await backend.remix(grid.task_id, button(grid, ActionKind.REROLL), "--ar 1:1", job_id=JOB)
 
 
 async def test_action_on_an_unknown_task_is_not_found(backend: SimulatorBackend) -> None:

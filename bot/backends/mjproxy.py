@@ -6,6 +6,7 @@ import asyncio
 import base64
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Final
 from urllib.parse import quote
@@ -27,7 +28,7 @@ from bot.backends.base import (
     TaskNotFound,
     UpdateSink,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from bot.domain import REMIX_ACTIONS, Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 from bot.media import download_from_backend
 
 AUTH_HEADER: Final = "mj-api-secret"
@@ -75,6 +76,8 @@ _STATUS: Final[Mapping[ProxyStatus, JobStatus]] = {
 
 # Task actions whose result is text in properties.finalPrompt rather than a picture.
 TEXT_ACTIONS: Final = frozenset({"DESCRIBE", "SHORTEN"})
+VIDEO_ACTION: Final = "VIDEO"
+VIDEO_SUFFIXES: Final = (".mp4",)
 
 
 class _Wire(BaseModel):
@@ -133,6 +136,13 @@ class ProxyButton(_Wire):
     emoji: str | None = None
 
 
+class ProxyVideo(_Wire):
+    """One entry of trueai's `videoUrls`: a video and its still."""
+
+    url: str | None = None
+    thumbnail: str | None = None
+
+
 class ProxyTask(_Wire):
     """A task as fetch returns it and the notify hook posts it."""
 
@@ -145,6 +155,8 @@ class ProxyTask(_Wire):
     state: str | None = None
     progress: str | None = None
     image_url: str | None = None
+    video_url: str | None = None
+    video_urls: Annotated[tuple[ProxyVideo, ...], BeforeValidator(_no_items_if_none)] = ()
     fail_reason: str | None = None
     properties: Properties = Field(default_factory=ProxyProperties)
     buttons: Annotated[tuple[ProxyButton, ...], BeforeValidator(_no_items_if_none)] = ()
@@ -282,6 +294,9 @@ _BUTTON_RULES: Final[tuple[tuple[re.Pattern[str], ActionKind], ...]] = tuple(
         (r"^MJ::Job::PromptAnalyzerExtended", ActionKind.SHOW_DETAILS),
         (r"^MJ::Job::PromptAnalyzer::(?P<index>\d+)", ActionKind.PROMPT_PICK),
         (r"^MJ::BOOKMARK::", ActionKind.BOOKMARK),
+        (r"^MJ::JOB::animate_high::", ActionKind.ANIMATE_HIGH),
+        (r"^MJ::JOB::animate_low::", ActionKind.ANIMATE_LOW),
+        # Under a video: extend it (animate_*_extend) or pick one of the batch (video_virtual_upscale).
         (r"^MJ::JOB::(?:animate|video)", ActionKind.ANIMATE),
     )
 )
@@ -301,12 +316,29 @@ def _result_text(task: ProxyTask) -> str | None:
     return task.properties.final_prompt or task.prompt or task.prompt_en
 
 
+def _result_video(task: ProxyTask) -> str | None:
+    """The video a finished VIDEO task made: `videoUrl`, else the first of `videoUrls`."""
+    listed = next((video.url for video in task.video_urls if video.url), None)
+    video = task.video_url or listed
+    if video is None and task.action == VIDEO_ACTION and task.image_url and _names_a_video(task.image_url):
+        # trueai may fill only imageUrl, which for a VIDEO task is the video itself.
+        video = task.image_url
+    return video
+
+
+def _names_a_video(url: str) -> bool:
+    return url.split("?", 1)[0].lower().endswith(VIDEO_SUFFIXES)
+
+
 def task_to_update(payload: ProxyTask) -> TaskUpdate:
     """Normalise a proxy task (fetch answer or notify body) into a TaskUpdate."""
     status = _STATUS[payload.status]
     image = payload.image_url or None
     succeeded = status is JobStatus.SUCCEEDED
     failed = status is JobStatus.FAILED
+    video = _result_video(payload) if succeeded else None
+    if image is not None and image == video:
+        image = None
     return TaskUpdate(
         task_id=payload.id,
         status=status,
@@ -314,6 +346,7 @@ def task_to_update(payload: ProxyTask) -> TaskUpdate:
         # While running imageUrl is Discord's partial (webp) preview; on success it is the result.
         preview_url=image if status is JobStatus.RUNNING else None,
         image_url=image if succeeded else None,
+        video_url=video,
         actions=(
             tuple(parse_button(b.custom_id, b.label, b.emoji) for b in payload.buttons if b.custom_id)
             if succeeded
@@ -377,7 +410,11 @@ class MjProxyBackend:
         self._headers = {AUTH_HEADER: api_key} if api_key else {}
         self._notify_url = notify_url
         self.capabilities = Capabilities(
-            commands=frozenset(Command), push=notify_url is not None, max_prompt_length=max_prompt_length
+            commands=frozenset(Command),
+            push=notify_url is not None,
+            max_prompt_length=max_prompt_length,
+            remix=REMIX_ACTIONS,
+            animate=True,
         )
 
     async def start(self, sink: UpdateSink) -> None:
@@ -399,6 +436,20 @@ class MjProxyBackend:
             # trueai answers ❤️ (bookmark) with code 1 and the *parent's* id: no new task exists.
             raise BackendRefused("this button starts no new task on midjourney-proxy")
         return submission
+
+    async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
+        """Press the button with trueai's `enableRemix`, then confirm the modal it opens with `prompt`.
+
+        Both calls go out together, once the user has written the prompt: no MODAL task waits on the proxy
+        meanwhile. A proxy that answers 1 instead (an account with "remix auto submit", a build without
+        `enableRemix`) has started the task with the parent's prompt, and the Submission says so.
+        """
+        self._check_prompt(prompt)
+        body = {"taskId": task_id, "customId": action.ref, "enableRemix": True}
+        opened = await self._submit("/mj/submit/action", body, job_id=job_id, task_scoped=True)
+        if opened.status is not JobStatus.NEEDS_INPUT:
+            return replace(opened, prompt_ignored=True)
+        return await self.submit_modal(opened.task_id, prompt, job_id=job_id)
 
     async def submit_modal(
         self, task_id: str, prompt: str, *, job_id: str, mask_png: bytes | None = None

@@ -26,8 +26,9 @@ async def press_button(
         case Started(job):
             await _answer(sender, query, t("press-started", action=_started_label(job, t)))
         case AlreadyDone(job):
-            await _answer(sender, query, t("already-upscaled"))
-            await _reply(sender, job, t("already-upscaled"))
+            pointer = t("already-animated" if job.kind.makes_video else "already-upscaled")
+            await _answer(sender, query, pointer)
+            await _reply(sender, job, pointer)
         case SeedFound(job, seed):
             await _answer(sender, query, seed)
             await _reply(sender, job, t("seed-value", seed=seed), html=True)

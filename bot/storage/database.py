@@ -1,4 +1,4 @@
-"""The async engine: one writer at a time, WAL for SQLite, schema created on open."""
+"""The async engine: one writer at a time, WAL for SQLite, schema created or upgraded on open."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.storage.migrations import SCHEMA_VERSION_KEY, upgrade
 from bot.storage.schema import SCHEMA_VERSION, kv, metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -37,14 +38,17 @@ class Database:
         return engine
 
     async def open(self) -> None:
-        """Create missing tables and record the schema version."""
+        """Create missing tables, upgrade an older schema and record the schema version."""
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-            found = (await conn.execute(select(kv.c.value).where(kv.c.key == "schema_version"))).scalar()
+            query = select(kv.c.value).where(kv.c.key == SCHEMA_VERSION_KEY)
+            found = (await conn.execute(query)).scalar()
             if found is None:
-                await conn.execute(insert(kv).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                await conn.execute(insert(kv).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION)))
             elif int(found) > SCHEMA_VERSION:
                 raise RuntimeError(f"database schema {found} is newer than this mjgram ({SCHEMA_VERSION})")
+            else:
+                await upgrade(conn, int(found))
 
     async def close(self) -> None:
         await self.engine.dispose()

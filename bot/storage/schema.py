@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # bump with a step in bot/storage/migrations.py
 
 metadata = MetaData()
 
@@ -41,6 +41,7 @@ jobs = Table(
     Column("queue_position", Integer),
     Column("preview_url", Text),
     Column("image_url", Text),
+    Column("video_url", Text),  # schema 2
     Column("actions", Text, nullable=False, default="[]"),
     Column("text", Text),
     Column("fail_reason", Text),

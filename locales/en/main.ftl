@@ -35,10 +35,14 @@ status-queued-position =
     }
 status-needs-input = ✏️ Waiting for your input
 status-running = 🎨 Drawing… { $percent }%
+status-animating = 🎞️ Animating… { $percent }%
 status-done = ✅ Done
 status-failed = ❌ Failed: { $reason }
 nothing-charged = Nothing was charged.
 image-unavailable = The backend's image could not be fetched.
+video-too-large = 🎞️ The video is larger than the { $limit } MB a bot may send on Telegram.
+video-unavailable = 🎞️ The video could not be fetched.
+video-open = ▶️ Open the video
 origin-upscale = Image #{ $index }
 origin-variation = Variations of image #{ $index }
 origin-reroll = New run
@@ -70,6 +74,8 @@ btn-zoom-out-2x = 🔍 Zoom Out 2x
 btn-zoom-out-1-5x = 🔍 Zoom Out 1.5x
 btn-custom-zoom = 🔍 Custom Zoom
 btn-make-square = ↔️ Make Square
+btn-animate-high = 🎞️ Animate (High motion)
+btn-animate-low = 🎞️ Animate (Low motion)
 btn-retry = 🔁 Try again
 
 ## Answers to button presses
@@ -127,6 +133,7 @@ input-cancelled = Cancelled.
 seed-unavailable = The backend could not tell this image's seed.
 seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = This picture is already upscaled ↑
+already-animated = This picture is already animated ↑
 text-describe-title = 🖼 Prompts for your image
 text-shorten-title = ✂️ Prompt analysis
 origin-prompt-pick = Prompt { $index }

@@ -36,10 +36,14 @@ status-queued-position =
     }
 status-needs-input = ✏️ Ждёт вашего ввода
 status-running = 🎨 Рисую… { $percent }%
+status-animating = 🎞️ Оживляю… { $percent }%
 status-done = ✅ Готово
 status-failed = ❌ Не получилось: { $reason }
 nothing-charged = Ничего не списано.
 image-unavailable = Не удалось получить картинку от сервиса.
+video-too-large = 🎞️ Видео больше { $limit } МБ — столько бот не может отправить в Telegram.
+video-unavailable = 🎞️ Не удалось получить видео от сервиса.
+video-open = ▶️ Открыть видео
 origin-upscale = Картинка №{ $index }
 origin-variation = Вариации картинки №{ $index }
 origin-reroll = Новый прогон
@@ -71,6 +75,8 @@ btn-zoom-out-2x = 🔍 Отдалить 2x
 btn-zoom-out-1-5x = 🔍 Отдалить 1.5x
 btn-custom-zoom = 🔍 Свой зум
 btn-make-square = ↔️ Сделать квадратной
+btn-animate-high = 🎞️ Оживить (сильное движение)
+btn-animate-low = 🎞️ Оживить (слабое движение)
 btn-retry = 🔁 Попробовать снова
 
 ## Answers to button presses
@@ -129,6 +135,7 @@ input-cancelled = Отменено.
 seed-unavailable = Сервис не смог назвать seed этой картинки.
 seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = Эта картинка уже увеличена ↑
+already-animated = Эта картинка уже оживлена ↑
 text-describe-title = 🖼 Запросы для вашей картинки
 text-shorten-title = ✂️ Анализ запроса
 origin-prompt-pick = Запрос { $index }

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from PIL import Image, ImageDraw
 
+from tests.fakes.videos import tiny_mp4
+
 DEFAULT_SECRET: Final = "proxy-secret"
 AUTH_MISSING: Final = "Authorization header missing."
 DEFAULT_BANNED_WORDS: Final = frozenset({"nude", "gore"})
@@ -78,6 +80,8 @@ NOTIFY_RANK: Final[dict[str, int]] = {
 }
 GRID_ACTIONS: Final = frozenset({"IMAGINE", "VARIATION", "REROLL", "BLEND", "ZOOM", "PAN", "INPAINT"})
 UPSCALE_ACTIONS: Final = frozenset({"UPSCALE", "UPSCALE_HD"})
+VIDEO_ACTION: Final = "VIDEO"
+DEFAULT_VIDEO_BYTES: Final = 2048  # the mdat payload of the MP4 a VIDEO task makes
 TEXT_ACTIONS: Final = frozenset({"DESCRIBE", "SHORTEN"})
 REMIXABLE_PREFIXES: Final = (
     "MJ::JOB::reroll::",
@@ -188,6 +192,8 @@ class FakeTask:
     prompt_en: str = ""
     image_url: str | None = None
     image_size: tuple[int, int] | None = None
+    video_url: str | None = None
+    video_urls: list[dict[str, Any]] = field(default_factory=list)
     buttons: list[dict[str, Any]] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
     fail_reason: str | None = None
@@ -203,7 +209,7 @@ class FakeTask:
     doomed: bool = False
     files: dict[str, str] = field(
         default_factory=dict
-    )  # attachment name → "grid" | "upscale" | "preview" | "upload"
+    )  # attachment name → "grid" | "upscale" | "preview" | "upload" | "video" | "still"
     last_notified: tuple[int, int] | None = None
 
     @property
@@ -236,6 +242,8 @@ class FakeTask:
             "parentId": self.parent_id,
             "seed": None,
             "imageUrls": [{"url": self.image_url, "thumbnail": None}] if self.status == "SUCCESS" else [],
+            "videoUrl": self.video_url,
+            "videoUrls": copy.deepcopy(self.video_urls) or None,
         }
 
 
@@ -292,11 +300,14 @@ class FakeMjProxy:
         auto_steps: tuple[int, ...] | None = None,
         step_delay: float = 0.05,
         version: int = 6,
+        video: bool = True,
     ) -> None:
         self.api_secret = api_secret
         self.auto_steps = auto_steps
         self.step_delay = step_delay
         self.version = version
+        self.video = video  # trueai's EnableVideo: Animate buttons under upscales
+        self.video_bytes = DEFAULT_VIDEO_BYTES
         self.base_url = ""
         self.tasks: dict[str, FakeTask] = {}
         self.submissions: list[tuple[str, dict[str, Any]]] = []
@@ -307,6 +318,7 @@ class FakeMjProxy:
         self.queue_full_code = 23
         self.queue_ahead = 0
         self.remix = False
+        self.remix_auto_submit = False  # the account confirms remix modals itself, with the parent's prompt
         self.drop_notifications = False
         self._http_failures: list[int] = []
         self._images: dict[tuple[str, str], bytes] = {}
@@ -401,6 +413,14 @@ class FakeMjProxy:
                 "MJ::Job::PromptAnalyzerExtended"
             )
             task.properties["finalPrompt"] = shorten_analysis(task.prompt, details=details)
+        elif task.action == VIDEO_ACTION:
+            task.properties["finalPrompt"] = task.prompt_en or task.prompt
+            video = self._publish(task, f"fakeuser_{self._slug(task.prompt)}_{task.hash}_0.mp4", "video")
+            still = self._publish(task, f"{task.hash}_0_640_N.png", "still")
+            # trueai reports the video three ways; imageUrl is the video itself, not a picture.
+            task.image_url = task.video_url = video
+            task.video_urls = [{"url": video, "thumbnail": still}]
+            task.image_size = UPSCALE_SIZE
         else:
             task.properties["finalPrompt"] = task.prompt_en or task.prompt
             kind = "upscale" if task.action in UPSCALE_ACTIONS else "grid"
@@ -568,11 +588,15 @@ class FakeMjProxy:
         task = self._new_task(spec.action, parent.prompt, f"/up {parent.id} {custom_id}", body, parent)
         task.custom_id = custom_id
         task.doomed = custom_id not in {button["customId"] for button in parent.buttons}
-        if spec.always_modal or (self.remix and spec.remixable):
+        if spec.always_modal or (spec.remixable and self._remixes(body)):
             return self._open_modal(task, parent, custom_id, spec)
         if spec.action == "DESCRIBE":
             task.upload = parent.upload
         return self._accept(task)
+
+    def _remixes(self, body: dict[str, Any]) -> bool:
+        """Remix on for the account, or asked for with trueai's enableRemix; auto-submit skips the modal."""
+        return (self.remix or body.get("enableRemix") is True) and not self.remix_auto_submit
 
     def _open_modal(
         self, task: FakeTask, parent: FakeTask, custom_id: str, spec: _ActionSpec
@@ -731,11 +755,19 @@ class FakeMjProxy:
     def _render(self, task: FakeTask, name: str, kind: str) -> tuple[bytes, str]:
         if kind == "upload" and task.upload is not None:
             return task.upload[1], task.upload[0]
+        if kind == "video":
+            return tiny_mp4(self.video_bytes), "video/mp4"
         mime = "image/webp" if kind == "preview" else "image/png"
         key = (task.id, name)
         if key not in self._images:
             self._images[key] = self._draw(task, kind)
         return self._images[key], mime
+
+    def video_of(self, task_id: str) -> bytes:
+        """The MP4 a finished VIDEO task serves."""
+        task = self.tasks[task_id]
+        name = next(name for name, kind in task.files.items() if kind == "video")
+        return self._render(task, name, "video")[0]
 
     @staticmethod
     def _draw(task: FakeTask, kind: str) -> bytes:
@@ -816,6 +848,12 @@ class FakeMjProxy:
                     _button(f"MJ::JOB::pan_{side}::1::{h}::SOLO", emoji=arrow)
                     for side, arrow in (("left", "⬅️"), ("right", "➡️"), ("up", "⬆️"), ("down", "⬇️"))
                 ),
+            ]
+        if self.video:
+            # trueai adds these to every upscale when video is enabled, whatever the model version.
+            buttons += [
+                _button(f"MJ::JOB::animate_high::1::{h}::SOLO", label="Animate (High motion)", emoji="🎞️"),
+                _button(f"MJ::JOB::animate_low::1::{h}::SOLO", label="Animate (Low motion)", emoji="🎞️"),
             ]
         buttons.append(_button(f"MJ::BOOKMARK::{h}", emoji="❤️"))
         return buttons

@@ -13,7 +13,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar, cast
@@ -37,6 +37,10 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_SIDES_SUM = 10_000
 PHOTO_MAX_ASPECT_RATIO = 20
 DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
+UPLOAD_MAX_BYTES = DOCUMENT_MAX_BYTES  # any file a bot uploads: document, video, animation
+MP4_BRAND_BOX = b"ftyp"  # an MP4 opens with an ftyp box: 4 bytes of size, then "ftyp"
+GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
+ANIMATION_MIME = "video/mp4"  # Telegram turns GIF animations into silent MPEG-4 clips
 GET_FILE_MAX_BYTES = 20 * 1024 * 1024
 THUMBNAIL_SIDE = 90
 MEDIA_GROUP_MIN_ITEMS = 2
@@ -118,7 +122,8 @@ ERR_BOT_COMMAND_DESCRIPTION = "Bad Request: command description is empty or too 
 ERR_CHAT_ACTION = "Bad Request: wrong parameter action in request"
 ERR_MEDIA_GROUP_SIZE = "Bad Request: media group must include 2-10 items"
 ERR_MEDIA_GROUP_MIX = "Bad Request: documents can't be mixed with other media types in an album"
-ERR_UNSUPPORTED_MEDIA = "Bad Request: the fake supports only photo and document media"
+ERR_UNSUPPORTED_MEDIA = "Bad Request: the fake supports only photo, video, animation and document media"
+ERR_ALBUM_ANIMATION = "Bad Request: animations can't be sent in an album"
 ERR_INLINE_MESSAGES = "Bad Request: MESSAGE_ID_INVALID"
 
 DEFAULT_FAILURE_TEXT = {
@@ -156,6 +161,9 @@ INT_PARAMS = frozenset(
         "user_id",
         "cache_time",
         "max_connections",
+        "duration",
+        "width",
+        "height",
     }
 )
 BOOL_PARAMS = frozenset(
@@ -168,6 +176,7 @@ BOOL_PARAMS = frozenset(
         "has_spoiler",
         "disable_content_type_detection",
         "show_caption_above_media",
+        "supports_streaming",
         "allow_paid_broadcast",
         "disable_web_page_preview",
     }
@@ -296,6 +305,9 @@ class UploadedFile:
         return len(self.data)
 
 
+FileKind = Literal["photo", "document", "video", "animation"]
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """A file the fake issued a file_id for."""
@@ -303,7 +315,7 @@ class StoredFile:
     file_id: str
     file_unique_id: str
     file_path: str
-    kind: Literal["photo", "document"]
+    kind: FileKind
     data: bytes = field(repr=False)
 
 
@@ -313,6 +325,29 @@ class FormattedText:
 
     text: str
     entities: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MediaContent:
+    """What a media message shows: exactly one of a photo (its sizes), a document, a video, an animation."""
+
+    photo: list[dict[str, Any]] | None = None
+    document: dict[str, Any] | None = None
+    video: dict[str, Any] | None = None
+    animation: dict[str, Any] | None = None
+
+    @property
+    def kind(self) -> FileKind | None:
+        kinds: tuple[FileKind, ...] = ("photo", "document", "video", "animation")
+        return next((kind for kind in kinds if getattr(self, kind) is not None), None)
+
+    @property
+    def unique_id(self) -> str | None:
+        """The file_unique_id of what is shown (the largest photo size); None without media."""
+        if self.photo:
+            return cast(str, self.photo[-1]["file_unique_id"])
+        item = self.document or self.video or self.animation
+        return cast(str, item["file_unique_id"]) if item else None
 
 
 @dataclass
@@ -327,6 +362,8 @@ class StoredMessage:
     caption: str | None = None
     photo: list[dict[str, Any]] | None = None
     document: dict[str, Any] | None = None
+    video: dict[str, Any] | None = None
+    animation: dict[str, Any] | None = None
     reply_markup: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
     message_thread_id: int | None = None
@@ -342,7 +379,15 @@ class StoredMessage:
 
     @property
     def has_media(self) -> bool:
-        return self.photo is not None or self.document is not None
+        return self.content.kind is not None
+
+    @property
+    def content(self) -> MediaContent:
+        return MediaContent(self.photo, self.document, self.video, self.animation)
+
+    def show(self, content: MediaContent) -> None:
+        self.photo, self.document = content.photo, content.document
+        self.video, self.animation = content.video, content.animation
 
     def buttons(self) -> list[list[tuple[str, str | None]]]:
         """Rows of (text, callback_data) of the inline keyboard; other buttons show e.g. "url:https://…"."""
@@ -887,6 +932,8 @@ class FileStore:
         self._by_path: dict[str, StoredFile] = {}
         self._photo_sets: dict[str, list[dict[str, Any]]] = {}
         self._documents: dict[str, dict[str, Any]] = {}
+        self._videos: dict[str, dict[str, Any]] = {}
+        self._animations: dict[str, dict[str, Any]] = {}
         self._serial = itertools.count(1)
 
     def get(self, file_id: str) -> StoredFile | None:
@@ -901,6 +948,12 @@ class FileStore:
     def document(self, file_id: str) -> dict[str, Any] | None:
         return self._documents.get(file_id)
 
+    def video(self, file_id: str) -> dict[str, Any] | None:
+        return self._videos.get(file_id)
+
+    def animation(self, file_id: str) -> dict[str, Any] | None:
+        return self._animations.get(file_id)
+
     def add_photo(self, data: bytes) -> list[dict[str, Any]]:
         """Validate like Telegram; return the PhotoSize list: a thumbnail (if bigger) and the full size."""
         image = decode_photo(data)
@@ -914,9 +967,57 @@ class FileStore:
             self._photo_sets[size["file_id"]] = sizes
         return sizes
 
+    def add_video(self, source: NewFile, params: Params) -> MediaContent:
+        """An MP4 becomes a video; anything else Telegram can't play arrives as a plain document."""
+        if not is_mp4(source.data):
+            return self._as_document(source)
+        _check_upload_size(source.data)
+        stored = self._add(source.data, "video", ".mp4")
+        video = {
+            **self._file_fields(stored, source, "video/mp4"),
+            # The fake reads no MP4 boxes: it reports what the bot declared (0 when it declared nothing).
+            "width": params.opt_int("width") or 0,
+            "height": params.opt_int("height") or 0,
+            "duration": params.opt_int("duration") or 0,
+        }
+        self._videos[stored.file_id] = video
+        return MediaContent(video=video)
+
+    def add_animation(self, source: NewFile, params: Params) -> MediaContent:
+        """A GIF (turned into a silent MP4, as Telegram does) or an MP4 becomes an animation."""
+        if not (is_mp4(source.data) or source.data.startswith(GIF_SIGNATURES)):
+            return self._as_document(source)
+        _check_upload_size(source.data)
+        width, height, duration = params.opt_int("width") or 0, params.opt_int("height") or 0, 0
+        name = source.file_name
+        if source.data.startswith(GIF_SIGNATURES):
+            width, height, duration = gif_geometry(source.data)
+            name += ".mp4"
+        stored = self._add(source.data, "animation", ".mp4")
+        animation = {
+            **self._file_fields(stored, replace(source, file_name=name), ANIMATION_MIME),
+            "width": width,
+            "height": height,
+            "duration": duration or params.opt_int("duration") or 0,
+        }
+        self._animations[stored.file_id] = animation
+        return MediaContent(animation=animation)
+
+    def _as_document(self, source: NewFile) -> MediaContent:
+        return MediaContent(document=self.add_document(source.data, source.file_name, source.content_type))
+
+    @staticmethod
+    def _file_fields(stored: StoredFile, source: NewFile, mime_type: str) -> dict[str, Any]:
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": source.file_name,
+            "mime_type": mime_type,
+            "file_size": len(stored.data),
+        }
+
     def add_document(self, data: bytes, file_name: str, mime_type: str | None) -> dict[str, Any]:
-        if len(data) > DOCUMENT_MAX_BYTES:
-            raise ApiError(ERR_ENTITY_TOO_LARGE, error_code=413)
+        _check_upload_size(data)
         suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
         stored = self._add(data, "document", suffix)
         guessed = mimetypes.guess_type(file_name)[0]
@@ -940,20 +1041,50 @@ class FileStore:
             "height": size[1],
         }
 
-    def _add(self, data: bytes, kind: Literal["photo", "document"], suffix: str) -> StoredFile:
+    def _add(self, data: bytes, kind: FileKind, suffix: str) -> StoredFile:
         serial = next(self._serial)
-        prefix = "AgACAgIAAxkBAA" if kind == "photo" else "BQACAgIAAxkBAA"
-        folder = "photos" if kind == "photo" else "documents"
         stored = StoredFile(
-            file_id=f"{prefix}{serial:08d}",
+            file_id=f"{FILE_ID_PREFIXES[kind]}{serial:08d}",
             file_unique_id=f"AQAD{serial:08d}",
-            file_path=f"{folder}/file_{serial}{suffix}",
+            file_path=f"{kind}s/file_{serial}{suffix}",
             kind=kind,
             data=data,
         )
         self._by_id[stored.file_id] = stored
         self._by_path[stored.file_path] = stored
         return stored
+
+
+# The start of real file ids of each kind (they encode the file's type).
+FILE_ID_PREFIXES: dict[FileKind, str] = {
+    "photo": "AgACAgIAAxkBAA",
+    "document": "BQACAgIAAxkBAA",
+    "video": "BAACAgIAAxkBAA",
+    "animation": "CgACAgIAAxkBAA",
+}
+
+
+def _check_upload_size(data: bytes) -> None:
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise ApiError(ERR_ENTITY_TOO_LARGE, error_code=413)
+
+
+def is_mp4(data: bytes) -> bool:
+    return data[4:8] == MP4_BRAND_BOX
+
+
+def gif_geometry(data: bytes) -> tuple[int, int, int]:
+    """Width, height and whole seconds of a GIF, or Telegram's "can't process" error."""
+    try:
+        image = Image.open(BytesIO(data))
+        frames = getattr(image, "n_frames", 1)
+        milliseconds = 0
+        for index in range(frames):
+            image.seek(index)
+            milliseconds += int(image.info.get("duration", 0))
+    except (OSError, ValueError, SyntaxError, EOFError):
+        raise ApiError(ERR_IMAGE_PROCESS_FAILED) from None
+    return image.width, image.height, milliseconds // 1000
 
 
 def _specific_mime(mime_type: str | None) -> str | None:
@@ -1397,6 +1528,8 @@ class FakeTelegram:
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
             "sendDocument": self._send_document,
+            "sendVideo": self._send_video,
+            "sendAnimation": self._send_animation,
             "sendMediaGroup": self._send_media_group,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
@@ -1515,32 +1648,28 @@ class FakeTelegram:
         return self._store(message)
 
     async def _send_photo(self, params: Params) -> dict[str, Any]:
-        chat = self._sendable_chat(params)
-        caption = self._top_level_caption(params)
-        photo = await self._photo_input(params.raw("photo"), params)
-        return self._send_media(chat, params, caption=caption, photo=photo)
+        return await self._send_file(params, "photo")
 
     async def _send_document(self, params: Params) -> dict[str, Any]:
+        return await self._send_file(params, "document")
+
+    async def _send_video(self, params: Params) -> dict[str, Any]:
+        return await self._send_file(params, "video")
+
+    async def _send_animation(self, params: Params) -> dict[str, Any]:
+        return await self._send_file(params, "animation")
+
+    async def _send_file(self, params: Params, kind: FileKind) -> dict[str, Any]:
+        """sendPhoto, sendDocument, sendVideo, sendAnimation: the file is in the parameter named `kind`."""
         chat = self._sendable_chat(params)
         caption = self._top_level_caption(params)
-        document = await self._document_input(params.raw("document"), params)
-        return self._send_media(chat, params, caption=caption, document=document)
-
-    def _send_media(
-        self,
-        chat: FakeChat,
-        params: Params,
-        *,
-        caption: FormattedText | None,
-        photo: list[dict[str, Any]] | None = None,
-        document: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        content = await self._content_input(kind, params.raw(kind), params, params)
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
         reply_to = self._reply_target(chat, params)
         thread_id = self._thread_for(chat, params, reply_to)
         self._admit(chat)
         message = self._new_outgoing(chat, reply_to=reply_to, thread_id=thread_id, markup=markup)
-        message.photo, message.document = photo, document
+        message.show(content)
         self._set_caption(message, caption, params.opt_str("caption"), params.opt_str("parse_mode"))
         return self._store(message)
 
@@ -1552,15 +1681,18 @@ class FakeTelegram:
         kinds = {item.get("type") if isinstance(item, dict) else None for item in items}
         if "document" in kinds and len(kinds) > 1:
             raise ApiError(ERR_MEDIA_GROUP_MIX)
+        if "animation" in kinds:
+            raise ApiError(ERR_ALBUM_ANIMATION)
         contents = [await self._input_media(item, params) for item in items]
         reply_to = self._reply_target(chat, params)
         thread_id = self._thread_for(chat, params, reply_to)
         self._admit(chat)
         group_id = str(next(self._media_group_ids))
         sent = []
-        for item, (caption, photo, document) in zip(items, contents, strict=True):
+        for item, (caption, content) in zip(items, contents, strict=True):
             message = self._new_outgoing(chat, reply_to=reply_to, thread_id=thread_id, markup=None)
-            message.photo, message.document, message.media_group_id = photo, document, group_id
+            message.show(content)
+            message.media_group_id = group_id
             self._set_caption(message, caption, item.get("caption"), item.get("parse_mode"))
             sent.append(self._store(message))
         return sent
@@ -1608,16 +1740,17 @@ class FakeTelegram:
         media = params.opt_dict("media")
         if media is None:
             raise ApiError("Bad Request: media is empty")
-        caption, photo, document = await self._input_media(media, params)
+        caption, content = await self._input_media(media, params)
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
-        if _media_key(photo, document) == _media_key(message.photo, message.document) and (
+        if content.unique_id == message.content.unique_id and (
             _caption_state(caption) == (message.caption, message.entities)
             and _same_markup(markup, message.reply_markup)
         ):
             raise ApiError(ERR_NOT_MODIFIED)
         self._admit(chat)
         self._begin_edit(message)
-        message.text, message.photo, message.document, message.reply_markup = None, photo, document, markup
+        message.text, message.reply_markup = None, markup
+        message.show(content)
         self._set_caption(message, caption, media.get("caption"), media.get("parse_mode"))
         return self._finish_edit(message)
 
@@ -1840,16 +1973,33 @@ class FakeTelegram:
         message.parse_mode = parse_mode
 
     # ---------------------------------------------------------------- media inputs
-    async def _input_media(
-        self, item: Any, params: Params
-    ) -> tuple[FormattedText | None, list[dict[str, Any]] | None, dict[str, Any] | None]:
-        """An InputMedia object: (caption, photo sizes, document)."""
-        if not isinstance(item, dict) or item.get("type") not in ("photo", "document"):
+    async def _input_media(self, item: Any, params: Params) -> tuple[FormattedText | None, MediaContent]:
+        """An InputMedia object (photo, video, animation, document): its caption and what it shows."""
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind not in FILE_ID_PREFIXES:
             raise ApiError(ERR_UNSUPPORTED_MEDIA)
         caption = self._caption(item.get("caption"), item.get("parse_mode"), item.get("caption_entities"))
-        if item["type"] == "photo":
-            return caption, await self._photo_input(item.get("media"), params), None
-        return caption, None, await self._document_input(item.get("media"), params)
+        # InputMediaVideo/Animation carry their own width, height and duration.
+        own = Params(coerce_params({k: v for k, v in item.items() if k in ("width", "height", "duration")}))
+        return caption, await self._content_input(cast(FileKind, kind), item.get("media"), params, own)
+
+    async def _content_input(
+        self, kind: FileKind, value: Any, params: Params, details: Params
+    ) -> MediaContent:
+        """New or reused content of one kind; `details` holds the declared width, height, duration."""
+        if kind == "photo":
+            return MediaContent(photo=await self._photo_input(value, params))
+        if kind == "document":
+            return MediaContent(document=await self._document_input(value, params))
+        source = await self._file_input(value, params, kind)
+        if isinstance(source, NewFile):
+            adding = self._files.add_video if kind == "video" else self._files.add_animation
+            return adding(source, details)
+        if kind == "video" and (video := self._files.video(source.file_id)) is not None:
+            return MediaContent(video=video)
+        if kind == "animation" and (animation := self._files.animation(source.file_id)) is not None:
+            return MediaContent(animation=animation)
+        raise ApiError(ERR_FILE_TYPE_MISMATCH)
 
     async def _photo_input(self, value: Any, params: Params) -> list[dict[str, Any]]:
         source = await self._file_input(value, params, "photo")
@@ -2041,7 +2191,10 @@ def _content_payload(message: StoredMessage) -> dict[str, Any]:
             "text": message.text,
             "caption": message.caption,
             "photo": message.photo,
-            "document": message.document,
+            # For backward compatibility Telegram sets `document` too when a message is an animation.
+            "document": message.document or message.animation,
+            "video": message.video,
+            "animation": message.animation,
             "media_group_id": message.media_group_id,
             entities_key: message.entities or None,
         }
@@ -2050,12 +2203,6 @@ def _content_payload(message: StoredMessage) -> dict[str, Any]:
 
 def _caption_state(caption: FormattedText | None) -> tuple[str | None, list[dict[str, Any]]]:
     return (caption.text, caption.entities) if caption else (None, [])
-
-
-def _media_key(photo: list[dict[str, Any]] | None, document: dict[str, Any] | None) -> str | None:
-    if photo:
-        return cast(str, photo[-1]["file_unique_id"])
-    return cast(str, document["file_unique_id"]) if document else None
 
 
 def _find_button(message: StoredMessage, text: str | None, data: str | None) -> dict[str, Any]:

@@ -88,3 +88,20 @@ def test_action_result_kinds() -> None:
 def test_nothing_charged_only_where_the_backend_never_ran() -> None:
     assert FailureKind.BANNED.nothing_charged and FailureKind.QUEUE_FULL.nothing_charged
     assert not FailureKind.TIMEOUT.nothing_charged and not FailureKind.UNAVAILABLE.nothing_charged
+
+
+def test_a_finished_video_keeps_its_video_url_and_late_updates_do_not_drop_it() -> None:
+    video = make_job(kind=JobKind.VIDEO).apply(running(40, "still40"), 1)
+    done = video.apply(TaskUpdate("t1", JobStatus.SUCCEEDED, video_url="https://cdn/v.mp4"), 2)
+    assert (done.status, done.video_url, done.preview_url) == (JobStatus.SUCCEEDED, "https://cdn/v.mp4", None)
+    assert done.apply(running(90), 3) is done
+
+
+def test_animate_buttons_start_video_jobs_that_are_made_once() -> None:
+    for kind in (ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW):
+        action = Action(kind, f"MJ::JOB::{kind.value}::1::h::SOLO")
+        assert (action.result_kind, action.result_kept, action.animates) == (JobKind.VIDEO, True, True)
+    other_video_button = Action(ActionKind.ANIMATE, "MJ::JOB::animate_high_extend::1::h")
+    assert (other_video_button.result_kind, other_video_button.animates) == (None, False)
+    assert Action(ActionKind.UPSCALE, "u1", 1).result_kept
+    assert not Action(ActionKind.VARIATION, "v1", 1).result_kept

@@ -74,3 +74,17 @@ def test_callback_data_round_trip_and_rejects_foreign_data() -> None:
     assert parse_callback_data("a1:") is None
     assert parse_callback_data("a1:<script>") is None
     assert parse_callback_data(None) is None
+
+
+def test_animate_buttons_get_their_own_row_after_the_pans() -> None:
+    actions = (
+        Action(ActionKind.ANIMATE_LOW, "low", 0, "Animate (Low motion)", "🎞️"),
+        Action(ActionKind.PAN_UP, "pu"),
+        Action(ActionKind.ANIMATE_HIGH, "high", 0, "Animate (High motion)", "🎞️"),
+        Action(ActionKind.ANIMATE, "extend", 0, "Extend (High motion)", "🎞️"),
+    )
+    markup = job_keyboard(job(JobStatus.SUCCEEDED, actions), {a.ref: a.ref for a in actions}, T)
+    assert texts(markup) == [["⬆️"], ["🎞️ Animate (High motion)", "🎞️ Animate (Low motion)"]]
+    pressed = job(JobStatus.SUCCEEDED, actions).mark_used("high", 1.0)
+    used = job_keyboard(pressed, {a.ref: a.ref for a in actions}, T)
+    assert texts(used)[1] == ["✅ 🎞️ Animate (High motion)", "🎞️ Animate (Low motion)"]

@@ -14,13 +14,17 @@ from bot.backends.base import ImageTooLarge
 from bot.media import (
     MAX_DECODE_PIXELS,
     NotAnImage,
+    NotAVideo,
     UnsafeUrl,
+    VideoFormat,
     as_telegram_photo,
     check_public_url,
     download_limited,
     open_image,
     prepare_input_image,
+    video_format,
 )
+from tests.fakes.videos import tiny_gif, tiny_mp4
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -117,3 +121,12 @@ def test_telegram_photo_fits_the_limits() -> None:
     image = Image.open(io.BytesIO(picture.data))
     assert image.format == "JPEG" and picture.width + picture.height <= 10_000
     assert picture.filename == "grid.jpg"
+
+
+def test_video_format_is_read_from_the_signature_not_the_name() -> None:
+    assert video_format(tiny_mp4()) is VideoFormat.VIDEO
+    assert video_format(tiny_gif()) is VideoFormat.ANIMATION
+    assert (VideoFormat.VIDEO.extension, VideoFormat.ANIMATION.extension) == ("mp4", "gif")
+    for not_moving in (b"", b"\x89PNG\r\n\x1a\n" + bytes(16), b"<html>ftyp</html>"):
+        with pytest.raises(NotAVideo):
+            video_format(not_moving)

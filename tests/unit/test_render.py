@@ -2,7 +2,14 @@
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.i18n import Locales
-from bot.render import TELEGRAM_CAPTION_LIMIT, progress_bar, render_caption, truncate, visible_length
+from bot.render import (
+    TELEGRAM_CAPTION_LIMIT,
+    VideoProblem,
+    progress_bar,
+    render_caption,
+    truncate,
+    visible_length,
+)
 
 T = Locales().translator("en")
 
@@ -57,3 +64,26 @@ def test_long_prompt_fits_the_caption_limit() -> None:
 def test_truncate_counts_utf16() -> None:
     assert truncate("🦊🦊🦊", 4) == "🦊…"
     assert truncate("abc", 3) == "abc"
+
+
+def test_a_running_video_job_says_it_is_animating() -> None:
+    caption = render_caption(
+        job(kind=JobKind.VIDEO, status=JobStatus.RUNNING, progress=60), T, simulated=False
+    )
+    assert "Animating… 60%" in caption and "Drawing" not in caption
+
+
+def test_a_video_too_large_to_upload_is_linked_with_the_reason() -> None:
+    url = "https://cdn.example/video/0_0.mp4?ex=1&hm=2"
+    done = job(kind=JobKind.VIDEO, status=JobStatus.SUCCEEDED, video_url=url)
+    caption = render_caption(
+        done, T, simulated=False, video_problem=VideoProblem.TOO_LARGE, video_limit_mb=50
+    )
+    assert "larger than the 50 MB a bot may send" in caption
+    assert '<a href="https://cdn.example/video/0_0.mp4?ex=1&amp;hm=2">▶️ Open the video</a>' in caption
+    unavailable = render_caption(done, T, simulated=False, video_problem=VideoProblem.UNAVAILABLE)
+    assert "could not be fetched" in unavailable and "Open the video" in unavailable
+    assert "Open the video" not in render_caption(done, T, simulated=False)
+    local = job(kind=JobKind.VIDEO, status=JobStatus.SUCCEEDED, video_url="sim://sim-1/animation-low.gif")
+    no_link = render_caption(local, T, simulated=True, video_problem=VideoProblem.UNAVAILABLE)
+    assert "could not be fetched" in no_link and '<a href="sim:' not in no_link

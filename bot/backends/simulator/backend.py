@@ -28,6 +28,7 @@ from bot.backends.simulator.buttons import describe_actions, grid_actions, short
 from bot.backends.simulator.canvas import MAX_IMAGE_SIDE, pan_box, pan_ratio, scaled_pixels, tile_pixels
 from bot.backends.simulator.drawing import (
     encode_png,
+    paint_animation,
     paint_artwork,
     paint_preview,
     paint_upload,
@@ -46,7 +47,7 @@ from bot.backends.simulator.scenes import pan_scene, theme_scene, variation_scen
 from bot.backends.simulator.text import describe_prompts, numbered, shorten_text, strip_parameters
 from bot.backends.simulator.themes import blend_theme, prompt_theme
 from bot.backends.simulator.uploads import read_traits, read_upload
-from bot.domain import Action, ActionKind, FailureKind, JobKind, JobStatus, TaskUpdate
+from bot.domain import REMIX_ACTIONS, Action, ActionKind, FailureKind, JobKind, JobStatus, TaskUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,13 @@ HD_UPSCALES: dict[ActionKind, str] = {
     ActionKind.UPSCALE_CREATIVE: "Upscale (Creative)",
 }
 HD_CREATIVE_JITTER = 0.06
+ANIMATION_MOTION: dict[ActionKind, str] = {ActionKind.ANIMATE_HIGH: "high", ActionKind.ANIMATE_LOW: "low"}
+# How far an animation's shapes drift, as a share of the picture.
+MOTION_AMOUNT: dict[str, float] = {"high": 0.06, "low": 0.02}
+ANIMATION_PREFIX = "animation-"
+PNG, GIF = "png", "gif"
 
-_URL_RE = re.compile(rf"^{URL_SCHEME}({TASK_ID_PREFIX}[0-9a-f]+)/([a-z0-9-]+)\.png$")
+_URL_RE = re.compile(rf"^{URL_SCHEME}({TASK_ID_PREFIX}[0-9a-f]+)/([a-z0-9-]+)\.({PNG}|{GIF})$")
 
 
 @dataclass(slots=True)
@@ -99,6 +105,7 @@ class _Task:
     theme: Theme | None = None
     artwork: Artwork | None = None
     image_name: str | None = None
+    video_name: str | None = None
     upload: bytes | None = None
     traits: ImageTraits | None = None
     prompts: tuple[str, ...] = ()
@@ -113,7 +120,7 @@ def _caption(prompt: str) -> str:
 
 
 def image_url(task_id: str, name: str) -> str:
-    return f"{URL_SCHEME}{task_id}/{name}.png"
+    return f"{URL_SCHEME}{task_id}/{name}.{GIF if name.startswith(ANIMATION_PREFIX) else PNG}"
 
 
 class SimulatorBackend:
@@ -136,7 +143,12 @@ class SimulatorBackend:
         if not 16 <= tile_size <= MAX_IMAGE_SIDE // 2:
             raise ValueError(f"tile_size must be between 16 and {MAX_IMAGE_SIDE // 2}")
         self.capabilities = Capabilities(
-            commands=frozenset(Command), push=True, max_prompt_length=max_prompt_length, simulated=True
+            commands=frozenset(Command),
+            push=True,
+            max_prompt_length=max_prompt_length,
+            simulated=True,
+            remix=REMIX_ACTIONS,
+            animate=True,
         )
         self._step_seconds = step_seconds
         self._steps = steps
@@ -180,6 +192,8 @@ class SimulatorBackend:
             return self._start_zoom(parent, ZOOM_FACTORS[kind])
         if kind in PAN_DIRECTIONS:
             return self._start_pan(parent, PAN_DIRECTIONS[kind])
+        if kind in ANIMATION_MOTION:
+            return self._start_animation(parent, kind)
         if kind is ActionKind.PROMPT_PICK:
             return await self.imagine(parent.prompts[action.index - 1], job_id=job_id)
         if kind is ActionKind.IMAGINE_ALL:
@@ -190,6 +204,19 @@ class SimulatorBackend:
         if kind is ActionKind.SHOW_DETAILS:
             return self._start_shorten(parent.prompt, details=True)
         raise BackendRefused(f"the simulator cannot do {kind.value}")
+
+    async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
+        """🔄, a variation or a pan drawn for the edited prompt (a rerolled grid takes its shape too)."""
+        self._check_prompt(prompt)
+        parent = self._finished_parent(task_id, action)
+        kind = action.kind
+        if kind is ActionKind.REROLL:
+            return self._start_reroll(parent, prompt)
+        if kind in VARIATION_JITTER:
+            return self._start_variation(parent, kind, action.index, prompt)
+        if kind in PAN_DIRECTIONS:
+            return self._start_pan(parent, PAN_DIRECTIONS[kind], prompt)
+        raise BackendRefused(f"the simulator cannot remix {kind.value}")
 
     async def submit_modal(
         self, task_id: str, prompt: str, *, job_id: str, mask_png: bytes | None = None
@@ -239,6 +266,8 @@ class SimulatorBackend:
         task = self._tasks.get(match.group(1)) if match else None
         if match is None or task is None or match.group(2) not in task.published:
             raise BackendUnavailable(f"no simulated image at {url}")
+        if url != image_url(task.id, match.group(2)):
+            raise BackendUnavailable(f"no simulated image at {url}")
         data = await self._render(task, match.group(2))
         if len(data) > max_bytes:
             raise ImageTooLarge(f"image is {len(data)} bytes, limit {max_bytes}")
@@ -252,16 +281,20 @@ class SimulatorBackend:
         rng = random.Random(task.seed)
         return self._launch_grid(task, [theme_scene(theme, rng) for _ in range(GRID_TILES)])
 
-    def _start_reroll(self, parent: _Task) -> Submission:
+    def _start_reroll(self, parent: _Task, prompt: str | None = None) -> Submission:
         _, theme = self._picture(parent)
-        task = self._new_task(JobKind.REROLL, parent.prompt, theme)
+        task = self._new_task(JobKind.REROLL, prompt or parent.prompt, theme)
+        if prompt is not None:
+            task.theme = theme = prompt_theme(prompt, task.seed)
         rng = random.Random(task.seed)
         return self._launch_grid(task, [theme_scene(theme, rng) for _ in range(GRID_TILES)])
 
-    def _start_variation(self, parent: _Task, kind: ActionKind, index: int) -> Submission:
+    def _start_variation(
+        self, parent: _Task, kind: ActionKind, index: int, prompt: str | None = None
+    ) -> Submission:
         artwork, theme = self._picture(parent)
         source = artwork.tiles[index - 1 if artwork.is_grid else 0]
-        task = self._new_task(JobKind.VARIATION, parent.prompt, theme)
+        task = self._new_task(JobKind.VARIATION, prompt or parent.prompt, theme)
         rng = random.Random(task.seed)
         amount = VARIATION_JITTER[kind]
         return self._launch_grid(task, [variation_scene(source, rng, amount) for _ in range(GRID_TILES)])
@@ -275,11 +308,11 @@ class SimulatorBackend:
             task, [zoom_scene(source, theme.style, rng, factor) for _ in range(GRID_TILES)]
         )
 
-    def _start_pan(self, parent: _Task, direction: tuple[int, int]) -> Submission:
+    def _start_pan(self, parent: _Task, direction: tuple[int, int], prompt: str | None = None) -> Submission:
         artwork, theme = self._picture(parent)
         ratio = pan_ratio(theme.ratio, direction)
         box = pan_box(theme.ratio, ratio, direction)
-        task = self._new_task(JobKind.PAN, parent.prompt, replace(theme, ratio=ratio))
+        task = self._new_task(JobKind.PAN, prompt or parent.prompt, replace(theme, ratio=ratio))
         rng = random.Random(task.seed)
         source = artwork.tiles[0]
         return self._launch_grid(task, [pan_scene(source, theme.style, rng, box) for _ in range(GRID_TILES)])
@@ -300,6 +333,13 @@ class SimulatorBackend:
             source = variation_scene(source, random.Random(task.seed), HD_CREATIVE_JITTER)
         size = scaled_pixels(artwork.size, UPSCALE_FACTOR)
         return self._launch_single(task, Artwork((source,), size, artwork.caption, HD_UPSCALES[kind]))
+
+    def _start_animation(self, parent: _Task, kind: ActionKind) -> Submission:
+        artwork, theme = self._picture(parent)
+        task = self._new_task(JobKind.VIDEO, parent.prompt, theme)
+        task.artwork = Artwork((artwork.tiles[0],), artwork.size, artwork.caption, artwork.badge)
+        task.video_name = ANIMATION_PREFIX + ANIMATION_MOTION[kind]
+        return self._launch(task, self._steps)
 
     def _start_describe(self, upload: bytes, traits: ImageTraits) -> Submission:
         task = self._new_task(JobKind.DESCRIBE, "")
@@ -358,16 +398,12 @@ class SimulatorBackend:
                     ),
                 )
             await asyncio.sleep(self._step_seconds)
-            result_url = None
-            if task.image_name is not None:
-                task.published.add(task.image_name)
-                await self._render(task, task.image_name)
-                result_url = image_url(task.id, task.image_name)
             done = TaskUpdate(
                 task.id,
                 JobStatus.SUCCEEDED,
                 progress=100,
-                image_url=result_url,
+                image_url=await self._publish(task, task.image_name),
+                video_url=await self._publish(task, task.video_name),
                 actions=task.actions,
                 text=task.text,
             )
@@ -378,6 +414,14 @@ class SimulatorBackend:
             await self._report(
                 task, TaskUpdate(task.id, JobStatus.FAILED, fail_reason="simulator render failed")
             )
+
+    async def _publish(self, task: _Task, name: str | None) -> str | None:
+        """Render a result and make it downloadable; its URL."""
+        if name is None:
+            return None
+        task.published.add(name)
+        await self._render(task, name)
+        return image_url(task.id, name)
 
     async def cancel(self, task_id: str) -> None:
         """Stop a task that has not finished; it reports FAILED (cancelled)."""
@@ -422,6 +466,8 @@ class SimulatorBackend:
             raise BackendUnavailable(f"simulated task has no image {name}")
         if name.startswith("preview-"):
             return encode_png(paint_preview(artwork, int(name.removeprefix("preview-")), seed))
+        if name.startswith(ANIMATION_PREFIX):
+            return paint_animation(artwork, MOTION_AMOUNT[name.removeprefix(ANIMATION_PREFIX)], seed)
         return encode_png(paint_artwork(artwork))
 
     # -- bookkeeping ------------------------------------------------------------------------------------

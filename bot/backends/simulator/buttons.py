@@ -34,6 +34,8 @@ UPSCALE_BUTTONS: tuple[tuple[ActionKind, str, str], ...] = (
     (ActionKind.PAN_RIGHT, "", "➡️"),
     (ActionKind.PAN_UP, "", "⬆️"),
     (ActionKind.PAN_DOWN, "", "⬇️"),
+    (ActionKind.ANIMATE_HIGH, "Animate (High motion)", "🎞️"),
+    (ActionKind.ANIMATE_LOW, "Animate (Low motion)", "🎞️"),
 )
 
 

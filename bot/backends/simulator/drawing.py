@@ -7,6 +7,7 @@ import math
 import random
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
@@ -20,6 +21,10 @@ RADIAL_EDGE = 181  # Image.radial_gradient's value where its circle touches the 
 INSET_MAX_DEPTH = 4
 INSET_MIN_SIDE = 8
 WATERMARK = "SIMULATED"
+ANIMATION_FRAMES = 12
+ANIMATION_FRAME_MS = 100
+ANIMATION_MAX_SIDE = 360
+WAVE_SWING = 12.0  # radians of wave phase per unit of motion
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -271,6 +276,37 @@ def paint_upload(data: bytes) -> Image.Image:
     draw.text((box[0] + pad - left, box[1] + pad - top), WATERMARK, font=font, fill=(255, 255, 255, 230))
     canvas.alpha_composite(layer)
     return canvas.convert("RGB")
+
+
+def _moved(shape: Shape, turn: float, motion: float, phase: float) -> Shape:
+    """The shape at `turn` radians into a loop: drifting on a small ellipse, waves rolling."""
+    swing = math.sin(turn + phase)
+    if shape.kind in (ShapeKind.HILL, ShapeKind.BAND):
+        return replace(shape, angle=shape.angle + WAVE_SWING * motion * swing)
+    return replace(
+        shape,
+        x=shape.x + motion * swing,
+        y=shape.y + motion * 0.6 * math.cos(turn + phase),
+        angle=shape.angle + 360 * motion * swing,
+    )
+
+
+def paint_animation(artwork: Artwork, motion: float, seed: int) -> bytes:
+    """A short looping GIF of the single image: its shapes drift by `motion` (a share of the canvas)."""
+    scene = artwork.tiles[0]
+    scale = min(1.0, ANIMATION_MAX_SIDE / max(artwork.size))
+    size = (max(16, round(artwork.size[0] * scale)), max(16, round(artwork.size[1] * scale)))
+    rng = random.Random(seed)
+    phases = [rng.uniform(0, 2 * math.pi) for _ in scene.shapes]
+    frames = []
+    for frame in range(ANIMATION_FRAMES):
+        turn = 2 * math.pi * frame / ANIMATION_FRAMES
+        shapes = tuple(_moved(s, turn, motion, p) for s, p in zip(scene.shapes, phases, strict=True))
+        picture = paint_scene(replace(scene, shapes=shapes), size)
+        frames.append(draw_watermark(draw_labels(picture, artwork.badge, artwork.caption)))
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=ANIMATION_FRAME_MS, loop=0)
+    return out.getvalue()
 
 
 def encode_png(image: Image.Image) -> bytes:

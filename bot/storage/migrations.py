@@ -1,0 +1,33 @@
+"""Upgrade steps from one schema version to the next, in SQL both SQLite and PostgreSQL run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.storage.schema import SCHEMA_VERSION, kv
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION_KEY = "schema_version"
+
+# version → statements that take a database of that version to the next one.
+STEPS: Mapping[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE jobs ADD COLUMN video_url TEXT",),
+}
+
+
+async def upgrade(conn: AsyncConnection, found: int) -> int:
+    """Bring a database of schema `found` up to SCHEMA_VERSION inside the caller's transaction."""
+    version = found
+    while version < SCHEMA_VERSION:
+        for statement in STEPS[version]:
+            await conn.execute(text(statement))
+        version += 1
+        log.info("database schema upgraded to %d", version)
+    if version != found:
+        await conn.execute(update(kv).where(kv.c.key == SCHEMA_VERSION_KEY).values(value=str(version)))
+    return version
