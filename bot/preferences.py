@@ -494,6 +494,13 @@ class PreferenceService:
             chat = None if chat_id == user_id else await self._load(conn, Scope.CHAT, chat_id)
         return effective_prompt(prompt, user, chat)
 
+    async def remix(self, user_id: int, chat_id: int) -> bool:
+        """Whether the user's remix-able buttons ask for the prompt first (Remix mode)."""
+        async with self._db.read() as conn:
+            user = await self._load(conn, Scope.USER, user_id)
+            chat = None if chat_id == user_id else await self._load(conn, Scope.CHAT, chat_id)
+        return _merged(user, chat).remix
+
     async def language_override(self, user_id: int) -> str | None:
         return (await self.user(user_id)).language
 

@@ -14,6 +14,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy import insert
 
+from bot.backends.simulator import SimulatorBackend
 from bot.handlers import errors, settings
 from bot.handlers.settings import PANEL_PREFIX, PanelView, panel_keyboard, parse_panel_data, prefer_reply
 from bot.i18n import Locales, Translator
@@ -69,7 +70,12 @@ def preferences(db: Database) -> PreferenceService:
 async def bot(tg: FakeTelegram, preferences: PreferenceService) -> AsyncIterator[Bot]:
     """A polling dispatcher with the settings and error routers, as the runtime will wire them."""
     bot = Bot(TOKEN, session=LoopbackSession(tg.base_url))
-    dispatcher = Dispatcher(preferences=preferences, sender=Sender(bot, FAST_LIMITS), locales=LOCALES)
+    dispatcher = Dispatcher(
+        preferences=preferences,
+        sender=Sender(bot, FAST_LIMITS),
+        locales=LOCALES,
+        backend=SimulatorBackend(),
+    )
     dispatcher.update.outer_middleware(I18nMiddleware(LOCALES))
     dispatcher.include_routers(errors.create_router(), settings.create_router())
     polling = asyncio.create_task(

@@ -418,6 +418,10 @@ class AceDataBackend:
             return Submission(modal_task_id(image_id), JobStatus.NEEDS_INPUT)
         return await self._launch({"action": name, "image_id": image_id})
 
+    async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
+        """Never offered (capabilities.remix is empty): an action takes a prompt only for Vary (Region)."""
+        raise BackendRefused("Ace Data Cloud takes no edited prompt with this action")
+
     async def submit_modal(
         self, task_id: str, prompt: str, *, job_id: str, mask_png: bytes | None = None
     ) -> Submission:

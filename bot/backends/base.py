@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from bot.domain import Action, JobStatus, TaskUpdate
+from bot.domain import Action, ActionKind, JobStatus, TaskUpdate
 
 UpdateSink = Callable[[TaskUpdate], Awaitable[object]]
 
@@ -36,6 +36,9 @@ class Capabilities:
     push: bool
     max_prompt_length: int
     simulated: bool = False
+    animate: bool = False  # runs the Animate buttons it offers and reports the video (TaskUpdate.video_url)
+    # Buttons whose follow-up can take an edited prompt (Remix mode); empty: the backend can't remix.
+    remix: frozenset[ActionKind] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class Submission:
     queue_position: int | None = None
     modal_prompt: str | None = None
     extra_task_ids: tuple[str, ...] = field(default=())
+    # A remix the backend ran with the parent's prompt instead of the edited one it was given.
+    prompt_ignored: bool = False
 
 
 class BackendError(Exception):
@@ -114,6 +119,9 @@ class Backend(Protocol):
         self, task_id: str, prompt: str, *, job_id: str, mask_png: bytes | None = None
     ) -> Submission:
         """Confirm a task waiting for input (a modal) with the user's prompt."""
+
+    async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
+        """Press `action` (one of `capabilities.remix`) on `task_id`, the follow-up using `prompt`."""
 
     async def describe(self, image: bytes, mime_type: str, *, job_id: str) -> Submission: ...
 

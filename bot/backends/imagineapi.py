@@ -291,8 +291,12 @@ class ImagineApiBackend:
         self._origin = httpx.URL(self._base)
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # Webhooks are set per account in ImagineAPI's dashboard; `push` says whether the operator did.
+        # 🔄 is a new image from a prompt, so it can take an edited one; there are no other actions.
         self.capabilities = Capabilities(
-            commands=frozenset({Command.IMAGINE}), push=push, max_prompt_length=max_prompt_length
+            commands=frozenset({Command.IMAGINE}),
+            push=push,
+            max_prompt_length=max_prompt_length,
+            remix=frozenset({ActionKind.REROLL}),
         )
         self._sink: UpdateSink | None = None
         self._reports: set[asyncio.Task[None]] = set()
@@ -332,6 +336,13 @@ class ImagineApiBackend:
                 raise BackendRefused("the image to reroll has no prompt")
             return await self._create(parent.prompt, job_id)
         raise BackendRefused(f"ImagineAPI.dev offers no {action.kind.value} action")
+
+    async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
+        """🔄 with an edited prompt: a new image from that prompt."""
+        if action.kind is not ActionKind.REROLL or action.ref != REROLL_REF:
+            raise BackendRefused(f"ImagineAPI.dev cannot remix {action.kind.value}")
+        self._check_prompt(prompt)
+        return await self._create(prompt, job_id)
 
     async def submit_modal(
         self, task_id: str, prompt: str, *, job_id: str, mask_png: bytes | None = None

@@ -19,6 +19,7 @@ from aiogram.types import (
     User,
 )
 
+from bot.backends.base import Backend
 from bot.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
 from bot.handlers.context import thread_of
 from bot.i18n import Locales, Translator
@@ -83,6 +84,7 @@ class PanelView:
     scope: Scope
     in_group: bool
     admin: bool  # a group administrator also gets the "my settings / chat defaults" switch
+    remix: bool = True  # the backend can remix; if not, the toggle is hidden, as unsupported commands are
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +158,9 @@ def panel_text(prefs: Preferences, view: PanelView, t: Translator) -> str:
         language = (
             t(f"settings-language-{prefs.language}") if prefs.language else t("settings-value-telegram")
         )
-        lines += [
-            t("settings-line-remix", value=_on_off(prefs.remix, t)),
-            t("settings-line-language", value=language),
-        ]
+        if view.remix:
+            lines.append(t("settings-line-remix", value=_on_off(prefs.remix, t)))
+        lines.append(t("settings-line-language", value=language))
     else:
         buttons = t("settings-buttons-everyone") if prefs.buttons_open else t("settings-buttons-requester")
         pool = (
@@ -203,7 +204,7 @@ def panel_keyboard(prefs: Preferences, view: PanelView, t: Translator) -> Inline
         ]
     )
     toggles = [button(t("settings-btn-raw"), Setting.RAW, marked=prefs.raw)]
-    if personal:
+    if personal and view.remix:
         toggles.append(button(t("settings-btn-remix"), Setting.REMIX, marked=prefs.remix))
     rows.append(toggles)
     rows.append(
@@ -252,13 +253,13 @@ async def _is_admin(sender: Sender, chat_id: int, user_id: int) -> bool:
 
 
 async def settings_command(
-    message: Message, preferences: PreferenceService, sender: Sender, locales: Locales
+    message: Message, preferences: PreferenceService, sender: Sender, locales: Locales, backend: Backend
 ) -> None:
     user = message.from_user
     assert user is not None
     in_group = message.chat.type != ChatType.PRIVATE
     admin = in_group and await _is_admin(sender, message.chat.id, user.id)
-    view = PanelView(user.id, Scope.USER, in_group, admin)
+    view = PanelView(user.id, Scope.USER, in_group, admin, remix=bool(backend.capabilities.remix))
     prefs = await preferences.user(user.id)
     t = _translator(locales, prefs, user)
     await sender.call(
@@ -274,7 +275,7 @@ async def settings_command(
 
 
 async def panel_press(
-    query: CallbackQuery, preferences: PreferenceService, sender: Sender, locales: Locales
+    query: CallbackQuery, preferences: PreferenceService, sender: Sender, locales: Locales, backend: Backend
 ) -> None:
     press = parse_panel_data(query.data)
     panel = query.message
@@ -286,7 +287,7 @@ async def panel_press(
     admin = in_group and await _is_admin(sender, panel.chat.id, press.owner_id)
     if press.scope is Scope.CHAT and not admin:
         raise ChatSettingsAdminsOnly()
-    view = PanelView(press.owner_id, press.scope, in_group, admin)
+    view = PanelView(press.owner_id, press.scope, in_group, admin, remix=bool(backend.capabilities.remix))
     prefs = await _apply(press, panel.chat.id, preferences)
     own = prefs if press.scope is Scope.USER else await preferences.user(press.owner_id)
     t = _translator(locales, own, query.from_user)
