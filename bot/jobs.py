@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -28,6 +29,7 @@ from bot.backends.base import (
     Submission,
     TaskNotFound,
 )
+from bot.batching import GroupCommit
 from bot.delivery import JobDelivery
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus, TaskUpdate
 from bot.errors import (
@@ -144,6 +146,7 @@ class JobService:
         self._poller: asyncio.Task[None] | None = None
         self._misses: dict[str, int] = {}
         self._jobs_lock = asyncio.Lock()
+        self._ingest: GroupCommit[TaskUpdate, Ingest] = GroupCommit(self._ingest_batch)
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         self._preferences = preferences
         self._region_editing = region_editing
@@ -172,6 +175,7 @@ class JobService:
         self._poller = asyncio.create_task(self._poll_loop(), name="job-poller")
 
     async def stop(self) -> None:
+        await self._ingest.flush()
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
@@ -273,7 +277,7 @@ class JobService:
         action = job.find_action(button.action_ref)
         if action is None or not self._offers(action) or action.result_kind is None:
             raise ButtonUnavailable()
-        if action.kind is ActionKind.UPSCALE:
+        if action.result_kept:
             existing = await self._existing_child(job, action)
             if existing is not None:
                 return AlreadyDone(existing)
@@ -314,6 +318,8 @@ class JobService:
         assert action.result_kind is not None
         if parent.task_id is None:
             raise ButtonUnavailable()
+        if await self._remixes(action, requester):
+            return await self._ask_for_input(requester, action.result_kind, parent.prompt, parent, action)
         task_id = parent.task_id
         job = await self._create(requester, action.result_kind, parent.prompt, parent=parent, origin=action)
         return await self._submit(job, lambda: self._backend.act(task_id, action, job_id=job.id))
@@ -331,7 +337,7 @@ class JobService:
         return started[0]
 
     async def _mark_used(self, parent: Job, action: Action) -> None:
-        if action.kind is not ActionKind.UPSCALE:
+        if not action.result_kept:
             return
         async with self._jobs_lock:
             async with self._db.write() as conn:
@@ -343,6 +349,49 @@ class JobService:
             self._delivery.notify(marked.id, marked.chat_id)
 
     # --- jobs waiting for the user's prompt (modals) ---------------------------------------------------
+
+    async def _remixes(self, action: Action, requester: Requester) -> bool:
+        """Whether this press asks for the prompt first: the presser's Remix is on and the backend can.
+
+        The question comes before anything reaches the backend; the answer then starts the follow-up
+        with the edited prompt in one go (`Backend.remix`: for midjourney-proxy the action with
+        `enableRemix`, then the modal it opens). Asking only once the proxy's modal exists would leave a
+        MODAL task behind on Cancel or timeout; this way nothing waits on the backend while the user
+        writes, Cancel and the timeout have nothing to undo there, and a backend that starts the task
+        without a modal leaves no question open: it was answered already.
+        """
+        if self._preferences is None or action.kind not in self._backend.capabilities.remix:
+            return False
+        return await self._preferences.remix(requester.user_id, requester.chat_id)
+
+    def _asked_for_remix(self, job: Job) -> bool:
+        """A job waiting for the prompt of a Remix press (the backend has not seen it yet)."""
+        return (
+            job.task_id is None
+            and job.origin is not None
+            and job.origin.kind in self._backend.capabilities.remix
+        )
+
+    async def _remix(self, job: Job, parent: Job, action: Action, prompt: str) -> Submission:
+        assert parent.task_id is not None
+        submission = await self._backend.remix(parent.task_id, action, prompt, job_id=job.id)
+        if submission.prompt_ignored:
+            # The backend ran the button with the parent's prompt: show the prompt the picture is from.
+            log.info("the backend ignored the remixed prompt of job %s", job.id)
+            await self._restore_prompt(job.id, parent.prompt)
+        return submission
+
+    async def _restore_prompt(self, job_id: str, prompt: str) -> None:
+        async with self._jobs_lock:
+            async with self._db.write() as conn:
+                current = await repo.get_job(conn, job_id)
+                if current is None or current.prompt == prompt:
+                    return
+                restored = replace(
+                    current, prompt=prompt, version=current.version + 1, updated_at=self._clock()
+                )
+                await repo.save_job(conn, restored)
+            self._delivery.notify(restored.id, restored.chat_id)
 
     async def _ask_for_input(
         self, requester: Requester, kind: JobKind, offered: str, parent: Job, action: Action
@@ -369,6 +418,9 @@ class JobService:
             raise InvalidZoom()
         if origin is not None and origin.kind is ActionKind.VARY_REGION and mask_png is None:
             raise MaskRequired()
+        if text is not None and self._preferences is not None and self._asked_for_remix(job):
+            # A rewritten prompt is completed by the settings like a new one; the offered one already was.
+            offered = await self._preferences.effective_prompt(user_id, job.chat_id, offered)
         prompt = self._prompt(offered)
         async with self._jobs_lock:
             async with self._db.write() as conn:
@@ -398,6 +450,8 @@ class JobService:
             parent = await repo.get_job(conn, job.parent_id) if job.parent_id else None
         if parent is None or parent.task_id is None:
             raise TaskNotFound("the image this button belongs to is gone")
+        if self._asked_for_remix(job):
+            return await self._remix(job, parent, origin, prompt)
         opened = await self._backend.act(parent.task_id, origin, job_id=job.id)
         if opened.status is JobStatus.NEEDS_INPUT:
             return await self._backend.submit_modal(opened.task_id, prompt, job_id=job.id, mask_png=mask_png)
@@ -563,22 +617,43 @@ class JobService:
 
     async def ingest(self, update: TaskUpdate) -> Ingest:
         """Fold a backend update into its job (from a webhook, the poller or an in-process backend)."""
+        return await self._ingest.submit(update)
+
+    async def ingest_many(self, updates: Sequence[TaskUpdate]) -> list[Ingest]:
+        """Several updates of one callback, folded in order in the same transaction."""
+        return await self._ingest.submit_many(updates)
+
+    async def _ingest_batch(self, updates: list[TaskUpdate]) -> list[Ingest]:
+        """One transaction for every update that arrived while the previous batch was written."""
+        now = self._clock()
+        outcomes: list[Ingest] = []
+        changed: dict[str, Job] = {}
         async with self._jobs_lock:
             async with self._db.write() as conn:
-                job = await repo.find_job_by_task(conn, self._backend.name, update.task_id)
-                if job is None:
-                    self._keep_orphan(update)
-                    return Ingest.UNKNOWN
-                updated = job.apply(update, self._clock())
-                if updated is job:
-                    return Ingest.UNCHANGED
-                await repo.save_job(conn, updated)
-                await self._store_buttons(conn, updated)
-            self._delivery.notify(updated.id, updated.chat_id)
-        self._misses.pop(updated.id, None)
-        if not updated.status.is_final:
-            self._schedule(updated.id, self._clock() + self._next_delay(updated, changed=True))
-        return Ingest.APPLIED
+                tasks = [u.task_id for u in updates]
+                by_task = await repo.find_jobs_by_tasks(conn, self._backend.name, tasks)
+                for update in updates:
+                    job = by_task.get(update.task_id)
+                    if job is None:
+                        self._keep_orphan(update)
+                        outcomes.append(Ingest.UNKNOWN)
+                        continue
+                    updated = job.apply(update, now)
+                    if updated is job:
+                        outcomes.append(Ingest.UNCHANGED)
+                        continue
+                    by_task[update.task_id] = changed[updated.id] = updated
+                    outcomes.append(Ingest.APPLIED)
+                await repo.save_jobs(conn, list(changed.values()))
+                for job in changed.values():
+                    await self._store_buttons(conn, job)
+            for job in changed.values():
+                self._delivery.notify(job.id, job.chat_id)
+        for job in changed.values():
+            self._misses.pop(job.id, None)
+            if not job.status.is_final:
+                self._schedule(job.id, now + self._next_delay(job, changed=True))
+        return outcomes
 
     async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
         if job.status is JobStatus.SUCCEEDED:
@@ -597,9 +672,12 @@ class JobService:
         await repo.create_buttons(conn, job.id, [r for r in refs if r not in existing], self._clock())
 
     def _offers(self, action: Action) -> bool:
-        """A button the bot can serve now (Vary (Region) needs the Mini App, so an https PUBLIC_URL)."""
+        """A button the bot can serve now (Vary (Region) needs the Mini App, so an https PUBLIC_URL;
+        Animate a backend that reports the video)."""
         if action.kind is ActionKind.VARY_REGION:
             return self._region_editing
+        if action.animates:
+            return self._backend.capabilities.animate
         return keyboards.is_servable(action)
 
     @staticmethod
@@ -637,8 +715,8 @@ class JobService:
         return min(self._policy.max_poll_interval, previous * POLL_GROWTH)
 
     def _schedule(self, job_id: str, at: float) -> None:
-        self._poll.put(job_id, at, at - self._clock())
-        self._poll_wakeup.set()
+        if self._poll.put(job_id, at, at - self._clock()):
+            self._poll_wakeup.set()  # only a new earliest check needs the poller to wake up early
 
     async def _poll_loop(self) -> None:
         while True:
@@ -701,10 +779,14 @@ class _PollSchedule:
         self._due: dict[str, float] = {}
         self._interval: dict[str, float] = {}
 
-    def put(self, job_id: str, at: float, interval: float) -> None:
+    def put(self, job_id: str, at: float, interval: float) -> bool:
+        """Schedule `job_id` (replacing its earlier schedule); True when it is now the first one due."""
+        self._drop_stale()
+        earliest = self._heap[0][0] if self._heap else math.inf
         self._due[job_id] = at
         self._interval[job_id] = max(interval, 0.0)
         heapq.heappush(self._heap, (at, job_id))
+        return at < earliest
 
     def interval(self, job_id: str) -> float | None:
         return self._interval.get(job_id)
@@ -719,6 +801,10 @@ class _PollSchedule:
         return due
 
     def seconds_to_next(self, now: float) -> float | None:
+        self._drop_stale()
+        return max(0.0, self._heap[0][0] - now) if self._heap else None
+
+    def _drop_stale(self) -> None:
+        """Forget heap entries replaced by a later schedule of the same job."""
         while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
             heapq.heappop(self._heap)
-        return max(0.0, self._heap[0][0] - now) if self._heap else None

@@ -51,7 +51,7 @@ from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks, link_secret
-from bot.sender import DeliveryLimits, Sender
+from bot.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.storage import repo
 from bot.storage.database import Database
 from webhook.app import TelegramWebhook, create_app
@@ -127,6 +127,7 @@ class Runtime:
             settings.telegram_bot_token.get_secret_value(),
             session=AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
         )
+        bot.session.middleware(PinResponseModels())
         sender = Sender(bot, limits)
         image_host = ImageHost(settings.public_url) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.

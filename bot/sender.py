@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import TelegramMethod
+from aiogram.methods import Response, TelegramMethod
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ T = TypeVar("T")
 
 TRANSIENT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 RETRY_AFTER_MARGIN = 0.1
+IN_FLIGHT_RECHECK = 0.02  # seconds; a window full of unanswered sends is asked again this often
 MAX_TRACKED_CHATS = 10_000
 
 
@@ -32,25 +34,57 @@ class DeliveryLimits:
     group_per_minute: int = 20
 
 
+class Slot:
+    """One granted send in a window. Until Telegram answers, the send may still be on its way and be
+    counted later than it was granted, so it stays in the window; Telegram's answer is the latest moment
+    it can have been counted, and the window counts it from then."""
+
+    __slots__ = ("counted_at",)
+
+    def __init__(self) -> None:
+        self.counted_at = math.inf
+
+    def settle(self, now: float) -> None:
+        self.counted_at = now
+
+
 class SlidingWindow:
-    """At most `limit` grants in any `period` seconds, as Telegram counts them."""
+    """At most `limit` sends in any `period` seconds, as Telegram counts them."""
 
     def __init__(self, limit: int, period: float) -> None:
         self._limit = limit
         self._period = period
-        self._grants: deque[float] = deque()
+        self._slots: list[Slot] = []
 
     def wait(self, now: float) -> float:
         """Seconds until a grant is possible (0: now)."""
-        while self._grants and self._grants[0] <= now - self._period:
-            self._grants.popleft()
-        return 0.0 if len(self._grants) < self._limit else self._grants[0] + self._period - now
+        horizon = now - self._period
+        self._slots = [slot for slot in self._slots if slot.counted_at > horizon]
+        if len(self._slots) < self._limit:
+            return 0.0
+        oldest = min(slot.counted_at for slot in self._slots)
+        return IN_FLIGHT_RECHECK if oldest == math.inf else oldest - horizon
 
-    def grant(self, now: float) -> None:
-        self._grants.append(now)
+    def grant(self) -> Slot:
+        slot = Slot()
+        self._slots.append(slot)
+        return slot
 
     def idle(self, now: float) -> bool:
-        return not self._grants or self._grants[-1] <= now - self._period
+        return all(slot.counted_at <= now - self._period for slot in self._slots)
+
+
+class Permit:
+    """A send granted in every window that applies; `settle` when Telegram has answered."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self, slots: list[Slot]) -> None:
+        self._slots = slots
+
+    def settle(self, now: float) -> None:
+        for slot in self._slots:
+            slot.settle(now)
 
 
 class RateLimiter:
@@ -58,7 +92,7 @@ class RateLimiter:
 
     def __init__(self, limits: DeliveryLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self._limits = limits
-        self._clock = clock
+        self.clock = clock
         self._global = SlidingWindow(limits.global_per_second, 1.0)
         self._chats: dict[int, tuple[SlidingWindow, ...]] = {}
         self._paused_until = 0.0
@@ -67,7 +101,7 @@ class RateLimiter:
         windows = self._chats.get(chat_id)
         if windows is None:
             if len(self._chats) > MAX_TRACKED_CHATS:
-                now = self._clock()
+                now = self.clock()
                 self._chats = {k: w for k, w in self._chats.items() if not all(x.idle(now) for x in w)}
             windows = (SlidingWindow(self._limits.chat_per_second, 1.0),)
             if chat_id < 0:
@@ -76,33 +110,31 @@ class RateLimiter:
         return windows
 
     def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._clock() + seconds + RETRY_AFTER_MARGIN)
+        self._paused_until = max(self._paused_until, self.clock() + seconds + RETRY_AFTER_MARGIN)
 
     async def wait_pause(self) -> None:
         while True:
-            delay = self._paused_until - self._clock()
+            delay = self._paused_until - self.clock()
             if delay <= 0:
                 return
             await asyncio.sleep(delay)
 
-    def try_grant(self, chat_id: int) -> float:
-        """Grant a send to `chat_id` now and return 0, or return how long to wait before asking again."""
-        now = self._clock()
+    def try_grant(self, chat_id: int) -> Permit | float:
+        """A permit to send to `chat_id` now, or how many seconds to wait before asking again."""
+        now = self.clock()
         windows = (*self._chat_windows(chat_id), self._global)
         delay = max(max(w.wait(now) for w in windows), self._paused_until - now)
         if delay > 0:
             return delay
-        for window in windows:
-            window.grant(now)
-        return 0.0
+        return Permit([window.grant() for window in windows])
 
-    async def acquire(self, chat_id: int) -> None:
+    async def acquire(self, chat_id: int) -> Permit:
         # Checking and recording happen without an await in between, so concurrent senders never overshoot.
         while True:
-            delay = self.try_grant(chat_id)
-            if delay <= 0:
-                return
-            await asyncio.sleep(delay)
+            granted = self.try_grant(chat_id)
+            if isinstance(granted, Permit):
+                return granted
+            await asyncio.sleep(granted)
 
 
 class Sender:
@@ -117,12 +149,13 @@ class Sender:
         """Send `method`; `chat_id` None skips pacing (callback answers, getMe), not 429 pauses."""
         transient_failures = 0
         while True:
+            permit = None
             if chat_id is None:
                 await self.limiter.wait_pause()
             else:
-                await self.limiter.acquire(chat_id)
+                permit = await self.limiter.acquire(chat_id)
             try:
-                return await self.bot(method)
+                return await self._send(method, permit)
             except TelegramRetryAfter as exc:
                 self.retry_after_hits += 1
                 log.warning("Telegram asked to wait %ss (%s)", exc.retry_after, type(method).__name__)
@@ -136,3 +169,35 @@ class Sender:
                     "Telegram call %s failed (%s); retrying in %.1fs", type(method).__name__, exc, delay
                 )
                 await asyncio.sleep(delay)
+
+    async def _send(self, method: TelegramMethod[T], permit: Permit | None) -> T:
+        try:
+            return await self.bot(method)
+        finally:
+            if permit is not None:
+                permit.settle(self.limiter.clock())
+
+
+class PinResponseModels(BaseRequestMiddleware):
+    """Keeps aiogram's `Response[...]` model of each method alive for the life of the bot.
+
+    aiogram parses every answer with `Response[method.__returning__]`, and pydantic caches such
+    parametrised models in a weak dictionary: once the collector frees one, the next call builds the
+    model again (milliseconds of schema work, on the event loop). Pinning them keeps that to once
+    per method.
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[T],
+        bot: Bot,
+        method: TelegramMethod[T],
+    ) -> Response[T]:
+        kind = type(method)
+        if kind not in self._models:
+            returning: Any = method.__returning__
+            self._models[kind] = Response[returning]
+        return await make_request(bot, method)

@@ -93,7 +93,7 @@ def create_app(
         except InvalidCallback as exc:
             log.warning("malformed %s callback: %s", provider, exc)
             return _error(422, "malformed callback")
-        outcomes = [await jobs.ingest(update) for update in updates]
+        outcomes = await jobs.ingest_many(updates)
         if updates and all(o is Ingest.UNKNOWN for o in outcomes):
             return _error(404, "unknown task")
         return JSONResponse({"ok": True, "applied": sum(o is Ingest.APPLIED for o in outcomes)})

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -101,6 +101,7 @@ def _job_values(job: Job) -> dict[str, Any]:
         "queue_position": job.queue_position,
         "preview_url": job.preview_url,
         "image_url": job.image_url,
+        "video_url": job.video_url,
         "actions": json.dumps([_action_to_wire(a) for a in job.actions], ensure_ascii=False),
         "text": job.text,
         "fail_reason": job.fail_reason,
@@ -133,6 +134,7 @@ def _job_from_row(row: RowMapping) -> Job:
         queue_position=row["queue_position"],
         preview_url=row["preview_url"],
         image_url=row["image_url"],
+        video_url=row["video_url"],
         actions=tuple(_action_from_wire(a) for a in json.loads(row["actions"])),
         text=row["text"],
         fail_reason=row["fail_reason"],
@@ -166,6 +168,18 @@ async def save_job(conn: AsyncConnection, job: Job) -> None:
     await conn.execute(update(jobs).where(jobs.c.id == job.id).values(**values))
 
 
+async def save_jobs(conn: AsyncConnection, changed: Sequence[Job]) -> None:
+    """`save_job` for many jobs in one statement (executemany)."""
+    if not changed:
+        return
+    rows = []
+    for job in changed:
+        values = _job_values(job)
+        values["job_id"] = values.pop("id")
+        rows.append(values)
+    await conn.execute(update(jobs).where(jobs.c.id == bindparam("job_id")), rows)
+
+
 async def get_job(conn: AsyncConnection, job_id: str) -> Job | None:
     row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).mappings().first()
     return _job_from_row(row) if row else None
@@ -176,10 +190,18 @@ async def get_job_with_delivery(conn: AsyncConnection, job_id: str) -> tuple[Job
     return (_job_from_row(row), _delivery_from_row(row)) if row else None
 
 
-async def find_job_by_task(conn: AsyncConnection, backend: str, task_id: str) -> Job | None:
-    query = select(jobs).where(jobs.c.backend == backend, jobs.c.task_id == task_id)
-    row = (await conn.execute(query)).mappings().first()
-    return _job_from_row(row) if row else None
+async def find_jobs_by_tasks(conn: AsyncConnection, backend: str, task_ids: Iterable[str]) -> dict[str, Job]:
+    """The jobs of these backend tasks, by task id (tasks with no job are left out)."""
+    wanted = sorted(set(task_ids))
+    if not wanted:
+        return {}
+    query = select(jobs).where(jobs.c.backend == backend, jobs.c.task_id.in_(wanted))
+    found: dict[str, Job] = {}
+    for row in (await conn.execute(query)).mappings():
+        job = _job_from_row(row)
+        if job.task_id is not None:
+            found.setdefault(job.task_id, job)
+    return found
 
 
 async def job_by_message(conn: AsyncConnection, chat_id: int, message_id: int) -> Job | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.cli import limit_malloc_arenas
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -71,3 +74,13 @@ def test_webhook_url_is_stable_and_needs_public_url(tmp_path: Path) -> None:
     second = run_cli(tmp_path, "webhook-url", **env)
     assert first.returncode == 0 and first.stdout.startswith("https://bot.example.com/hooks/imagineapi/")
     assert first.stdout == second.stdout, "the generated secret is kept"
+
+
+def test_malloc_arenas_are_limited_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False, "an explicit MALLOC_ARENA_MAX is left to glibc"
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    on_glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert limit_malloc_arenas() is on_glibc

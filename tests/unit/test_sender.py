@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
+import weakref
+from typing import Any, cast
 
 import pytest
+from aiogram import Bot
+from aiogram.methods import GetStarTransactions, GetUserChatBoosts, Response, TelegramMethod
 
-from bot.sender import DeliveryLimits, RateLimiter, SlidingWindow
+from bot.sender import DeliveryLimits, Permit, PinResponseModels, RateLimiter, SlidingWindow
 
 
 class Clock:
@@ -23,16 +28,24 @@ def grants_over(
     """Times at which `chat_id` was granted a send while asking every `step` for `seconds`."""
     granted, end = [], clock.now + seconds
     while clock.now < end:
-        if limiter.try_grant(chat_id) == 0:
+        if answered_at_once(limiter.try_grant(chat_id), clock):
             granted.append(round(clock.now, 2))
         clock.now += step
     return granted
 
 
+def answered_at_once(granted: Permit | float, clock: Clock) -> bool:
+    """True when the send was granted; Telegram answers it in no time."""
+    if isinstance(granted, Permit):
+        granted.settle(clock.now)
+        return True
+    return False
+
+
 def test_window_counts_grants_in_the_last_period() -> None:
     window = SlidingWindow(limit=2, period=1.0)
-    window.grant(10.0)
-    window.grant(10.5)
+    window.grant().settle(10.0)
+    window.grant().settle(10.5)
     assert window.wait(10.6) == pytest.approx(0.4)
     assert window.wait(10.9) == pytest.approx(0.1)
     assert window.wait(11.0) == 0.0, "the grant at 10.0 has left the window"
@@ -58,11 +71,11 @@ def test_groups_also_get_twenty_a_minute() -> None:
 def test_global_window_caps_all_chats_together() -> None:
     clock = Clock()
     limiter = RateLimiter(DeliveryLimits(), clock)
-    granted = [chat for chat in range(1, 100) if limiter.try_grant(chat) == 0]
+    granted = [chat for chat in range(1, 100) if answered_at_once(limiter.try_grant(chat), clock)]
     assert len(granted) == 30
-    assert limiter.try_grant(500) > 0
+    assert not isinstance(limiter.try_grant(500), Permit)
     clock.now += 1.0
-    assert limiter.try_grant(500) == 0
+    assert isinstance(limiter.try_grant(500), Permit)
 
 
 def test_retry_after_pauses_everything() -> None:
@@ -70,6 +83,59 @@ def test_retry_after_pauses_everything() -> None:
     limiter = RateLimiter(DeliveryLimits(), clock)
     limiter.pause(5)
     limiter.pause(2)
-    assert limiter.try_grant(1) >= 5, "a shorter pause never shortens a longer one"
+    delay = limiter.try_grant(1)
+    assert not isinstance(delay, Permit) and delay >= 5, "a shorter pause never shortens a longer one"
     clock.now += 5.2
-    assert limiter.try_grant(1) == 0
+    assert isinstance(limiter.try_grant(1), Permit)
+
+
+def test_a_send_counts_from_telegrams_answer_not_from_the_grant() -> None:
+    # Telegram counts a send when it arrives; a slow upload arrives late, so its answer is the safe time.
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    first = limiter.try_grant(7)
+    assert isinstance(first, Permit)
+    clock.now += 1.5
+    waiting = limiter.try_grant(7)
+    assert not isinstance(waiting, Permit), "still in flight: it may be counted any moment"
+    assert 0 < waiting < 0.1, "asked again soon, not a whole period later"
+    first.settle(clock.now)
+    clock.now += 0.9
+    assert not isinstance(limiter.try_grant(7), Permit)
+    clock.now += 0.1
+    assert isinstance(limiter.try_grant(7), Permit), "one period after the answer"
+
+
+def test_unanswered_sends_fill_the_global_window() -> None:
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    permits = [limiter.try_grant(chat) for chat in range(1, 31)]
+    assert all(isinstance(p, Permit) for p in permits)
+    clock.now += 5.0
+    assert not isinstance(limiter.try_grant(99), Permit)
+    settled = permits[0]
+    assert isinstance(settled, Permit)
+    settled.settle(clock.now - 2.0)  # answered long ago: out of the window
+    assert isinstance(limiter.try_grant(99), Permit)
+
+
+async def test_response_models_survive_the_garbage_collector() -> None:
+    # aiogram parses answers with Response[...]; pydantic only caches those weakly, so a collection
+    # would make the next call build the model again on the event loop. The two methods return types
+    # no other method returns, so no other test's calls pin their models.
+    def model_ref(method: type[TelegramMethod[Any]]) -> weakref.ref[type[Response[Any]]]:
+        returning: Any = method.__returning__
+        return weakref.ref(Response[returning])
+
+    unpinned = model_ref(GetStarTransactions)
+    gc.collect()
+    assert unpinned() is None, "control: without a pin the collector takes the model"
+
+    async def answer(bot: Any, method: TelegramMethod[Any]) -> Response[Any]:
+        return Response[Any](ok=True, result=True)
+
+    pin = PinResponseModels()
+    await pin(answer, cast(Bot, None), GetUserChatBoosts(chat_id=1, user_id=2))
+    pinned = model_ref(GetUserChatBoosts)
+    gc.collect()
+    assert pinned() is not None
