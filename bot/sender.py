@@ -51,21 +51,27 @@ class Slot:
 class SlidingWindow:
     """At most `limit` sends in any `period` seconds, as Telegram counts them."""
 
-    def __init__(self, limit: int, period: float) -> None:
+    def __init__(self, limit: int, period: float, *, even: bool = False) -> None:
         self._limit = limit
         self._period = period
+        # Even: grants at least period/limit apart, so a full window never frees all at once and the
+        # next second starts with a burst of `limit` sends (and their rendering) on the same tick.
+        self._gap = period / limit if even else 0.0
+        self._last_grant = -math.inf
         self._slots: list[Slot] = []
 
     def wait(self, now: float) -> float:
         """Seconds until a grant is possible (0: now)."""
+        spacing = self._last_grant + self._gap - now
         horizon = now - self._period
         self._slots = [slot for slot in self._slots if slot.counted_at > horizon]
         if len(self._slots) < self._limit:
-            return 0.0
+            return max(spacing, 0.0)
         oldest = min(slot.counted_at for slot in self._slots)
-        return IN_FLIGHT_RECHECK if oldest == math.inf else oldest - horizon
+        return max(spacing, IN_FLIGHT_RECHECK if oldest == math.inf else oldest - horizon)
 
-    def grant(self) -> Slot:
+    def grant(self, now: float) -> Slot:
+        self._last_grant = now
         slot = Slot()
         self._slots.append(slot)
         return slot
@@ -93,7 +99,7 @@ class RateLimiter:
     def __init__(self, limits: DeliveryLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self._limits = limits
         self.clock = clock
-        self._global = SlidingWindow(limits.global_per_second, 1.0)
+        self._global = SlidingWindow(limits.global_per_second, 1.0, even=True)
         self._chats: dict[int, tuple[SlidingWindow, ...]] = {}
         self._paused_until = 0.0
 
@@ -126,7 +132,7 @@ class RateLimiter:
         delay = max(max(w.wait(now) for w in windows), self._paused_until - now)
         if delay > 0:
             return delay
-        return Permit([window.grant() for window in windows])
+        return Permit([window.grant(now) for window in windows])
 
     async def acquire(self, chat_id: int) -> Permit:
         # Checking and recording happen without an await in between, so concurrent senders never overshoot.

@@ -44,8 +44,8 @@ def answered_at_once(granted: Permit | float, clock: Clock) -> bool:
 
 def test_window_counts_grants_in_the_last_period() -> None:
     window = SlidingWindow(limit=2, period=1.0)
-    window.grant().settle(10.0)
-    window.grant().settle(10.5)
+    window.grant(10.0).settle(10.0)
+    window.grant(10.5).settle(10.5)
     assert window.wait(10.6) == pytest.approx(0.4)
     assert window.wait(10.9) == pytest.approx(0.1)
     assert window.wait(11.0) == 0.0, "the grant at 10.0 has left the window"
@@ -69,13 +69,31 @@ def test_groups_also_get_twenty_a_minute() -> None:
 
 
 def test_global_window_caps_all_chats_together() -> None:
+    window = SlidingWindow(limit=30, period=1.0)
+    granted = 0
+    for _ in range(100):
+        if window.wait(10.0) == 0:
+            window.grant(10.0).settle(10.0)
+            granted += 1
+    assert granted == 30
+    assert window.wait(10.5) == pytest.approx(0.5)
+    assert window.wait(11.0) == 0.0
+
+
+def test_global_sends_are_spread_evenly_not_bursted() -> None:
+    # Many chats asking all the time: 30 a second overall, never two closer than 1/30 s, so a
+    # window that frees up never releases a burst of sends on one tick.
     clock = Clock()
     limiter = RateLimiter(DeliveryLimits(), clock)
-    granted = [chat for chat in range(1, 100) if answered_at_once(limiter.try_grant(chat), clock)]
-    assert len(granted) == 30
-    assert not isinstance(limiter.try_grant(500), Permit)
-    clock.now += 1.0
-    assert isinstance(limiter.try_grant(500), Permit)
+    start, granted, chat = clock.now, [], 0
+    while clock.now < start + 3.0:
+        chat += 1
+        if answered_at_once(limiter.try_grant(chat), clock):
+            granted.append(clock.now)
+        clock.now += 0.005
+    assert 85 <= len(granted) <= 90
+    assert min(b - a for a, b in itertools.pairwise(granted)) >= 1 / 30 - 1e-9
+    assert all(sum(1 for t in granted if s <= t < s + 1.0) <= 30 for s in granted)
 
 
 def test_retry_after_pauses_everything() -> None:
@@ -109,7 +127,10 @@ def test_a_send_counts_from_telegrams_answer_not_from_the_grant() -> None:
 def test_unanswered_sends_fill_the_global_window() -> None:
     clock = Clock()
     limiter = RateLimiter(DeliveryLimits(), clock)
-    permits = [limiter.try_grant(chat) for chat in range(1, 31)]
+    permits = []
+    for chat in range(1, 31):
+        permits.append(limiter.try_grant(chat))
+        clock.now += 0.04
     assert all(isinstance(p, Permit) for p in permits)
     clock.now += 5.0
     assert not isinstance(limiter.try_grant(99), Permit)
