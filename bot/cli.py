@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import ValidationError
 
@@ -38,6 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+WORKER_THREADS = 2
 M_ARENA_MAX = -8  # glibc <malloc.h>
 MALLOC_ARENAS = 2
 
@@ -69,6 +71,11 @@ async def serve(settings: Settings) -> None:
     from bot.backends import BackendNotAvailable
     from bot.runtime import Runtime, StartupError
 
+    # Image conversion and the simulator's drawing run in threads: two are enough for a bot, and each
+    # extra thread holds on to its own decoded pictures' memory.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="mjgram-worker")
+    )
     try:
         runtime = await Runtime.build(settings)
     except (StartupError, BackendNotAvailable) as exc:

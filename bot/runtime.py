@@ -59,6 +59,11 @@ from webhook.miniapp import create_region_router
 
 log = logging.getLogger(__name__)
 
+# Updates handled at once in polling mode: a burst of commands (getUpdates hands out 100 at a time)
+# queues here instead of all being handled, and held in memory, at the same moment. High enough that a
+# hung backend call (up to its 30 s timeout) leaves plenty of room for everyone else's updates.
+UPDATE_CONCURRENCY = 128
+
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SHUTDOWN_STEP_SECONDS = 10.0
 WEBHOOK_SECRET_KEY = "webhook_secret"
@@ -241,6 +246,7 @@ class Runtime:
             handle_signals=False,
             close_bot_session=False,
             allowed_updates=self.dispatcher.resolve_used_update_types(),
+            tasks_concurrency_limit=UPDATE_CONCURRENCY,
         )
 
     def _telegram_webhook(self) -> TelegramWebhook | None:
