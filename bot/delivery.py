@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from html import escape
+from typing import Any
 
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -623,37 +624,20 @@ def _send_method(
     reply: ReplyParameters | None,
 ) -> SendPhoto | SendVideo | SendAnimation:
     """A new message carrying `media`: a photo, a video (MP4) or an animation (GIF)."""
+    common: dict[str, Any] = {
+        "chat_id": chat_id,
+        "message_thread_id": thread_id,
+        "caption": caption,
+        "parse_mode": HTML,
+        "reply_markup": keyboard,
+        "reply_parameters": reply,
+    }
     match media.moving:
         case VideoFormat.VIDEO:
-            return SendVideo(
-                chat_id=chat_id,
-                message_thread_id=thread_id,
-                video=media.input,
-                caption=caption,
-                parse_mode=HTML,
-                supports_streaming=True,
-                reply_markup=keyboard,
-                reply_parameters=reply,
-            )
+            return SendVideo(video=media.input, supports_streaming=True, **common)
         case VideoFormat.ANIMATION:
-            return SendAnimation(
-                chat_id=chat_id,
-                message_thread_id=thread_id,
-                animation=media.input,
-                caption=caption,
-                parse_mode=HTML,
-                reply_markup=keyboard,
-                reply_parameters=reply,
-            )
-    return SendPhoto(
-        chat_id=chat_id,
-        message_thread_id=thread_id,
-        photo=media.input,
-        caption=caption,
-        parse_mode=HTML,
-        reply_markup=keyboard,
-        reply_parameters=reply,
-    )
+            return SendAnimation(animation=media.input, **common)
+    return SendPhoto(photo=media.input, **common)
 
 
 def _fingerprint(caption: str, keyboard: InlineKeyboardMarkup | None) -> str:

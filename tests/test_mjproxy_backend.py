@@ -33,7 +33,7 @@ from bot.backends.mjproxy import (
     submission_from_reply,
     task_to_update,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus
+from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
 from tests.fakes.mjproxy import DEFAULT_SECRET, FakeMjProxy
 
@@ -506,6 +506,17 @@ async def test_u2_starts_an_upscale_with_the_upscale_action_set(
     assert kinds == {ActionKind.UPSCALE_SUBTLE, ActionKind.UPSCALE_CREATIVE} | UPSCALE_COMMON | ZOOM_AND_PAN
 
 
+async def finished_upscale(client: httpx.AsyncClient, fake: FakeMjProxy) -> TaskUpdate:
+    """U1 of a finished grid, run to the end: the upscale's final update."""
+    backend = MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=None)
+    grid = await finished_grid(fake, backend)
+    upscale = await backend.act(grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID)
+    await fake.succeed(upscale.task_id)
+    update = await backend.fetch(upscale.task_id)
+    assert update is not None
+    return update
+
+
 @pytest.mark.parametrize(
     ("version", "hd_kinds", "zoom_pan"),
     [
@@ -518,14 +529,8 @@ async def test_upscale_buttons_follow_the_model_version(
     client: httpx.AsyncClient, version: int, hd_kinds: set[ActionKind], zoom_pan: bool
 ) -> None:
     async with FakeMjProxy(version=version) as fake:
-        backend = MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=None)
-        grid = await finished_grid(fake, backend)
-        upscale = await backend.act(
-            grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID
-        )
-        await fake.succeed(upscale.task_id)
-        update = await backend.fetch(upscale.task_id)
-    assert update is not None and update.actions is not None
+        update = await finished_upscale(client, fake)
+    assert update.actions is not None
     assert {a.kind for a in update.actions} == hd_kinds | UPSCALE_COMMON | (
         ZOOM_AND_PAN if zoom_pan else set()
     )
@@ -533,14 +538,8 @@ async def test_upscale_buttons_follow_the_model_version(
 
 async def test_upscales_offer_no_animate_when_the_proxy_has_video_off(client: httpx.AsyncClient) -> None:
     async with FakeMjProxy(video=False) as fake:
-        backend = MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=None)
-        grid = await finished_grid(fake, backend)
-        upscale = await backend.act(
-            grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID
-        )
-        await fake.succeed(upscale.task_id)
-        update = await backend.fetch(upscale.task_id)
-    assert update is not None and update.actions is not None
+        update = await finished_upscale(client, fake)
+    assert update.actions is not None
     assert not {a.kind for a in update.actions} & {ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW}
 
 
