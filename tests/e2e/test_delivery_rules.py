@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,37 @@ async def test_final_accepted_during_an_outage_is_delivered_once_after_restart(
     finals = [c for c in edit_captions(tg) if "Done" in c]
     assert len(finals) == 1
     assert len(photos(tg, ALICE_CHAT.id)) == 1
+
+
+async def test_concurrent_out_of_order_callbacks_leave_every_job_at_its_newest_state(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    # Callbacks that arrive together are written in shared transactions: each job must still end at its
+    # newest report however the reports of several jobs interleave and overtake each other.
+    async with running_bot(tg, tmp_path, **on_proxy(proxy)) as bot:
+        for n in range(4):
+            tg.user_sends(ALICE_CHAT, ALICE, f"/imagine a harbour at dawn, take {n}")
+        await tg.wait_for(lambda: len(proxy.tasks) == 4)
+        tasks = list(proxy.tasks)
+        for task_id in tasks:
+            await proxy.advance(task_id, 5)
+        reports = [
+            (task_id, {**proxy.snapshot(task_id), "progress": f"{percent}%"})
+            for task_id in tasks
+            for percent in range(10, 95, 5)
+        ]
+        random.Random(7).shuffle(reports)
+        before = len(proxy.notifications)
+        await asyncio.gather(*(proxy.renotify(task_id, body) for task_id, body in reports))
+        answers = [status for _, _, status in proxy.notifications[before:]]
+        assert answers == [200] * len(reports)
+        await bot.delivery.wait_idle()
+        for message in photos(tg, ALICE_CHAT.id):
+            job = await bot.jobs.job_for_message(ALICE_CHAT.id, message.message_id)
+            assert job is not None and job.status is JobStatus.RUNNING and job.progress == 90
+            assert "90%" in (message.caption or "")
+        await asyncio.gather(*(proxy.succeed(task_id) for task_id in tasks))
+        await tg.wait_for(
+            lambda: all("Done" in (m.caption or "") for m in photos(tg, ALICE_CHAT.id)) or None
+        )
+        assert len(photos(tg, ALICE_CHAT.id)) == 4
