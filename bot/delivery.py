@@ -65,6 +65,9 @@ log = logging.getLogger(__name__)
 PREVIEW_MAX_BYTES = 8 * 1024 * 1024
 FINAL_DOWNLOAD_ATTEMPTS = 3
 REDELIVERY_BACKOFF = (1.0, 3.0, 10.0, 30.0)
+# Deliveries prepared at once (pictures downloaded and converted, waiting for their Telegram turn). Telegram
+# takes 30 a second, and an upscale holds its place about a second (photo, then the file): 16 keep up.
+DELIVERIES_IN_HAND = 16
 HTML = "HTML"
 INPUT_PLACEHOLDER_LIMIT = 64
 INPUT_PURPOSE_EDIT = "edit"
@@ -127,6 +130,7 @@ class JobDelivery:
         max_image_bytes: int,
         timeout_minutes: int,
         region_links: RegionLinks | None = None,
+        in_hand: int = DELIVERIES_IN_HAND,
     ) -> None:
         self._sender = sender
         self._db = db
@@ -143,6 +147,7 @@ class JobDelivery:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
+        self._in_hand = asyncio.Semaphore(in_hand)
         self.delivered_states = 0
 
     def notify(self, job_id: str, chat_id: int) -> None:
@@ -178,9 +183,14 @@ class JobDelivery:
         queue = self._queues[chat_id]
         try:
             while queue:
-                job_id = next(iter(queue))
-                del queue[job_id]
-                await self._deliver_with_retry(job_id, chat_id)
+                # Pictures are fetched and converted only once this chat may send, and only a few
+                # deliveries at a time: when many jobs finish together, the rest wait as job ids (and
+                # keep coalescing) instead of as downloaded images queued for Telegram's global limit.
+                await self._sender.until_chat_ready(chat_id)
+                async with self._in_hand:
+                    job_id = next(iter(queue))
+                    del queue[job_id]
+                    await self._deliver_with_retry(job_id, chat_id)
         finally:
             self._workers.pop(chat_id, None)
             if not queue:

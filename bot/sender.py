@@ -125,6 +125,11 @@ class RateLimiter:
                 return
             await asyncio.sleep(delay)
 
+    def chat_delay(self, chat_id: int) -> float:
+        """Seconds until the chat's own windows (and any pause) would allow a send; nothing is granted."""
+        now = self.clock()
+        return max(max(w.wait(now) for w in self._chat_windows(chat_id)), self._paused_until - now, 0.0)
+
     def try_grant(self, chat_id: int) -> Permit | float:
         """A permit to send to `chat_id` now, or how many seconds to wait before asking again."""
         now = self.clock()
@@ -175,6 +180,14 @@ class Sender:
                     "Telegram call %s failed (%s); retrying in %.1fs", type(method).__name__, exc, delay
                 )
                 await asyncio.sleep(delay)
+
+    async def until_chat_ready(self, chat_id: int) -> None:
+        """Wait until `chat_id` may be sent to as far as its own limits go (the global one aside)."""
+        while True:
+            delay = self.limiter.chat_delay(chat_id)
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
 
     async def _send(self, method: TelegramMethod[T], permit: Permit | None) -> T:
         try:

@@ -7,9 +7,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from bot.delivery import DELIVERIES_IN_HAND
 from bot.domain import JobStatus
 from tests.fakes.mjproxy import FakeMjProxy
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 from tests.harness import (
     ALICE,
     ALICE_CHAT,
@@ -148,3 +149,23 @@ async def test_concurrent_out_of_order_callbacks_leave_every_job_at_its_newest_s
             lambda: all("Done" in (m.caption or "") for m in photos(tg, ALICE_CHAT.id)) or None
         )
         assert len(photos(tg, ALICE_CHAT.id)) == 4
+
+
+async def test_many_finals_at_once_are_fetched_a_few_at_a_time(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    # Telegram takes 30 messages a second: finals waiting for their turn wait as job ids, not as
+    # downloaded pictures, so memory stays flat however many jobs finish together.
+    users = [FakeUser(id=7000 + n, first_name=f"Painter {n}") for n in range(40)]
+    async with running_bot(tg, tmp_path, **on_proxy(proxy)) as bot:
+        for user in users:
+            tg.user_sends(FakeChat(id=user.id, type="private"), user, f"/imagine a kite, by {user.id}")
+        await tg.wait_for(lambda: len(proxy.tasks) == len(users))
+        await bot.delivery.wait_idle()
+        proxy.attachment_delay = 0.5
+        await asyncio.gather(*(proxy.succeed(task_id) for task_id in proxy.tasks))
+        await tg.wait_for(
+            lambda: all(any("Done" in (m.caption or "") for m in photos(tg, u.id)) for u in users) or None,
+            timeout=30,
+        )
+    assert 0 < proxy.most_downloads_in_flight <= DELIVERIES_IN_HAND

@@ -320,6 +320,9 @@ class FakeMjProxy:
         self.remix = False
         self.remix_auto_submit = False  # the account confirms remix modals itself, with the parent's prompt
         self.drop_notifications = False
+        self.attachment_delay = 0.0  # seconds each picture download takes
+        self.downloads_in_flight = 0
+        self.most_downloads_in_flight = 0
         self._http_failures: list[int] = []
         self._images: dict[tuple[str, str], bytes] = {}
         self._counter = 0
@@ -740,6 +743,12 @@ class FakeMjProxy:
         if task is None or name not in task.files:
             return web.Response(status=404, text="Not Found")
         data, mime = self._render(task, name, task.files[name])
+        self.downloads_in_flight += 1
+        self.most_downloads_in_flight = max(self.most_downloads_in_flight, self.downloads_in_flight)
+        try:
+            await asyncio.sleep(self.attachment_delay)
+        finally:
+            self.downloads_in_flight -= 1
         return web.Response(body=data, content_type=mime)
 
     # --- images ---
