@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from tests.fakes.loopback import LoopbackService
+
 DEFAULT_TOKEN: Final = "ad-token"
 NDJSON: Final = "application/x-ndjson"
 APPLICATION_ID: Final = "9dec7b2a-1cad-41ff-8536-d4ddaf2525d4"
@@ -261,8 +263,8 @@ class FakeAceData:
         self._rendered: dict[tuple[str, str], bytes] = {}
         self._counter = 0
         self._task_added = asyncio.Event()
-        self._background: set[asyncio.Task[None]] = set()
-        self._runner: web.AppRunner | None = None
+        self._service = LoopbackService()
+        self._background = self._service.background
         self._http: ClientSession | None = None
 
     # --- lifecycle ---
@@ -275,23 +277,14 @@ class FakeAceData:
         app.router.add_post("/midjourney/seed", self._seed)
         app.router.add_get("/attachments/{channel}/{image}/{name}", self._attachment)
         # A client that hangs up ends its stream handler at once, as the real service notices a closed socket.
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        self._http = ClientSession(timeout=ClientTimeout(total=CALLBACK_TIMEOUT))
+        self.base_url = await self._service.start(
+            app, client_timeout=CALLBACK_TIMEOUT, handler_cancellation=True
+        )
+        self._http = self._service.client
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        if self._http is not None:
-            await self._http.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._service.stop()
 
     # --- test controls ---
 

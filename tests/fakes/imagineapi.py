@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, web
 from PIL import Image, ImageDraw
+
+from tests.fakes.loopback import LoopbackService
 
 DEFAULT_TOKEN: Final = "ia-token"
 USER_ID: Final = "fcb5549b-f8a6-4a5f-90e9-7e337209c893"
@@ -152,8 +154,8 @@ class FakeImagineApi:
         self.retry_after = 1
         self._http_failures: list[tuple[int, bool]] = []
         self._rendered: dict[str, bytes] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._runner: web.AppRunner | None = None
+        self._service = LoopbackService()
+        self._background = self._service.background
         self._hook_client: ClientSession | None = None
 
     # --- lifecycle ---
@@ -165,23 +167,12 @@ class FakeImagineApi:
         app.router.add_get("/items/images/{id}", self._read)
         app.router.add_get("/items/status", self._status)
         app.router.add_get("/assets/{file}/{name}", self._asset)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        self._hook_client = ClientSession(timeout=ClientTimeout(total=WEBHOOK_TIMEOUT))
+        self.base_url = await self._service.start(app, client_timeout=WEBHOOK_TIMEOUT)
+        self._hook_client = self._service.client
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        if self._hook_client is not None:
-            await self._hook_client.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._service.stop()
 
     # --- test controls ---
 

@@ -18,9 +18,10 @@ from http import HTTPStatus
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, web
 from PIL import Image, ImageDraw
 
+from tests.fakes.loopback import LoopbackService
 from tests.fakes.videos import tiny_mp4
 
 DEFAULT_SECRET: Final = "proxy-secret"
@@ -326,8 +327,8 @@ class FakeMjProxy:
         self._http_failures: list[int] = []
         self._images: dict[tuple[str, str], bytes] = {}
         self._counter = 0
-        self._background: set[asyncio.Task[None]] = set()
-        self._runner: web.AppRunner | None = None
+        self._service = LoopbackService()
+        self._background = self._service.background
         self._hook_client: ClientSession | None = None
 
     # --- lifecycle ---
@@ -348,23 +349,12 @@ class FakeMjProxy:
             app.router.add_post(f"{prefix}/mj/task/list-by-ids", self._list_by_ids)
             app.router.add_get(f"{prefix}/mj/task/list", self._list_latest)
         app.router.add_get("/attachments/{task}/{name}", self._attachment)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        self._hook_client = ClientSession(timeout=ClientTimeout(total=NOTIFY_TIMEOUT))
+        self.base_url = await self._service.start(app, client_timeout=NOTIFY_TIMEOUT)
+        self._hook_client = self._service.client
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        if self._hook_client is not None:
-            await self._hook_client.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._service.stop()
 
     # --- test controls ---
 
