@@ -11,11 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 mjgram && mkdir /data && chown mjgram /data
 WORKDIR /app
 
-# Dependencies first (cached layer), read from pyproject.toml; the code runs from /app as it is.
-COPY pyproject.toml ./
+# Dependencies first (cached layer), read from pyproject.toml at the tested versions (constraints.txt);
+# the code runs from /app as it is.
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import subprocess, sys, tomllib; \
 deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
-subprocess.check_call([sys.executable, '-m', 'pip', 'install', *deps])"
+subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-c', 'constraints.txt', *deps])"
 COPY bot ./bot
 COPY webhook ./webhook
 COPY locales ./locales

@@ -2,12 +2,12 @@
 PY := .venv/bin/python
 STAMP := .venv/.installed
 
-.PHONY: run test lint bench install
+.PHONY: run test lint bench install upgrade
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	python3 -m venv .venv
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,3 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Newest versions pyproject.toml allows; after `make lint test` pass, commit the new constraints.txt.
+upgrade: $(STAMP)
+	$(PY) -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	{ sed -n '/^#/p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^mjgram'; } > constraints.new
+	mv constraints.new constraints.txt
