@@ -109,6 +109,11 @@ class Media:
         return replace(self, video_problem=problem)
 
     @property
+    def upload_size(self) -> int:
+        """Bytes sending this media uploads (0: a file id or nothing)."""
+        return len(self.upload.data) if self.upload is not None and self.file_id is None else 0
+
+    @property
     def input(self) -> BufferedInputFile | str:
         if self.file_id is not None:
             return self.file_id
@@ -303,6 +308,7 @@ class JobDelivery:
                     reply_markup=keyboard,
                 ),
                 chat_id=job.chat_id,
+                uploading=media.upload_size,
             )
             state = self._after_photo(
                 state, media, edited if isinstance(edited, Message) else None, caption_key
@@ -456,6 +462,7 @@ class JobDelivery:
         return await self._sender.call(
             _send_method(media, job.chat_id, job.thread_id, caption, keyboard, reply),
             chat_id=job.chat_id,
+            uploading=media.upload_size,
         )
 
     async def _send_document(self, job: Job, message_id: int, media: Media) -> None:
@@ -473,6 +480,7 @@ class JobDelivery:
                 reply_parameters=ReplyParameters(message_id=message_id, allow_sending_without_reply=True),
             ),
             chat_id=job.chat_id,
+            uploading=len(original),
         )
 
     def _after_photo(

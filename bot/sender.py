@@ -21,6 +21,9 @@ T = TypeVar("T")
 
 TRANSIENT_BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 RETRY_AFTER_MARGIN = 0.1
+DEFAULT_REQUEST_TIMEOUT = 60  # aiogram's
+SLOW_UPLINK_BYTES_PER_SECOND = 256 * 1024
+UPLOAD_GRACE_SECONDS = 30
 IN_FLIGHT_RECHECK = 0.02  # seconds; a window full of unanswered sends is asked again this often
 MAX_TRACKED_CHATS = 10_000
 
@@ -32,6 +35,15 @@ class DeliveryLimits:
     global_per_second: int = 30
     chat_per_second: int = 1
     group_per_minute: int = 20
+
+
+def upload_timeout(size: int) -> int | None:
+    """Seconds to allow a call that uploads `size` bytes; None keeps aiogram's default (60 s), which would
+    cut off a 50 MB video on any uplink slower than about 7 Mbit/s."""
+    if size <= 0:
+        return None
+    needed = UPLOAD_GRACE_SECONDS + math.ceil(size / SLOW_UPLINK_BYTES_PER_SECOND)
+    return needed if needed > DEFAULT_REQUEST_TIMEOUT else None
 
 
 class Slot:
@@ -156,8 +168,11 @@ class Sender:
         self.limiter = RateLimiter(limits or DeliveryLimits())
         self.retry_after_hits = 0
 
-    async def call(self, method: TelegramMethod[T], *, chat_id: int | None) -> T:
-        """Send `method`; `chat_id` None skips pacing (callback answers, getMe), not 429 pauses."""
+    async def call(self, method: TelegramMethod[T], *, chat_id: int | None, uploading: int = 0) -> T:
+        """Send `method`; `chat_id` None skips pacing (callback answers, getMe), not 429 pauses.
+
+        `uploading`: bytes the call uploads, so a large file gets the time it needs on a slow link.
+        """
         transient_failures = 0
         while True:
             permit = None
@@ -166,7 +181,7 @@ class Sender:
             else:
                 permit = await self.limiter.acquire(chat_id)
             try:
-                return await self._send(method, permit)
+                return await self._send(method, permit, upload_timeout(uploading))
             except TelegramRetryAfter as exc:
                 self.retry_after_hits += 1
                 log.warning("Telegram asked to wait %ss (%s)", exc.retry_after, type(method).__name__)
@@ -189,9 +204,9 @@ class Sender:
                 return
             await asyncio.sleep(delay)
 
-    async def _send(self, method: TelegramMethod[T], permit: Permit | None) -> T:
+    async def _send(self, method: TelegramMethod[T], permit: Permit | None, request_timeout: int | None) -> T:
         try:
-            return await self.bot(method)
+            return await self.bot(method, request_timeout=request_timeout)
         finally:
             if permit is not None:
                 permit.settle(self.limiter.clock())

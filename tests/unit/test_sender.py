@@ -9,9 +9,17 @@ from typing import Any, cast
 
 import pytest
 from aiogram import Bot
-from aiogram.methods import GetStarTransactions, GetUserChatBoosts, Response, TelegramMethod
+from aiogram.methods import GetMe, GetStarTransactions, GetUserChatBoosts, Response, TelegramMethod
 
-from bot.sender import DeliveryLimits, Permit, PinResponseModels, RateLimiter, SlidingWindow
+from bot.sender import (
+    DeliveryLimits,
+    Permit,
+    PinResponseModels,
+    RateLimiter,
+    Sender,
+    SlidingWindow,
+    upload_timeout,
+)
 
 
 class Clock:
@@ -160,3 +168,32 @@ async def test_response_models_survive_the_garbage_collector() -> None:
     pinned = model_ref(GetUserChatBoosts)
     gc.collect()
     assert pinned() is not None
+
+
+class RecordingBot:
+    """Stands in for aiogram's Bot: records the request timeout of each call."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[int | None] = []
+
+    async def __call__(self, method: TelegramMethod[Any], request_timeout: int | None = None) -> bool:
+        self.timeouts.append(request_timeout)
+        return True
+
+
+def test_upload_timeout_grows_with_the_file() -> None:
+    assert upload_timeout(0) is None
+    assert upload_timeout(2 * 1024 * 1024) is None, "small files keep aiogram's 60 s"
+    fifty_mb = upload_timeout(50 * 1024 * 1024)
+    assert fifty_mb is not None and fifty_mb >= 200, "50 MB at a slow 2 Mbit/s needs over three minutes"
+    twenty_mb = upload_timeout(20 * 1024 * 1024)
+    assert twenty_mb is not None and twenty_mb < fifty_mb
+
+
+async def test_the_sender_gives_large_uploads_their_time() -> None:
+    bot = RecordingBot()
+    sender = Sender(cast(Bot, bot))
+    await sender.call(GetMe(), chat_id=None)
+    await sender.call(GetMe(), chat_id=1, uploading=500_000)
+    await sender.call(GetMe(), chat_id=2, uploading=50 * 1024 * 1024)
+    assert bot.timeouts == [None, None, upload_timeout(50 * 1024 * 1024)]
