@@ -6,9 +6,7 @@ import asyncio
 import base64
 import io
 import json
-import socket
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -50,7 +48,8 @@ from bot.backends.base import (
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 from tests.fakes.acedata import DEFAULT_TOKEN, FakeAceData
-from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
+from tests.fakes.bot_side import BotSide, RecordingSink, action_of, png_bytes, serving_bot_side
+from tests.harness import free_port
 
 JOB_ID = "job-7f3a"
 PROMPT = "Lamborghini speeds inside a volcano"
@@ -83,21 +82,6 @@ def result(**fields: object) -> AceResult:
 # --- fixtures -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class RecordingSink:
-    """The update sink the bot passes to start(): records what the adapter reports by itself."""
-
-    updates: list[TaskUpdate] = field(default_factory=list)
-    _queue: asyncio.Queue[TaskUpdate] = field(default_factory=asyncio.Queue)
-
-    async def __call__(self, update: TaskUpdate) -> None:
-        self.updates.append(update)
-        self._queue.put_nowait(update)
-
-    async def next(self) -> TaskUpdate:
-        return await asyncio.wait_for(self._queue.get(), timeout=5)
-
-
 @pytest.fixture
 async def bot_side() -> AsyncIterator[BotSide]:
     async with serving_bot_side(HOOK_PATH) as state:
@@ -108,12 +92,6 @@ async def bot_side() -> AsyncIterator[BotSide]:
 async def fake() -> AsyncIterator[FakeAceData]:
     async with FakeAceData() as service:
         yield service
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        yield http
 
 
 @pytest.fixture
@@ -173,19 +151,6 @@ async def finished_grid(fake: FakeAceData, backend: AceDataBackend) -> str:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.run_to_completion(submission.task_id)
     return submission.task_id
-
-
-async def action_of(backend: AceDataBackend, task_id: str, kind: ActionKind, index: int = 0) -> Action:
-    update = await backend.fetch(task_id)
-    assert update is not None and update.actions is not None
-    return next(a for a in update.actions if a.kind is kind and (index == 0 or a.index == index))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- pure: actions, refs, failures --------------------------------------------------------------------------

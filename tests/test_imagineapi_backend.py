@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -42,8 +39,16 @@ from bot.backends.imagineapi import (
     upscale_task_id,
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
-from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
+from tests.fakes.bot_side import (
+    BotSide,
+    RecordingSink,
+    action_of,
+    png_bytes,
+    serving_bot_side,
+    statuses_until_final,
+)
 from tests.fakes.imagineapi import DEFAULT_TOKEN, FakeImagineApi
+from tests.harness import free_port
 
 JOB_ID = "job-7f3a"
 PROMPT = "a pretty lady at the beach --ar 9:21 --chaos 40"
@@ -61,21 +66,6 @@ def image(**fields: object) -> ImagineImage:
 # --- fixtures -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class RecordingSink:
-    """The update sink the bot passes to start(): records what the adapter reports by itself."""
-
-    updates: list[TaskUpdate] = field(default_factory=list)
-    _queue: asyncio.Queue[TaskUpdate] = field(default_factory=asyncio.Queue)
-
-    async def __call__(self, update: TaskUpdate) -> None:
-        self.updates.append(update)
-        self._queue.put_nowait(update)
-
-    async def next(self) -> TaskUpdate:
-        return await asyncio.wait_for(self._queue.get(), timeout=5)
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[BotSide]:
     async with serving_bot_side(HOOK_PATH) as state:
@@ -87,12 +77,6 @@ async def fake(receiver: BotSide) -> AsyncIterator[FakeImagineApi]:
     async with FakeImagineApi() as api:
         api.webhook_urls.append(receiver.url + HOOK_PATH)
         yield api
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        yield http
 
 
 @pytest.fixture
@@ -120,19 +104,6 @@ async def finished_grid(fake: FakeImagineApi, backend: ImagineApiBackend) -> str
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.run_to_completion(submission.task_id)
     return submission.task_id
-
-
-async def action_of(backend: ImagineApiBackend, task_id: str, kind: ActionKind, index: int = 0) -> Action:
-    update = await backend.fetch(task_id)
-    assert update is not None and update.actions is not None
-    return next(a for a in update.actions if a.kind is kind and (index == 0 or a.index == index))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- pure: progress, failures, refs -------------------------------------------------------------------------
@@ -660,18 +631,7 @@ async def test_auto_steps_let_a_poller_see_the_job_finish(client: httpx.AsyncCli
     async with FakeImagineApi(auto_steps=(None, 50), step_delay=0.01) as fake:
         backend = ImagineApiBackend(client, fake.base_url, api_key=DEFAULT_TOKEN, push=False)
         submission = await backend.imagine(PROMPT, job_id=JOB_ID)
-        seen: list[JobStatus] = []
-
-        async def poll_until_final() -> None:
-            while True:
-                update = await backend.fetch(submission.task_id)
-                assert update is not None
-                seen.append(update.status)
-                if update.status.is_final:
-                    return
-                await asyncio.sleep(0.005)  # poll interval, not a wait for a guessed moment
-
-        await asyncio.wait_for(poll_until_final(), timeout=5)
+        seen = await statuses_until_final(backend, submission.task_id)
     assert seen[-1] is JobStatus.SUCCEEDED
     assert seen == sorted(seen, key=lambda status: status.rank)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -34,8 +32,9 @@ from bot.backends.mjproxy import (
     task_to_update,
 )
 from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
-from tests.fakes.bot_side import BotSide, png_bytes, serving_bot_side
+from tests.fakes.bot_side import BotSide, action_of, png_bytes, serving_bot_side, statuses_until_final
 from tests.fakes.mjproxy import DEFAULT_SECRET, FakeMjProxy
+from tests.harness import free_port
 
 JOB_ID = "job-7f3a"
 PROMPT = "a lighthouse at dusk, oil painting"
@@ -77,12 +76,6 @@ async def fake() -> AsyncIterator[FakeMjProxy]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        yield http
-
-
-@pytest.fixture
 def backend(fake: FakeMjProxy, client: httpx.AsyncClient, receiver: BotSide) -> MjProxyBackend:
     return MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=receiver.url + HOOK_PATH)
 
@@ -96,19 +89,6 @@ async def finished_grid(fake: FakeMjProxy, backend: MjProxyBackend) -> str:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
     await fake.run_to_success(submission.task_id)
     return submission.task_id
-
-
-async def action_of(backend: MjProxyBackend, task_id: str, kind: ActionKind, index: int = 0) -> Action:
-    update = await backend.fetch(task_id)
-    assert update is not None and update.actions is not None
-    return next(a for a in update.actions if a.kind is kind and (index == 0 or a.index == index))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --- pure: submit codes -------------------------------------------------------------------------------------
@@ -989,18 +969,7 @@ async def test_auto_steps_let_a_poller_see_the_job_finish(client: httpx.AsyncCli
     async with FakeMjProxy(auto_steps=(0, 50), step_delay=0.01) as fake:
         backend = MjProxyBackend(client, fake.base_url, api_key=DEFAULT_SECRET, notify_url=None)
         submission = await backend.imagine(PROMPT, job_id=JOB_ID)
-        seen: list[JobStatus] = []
-
-        async def poll_until_final() -> None:
-            while True:
-                update = await backend.fetch(submission.task_id)
-                assert update is not None
-                seen.append(update.status)
-                if update.status.is_final:
-                    return
-                await asyncio.sleep(0.005)  # poll interval, not a wait for a guessed moment
-
-        await asyncio.wait_for(poll_until_final(), timeout=5)
+        seen = await statuses_until_final(backend, submission.task_id)
     assert seen[-1] is JobStatus.SUCCEEDED
     assert seen == sorted(seen, key=lambda status: status.rank)
 

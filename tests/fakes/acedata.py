@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from tests.fakes.loopback import LoopbackService
+from tests.fakes.loopback import FakeRequest, LoopbackService, json_object
 
 DEFAULT_TOKEN: Final = "ad-token"
 NDJSON: Final = "application/x-ndjson"
@@ -152,15 +152,6 @@ def _is_final(line: dict[str, Any]) -> bool:
 def _aspect(width: int, height: int) -> str:
     divisor = math.gcd(width, height) or 1
     return f"{width // divisor}:{height // divisor}"
-
-
-@dataclass(frozen=True, slots=True)
-class FakeRequest:
-    """One request as the fake saw it; header names lower-cased."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
 
 
 @dataclass(slots=True)
@@ -364,7 +355,7 @@ class FakeAceData:
         headers = {key.lower(): value for key, value in request.headers.items()}
         self.requests.append(FakeRequest(request.method, request.path_qs, headers))
         if request.method == "POST":
-            self.submissions.append((request.path, await self._body_for_log(request)))
+            self.submissions.append((request.path, await json_object(request) or {}))
         if self._http_failures:
             status, code, bare = self._http_failures.pop(0)
             if bare:
@@ -377,26 +368,10 @@ class FakeAceData:
         response: web.StreamResponse = await handler(request)
         return response
 
-    @staticmethod
-    async def _body_for_log(request: web.Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
-
-    @staticmethod
-    async def _json(request: web.Request) -> dict[str, Any] | None:
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
     # --- /midjourney/imagine ---
 
     async def _imagine(self, request: web.Request) -> web.StreamResponse:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return _error("bad_request")
         action = body.get("action") or "generate"
@@ -511,7 +486,7 @@ class FakeAceData:
     # --- other endpoints ---
 
     async def _describe(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return _error("bad_request")
         image_url = body.get("image_url")
@@ -526,7 +501,7 @@ class FakeAceData:
         return web.json_response({"descriptions": [f"{line} --ar {_aspect(*size)}" for line in lines]})
 
     async def _tasks(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return _error("bad_request")
         match body.get("action"):
@@ -545,7 +520,7 @@ class FakeAceData:
                 return _error("bad_request", "action must be retrieve or retrieve_batch")
 
     async def _seed(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return _error("bad_request")
         image_id = body.get("image_id")

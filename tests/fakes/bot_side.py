@@ -3,6 +3,7 @@ image (a CDN stand-in) and hosts pictures under tokens, as the bot's own HTTP ap
 
 from __future__ import annotations
 
+import asyncio
 import io
 import secrets
 from collections.abc import AsyncIterator
@@ -11,6 +12,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from PIL import Image
+
+from bot.backends.base import Backend
+from bot.domain import Action, ActionKind, JobStatus, TaskUpdate
 
 CDN_PICTURE_PATH = "/cdn/picture.png"
 
@@ -69,3 +73,42 @@ async def serving_bot_side(hook_path: str) -> AsyncIterator[BotSide]:
         yield state
     finally:
         await runner.cleanup()
+
+
+@dataclass
+class RecordingSink:
+    """The update sink the bot passes to start(): records what the adapter reports by itself."""
+
+    updates: list[TaskUpdate] = field(default_factory=list)
+    _queue: asyncio.Queue[TaskUpdate] = field(default_factory=asyncio.Queue)
+
+    async def __call__(self, update: TaskUpdate) -> None:
+        self.updates.append(update)
+        self._queue.put_nowait(update)
+
+    async def next(self) -> TaskUpdate:
+        return await asyncio.wait_for(self._queue.get(), timeout=5)
+
+
+async def action_of(backend: Backend, task_id: str, kind: ActionKind, index: int = 0) -> Action:
+    """The button of `kind` (and `index`, when given) on the task as the backend reports it now."""
+    update = await backend.fetch(task_id)
+    assert update is not None and update.actions is not None
+    return next(a for a in update.actions if a.kind is kind and (index == 0 or a.index == index))
+
+
+async def statuses_until_final(backend: Backend, task_id: str, within: float = 5.0) -> list[JobStatus]:
+    """Poll the task as the bot does without callbacks; every status seen, the final one last."""
+    seen: list[JobStatus] = []
+
+    async def poll() -> None:
+        while True:
+            update = await backend.fetch(task_id)
+            assert update is not None
+            seen.append(update.status)
+            if update.status.is_final:
+                return
+            await asyncio.sleep(0.005)  # poll interval, not a wait for a guessed moment
+
+    await asyncio.wait_for(poll(), timeout=within)
+    return seen

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import ClientError, ClientSession, web
 from PIL import Image, ImageDraw
 
-from tests.fakes.loopback import LoopbackService
+from tests.fakes.loopback import FakeRequest, LoopbackService
 
 DEFAULT_TOKEN: Final = "ia-token"
 USER_ID: Final = "fcb5549b-f8a6-4a5f-90e9-7e337209c893"
@@ -67,13 +67,6 @@ def _errors(status: int, code: str, message: str, headers: dict[str, str] | None
 def _is_loopback(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
-
-
-@dataclass(frozen=True, slots=True)
-class FakeRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,29 @@ downloads), and background tasks; all stopped together."""
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+
+
+@dataclass(frozen=True, slots=True)
+class FakeRequest:
+    """One request as a fake saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """The request's body as a JSON object; None when it is not JSON or not an object."""
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 class LoopbackService:

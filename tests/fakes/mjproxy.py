@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from aiohttp import ClientError, ClientSession, web
 from PIL import Image, ImageDraw
 
-from tests.fakes.loopback import LoopbackService
+from tests.fakes.loopback import FakeRequest, LoopbackService, json_object
 from tests.fakes.videos import tiny_mp4
 
 DEFAULT_SECRET: Final = "proxy-secret"
@@ -169,13 +169,6 @@ def shorten_analysis(prompt: str, *, details: bool = False) -> str:
         head = "## Important tokens\n" + ", ".join(marked)
     lines = "\n\n".join(f"{cap} {text}" for cap, text in zip(KEYCAPS, _shortened(parts), strict=True))
     return f"{head}\n## Shortened prompts\n{lines}"
-
-
-@dataclass(frozen=True, slots=True)
-class FakeRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
 
 
 @dataclass(slots=True)
@@ -444,7 +437,7 @@ class FakeMjProxy:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append(FakeRequest(request.method, request.path_qs, dict(request.headers)))
         if request.method == "POST" and "/mj/submit/" in request.path:
-            self.submissions.append((request.path, await self._body_for_log(request)))
+            self.submissions.append((request.path, await json_object(request) or {}))
         if self._http_failures:
             status = self._http_failures.pop(0)
             return web.Response(status=status, text=HTTPStatus(status).phrase)
@@ -455,22 +448,6 @@ class FakeMjProxy:
                 return web.Response(status=401, text=AUTH_MISSING, content_type="text/plain")
         response: web.StreamResponse = await handler(request)
         return response
-
-    @staticmethod
-    async def _body_for_log(request: web.Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
-
-    @staticmethod
-    async def _json(request: web.Request) -> dict[str, Any] | None:
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
 
     @staticmethod
     def _bad_json() -> web.Response:
@@ -535,7 +512,7 @@ class FakeMjProxy:
     # --- submit handlers ---
 
     async def _imagine(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         prompt = body.get("prompt")
@@ -550,7 +527,7 @@ class FakeMjProxy:
         return self._accept(self._new_task("IMAGINE", prompt, f"/imagine {prompt}", body))
 
     async def _action(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         task_id, custom_id = body.get("taskId"), body.get("customId")
@@ -606,7 +583,7 @@ class FakeMjProxy:
         return _reply(21, WAIT_MODAL, task.id, props)
 
     async def _modal(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         task_id, prompt = body.get("taskId"), body.get("prompt")
@@ -638,7 +615,7 @@ class FakeMjProxy:
         return self._accept(task)
 
     async def _describe(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         upload = _decode_data_url(body.get("base64"))
@@ -653,7 +630,7 @@ class FakeMjProxy:
         return self._accept(task)
 
     async def _blend(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         images = body.get("base64Array")
@@ -673,7 +650,7 @@ class FakeMjProxy:
         return self._accept(task)
 
     async def _shorten(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         prompt = body.get("prompt")
@@ -712,7 +689,7 @@ class FakeMjProxy:
         return _reply(1, OK_SEED, str(seed))
 
     async def _list_by_ids(self, request: web.Request) -> web.Response:
-        body = await self._json(request)
+        body = await json_object(request)
         if body is None:
             return self._bad_json()
         ids = body.get("ids")
