@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from aiogram.types import Message
 
-from bot.errors import BlendExpired, BlendFull, NotYourButton
+from bot.domain.errors import BlendExpired, BlendFull, NotYourButton
 from bot.storage import repo
 from bot.storage.database import Database
 

@@ -39,9 +39,9 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.backends.base import Backend, BackendError, ImageTooLarge
+from bot.backends.base import Backend
 from bot.cards import CardState, placeholder_card
-from bot.domain import Job, JobStatus
+from bot.domain import BackendError, ImageTooLarge, Job, JobStatus
 from bot.i18n import Locales, Translator
 from bot.keyboards import job_keyboard
 from bot.media import (

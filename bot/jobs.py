@@ -15,24 +15,31 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot import keyboards
-from bot.backends.base import (
-    Backend,
+from bot.backends.base import Backend, Cancellable
+from bot.batching import GroupCommit
+from bot.delivery import JobDelivery
+from bot.domain import (
+    Action,
+    ActionKind,
     BackendBusy,
     BackendError,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
-    Cancellable,
     Command,
+    FailureKind,
+    Job,
+    JobKind,
+    JobStatus,
     PromptRejected,
+    Requester,
     Submission,
     TaskNotFound,
+    TaskUpdate,
+    buttons,
 )
-from bot.batching import GroupCommit
-from bot.delivery import JobDelivery
-from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus, TaskUpdate
-from bot.errors import (
+from bot.domain.buttons import ButtonPolicy
+from bot.domain.errors import (
     BlendCount,
     ButtonExpired,
     ButtonUnavailable,
@@ -60,18 +67,6 @@ ORPHAN_UPDATES_PER_TASK = 16
 LOST_AFTER_MISSES = 2
 POLL_GROWTH = 1.5
 BLEND_IMAGES = (2, 5)
-
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """Who asked, and where the answer goes."""
-
-    chat_id: int
-    user_id: int
-    user_name: str
-    language: str
-    thread_id: int | None = None
-    reply_to_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +144,7 @@ class JobService:
         self._ingest: GroupCommit[TaskUpdate, Ingest] = GroupCommit(self._ingest_batch)
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         self._preferences = preferences
-        self._region_editing = region_editing
+        self._buttons = ButtonPolicy(backend.capabilities, region_editing)
 
     @property
     def backend(self) -> Backend:
@@ -266,16 +261,16 @@ class JobService:
             reply_to_message_id=job.message_id,
         )
         match button.action_ref:
-            case keyboards.RETRY_REF:
+            case buttons.RETRY_REF:
                 return Started(await self._retry(job, requester))
-            case keyboards.CONFIRM_REF:
+            case buttons.CONFIRM_REF:
                 return Started(await self.provide_input(job.id, user_id, None))
-            case keyboards.CANCEL_REF:
+            case buttons.CANCEL_REF:
                 return Cancelled(await self.cancel_input(job.id, user_id))
-            case keyboards.SEED_REF:
+            case buttons.SEED_REF:
                 return SeedFound(job, await self.seed(job))
         action = job.find_action(button.action_ref)
-        if action is None or not self._offers(action) or action.result_kind is None:
+        if action is None or not self._buttons.offers(action) or action.result_kind is None:
             raise ButtonUnavailable()
         if action.result_kept:
             existing = await self._existing_child(job, action)
@@ -656,35 +651,11 @@ class JobService:
         return outcomes
 
     async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
-        if job.status is JobStatus.SUCCEEDED:
-            refs = [a.ref for a in job.actions if self._offers(a)]
-            if Command.SEED in self._backend.capabilities.commands and not job.kind.makes_text:
-                refs.append(keyboards.SEED_REF)
-        elif job.status is JobStatus.FAILED and self._retryable(job):
-            refs = [keyboards.RETRY_REF]
-        elif job.status is JobStatus.NEEDS_INPUT and job.origin and job.origin.kind is ActionKind.VARY_REGION:
-            refs = [keyboards.CANCEL_REF]  # the mask comes from the editor, never from "use as is"
-        elif job.status is JobStatus.NEEDS_INPUT:
-            refs = [keyboards.CONFIRM_REF, keyboards.CANCEL_REF]
-        else:
+        refs = self._buttons.refs(job)
+        if not refs:
             return
         existing = await repo.job_buttons(conn, job.id)
         await repo.create_buttons(conn, job.id, [r for r in refs if r not in existing], self._clock())
-
-    def _offers(self, action: Action) -> bool:
-        """A button the bot can serve now (Vary (Region) needs the Mini App, so an https PUBLIC_URL;
-        Animate a backend that reports the video)."""
-        if action.kind is ActionKind.VARY_REGION:
-            return self._region_editing
-        if action.animates:
-            return self._backend.capabilities.animate
-        return keyboards.is_servable(action)
-
-    @staticmethod
-    def _retryable(job: Job) -> bool:
-        if job.failure in (FailureKind.BANNED, FailureKind.CANCELLED):
-            return False
-        return job.kind in (JobKind.IMAGINE, JobKind.SHORTEN) or job.origin is not None
 
     def _keep_orphan(self, update: TaskUpdate) -> None:
         # A fast backend can report before its submit call has returned to us; keep it briefly.

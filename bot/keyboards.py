@@ -7,46 +7,10 @@ from collections.abc import Iterable, Mapping
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import Action, ActionKind, Job, JobStatus
+from bot.domain.buttons import CANCEL_REF, CONFIRM_REF, RETRY_REF, SEED_REF, is_servable
 from bot.i18n import Translator
 
 CALLBACK_PREFIX = "a1:"  # versioned: a change of token format gets a new prefix
-# Buttons of the bot's own, stored like backend actions.
-RETRY_REF = "mjgram:retry"
-CONFIRM_REF = "mjgram:confirm"
-CANCEL_REF = "mjgram:cancel"
-SEED_REF = "mjgram:seed"
-
-# Buttons the bot can run today; anything else is left out rather than shown dead. Whether the backend
-# in use can run one (Animate, Vary (Region)) is the job service's call.
-SERVABLE = frozenset(
-    {
-        ActionKind.UPSCALE,
-        ActionKind.VARIATION,
-        ActionKind.REROLL,
-        ActionKind.UPSCALE_SUBTLE,
-        ActionKind.UPSCALE_CREATIVE,
-        ActionKind.UPSCALE_2X,
-        ActionKind.UPSCALE_4X,
-        ActionKind.VARY_SUBTLE,
-        ActionKind.VARY_STRONG,
-        ActionKind.ZOOM_OUT_2X,
-        ActionKind.ZOOM_OUT_1_5X,
-        ActionKind.MAKE_SQUARE,
-        ActionKind.PAN_LEFT,
-        ActionKind.PAN_RIGHT,
-        ActionKind.PAN_UP,
-        ActionKind.PAN_DOWN,
-        ActionKind.CUSTOM_ZOOM,
-        ActionKind.VARY_REGION,
-        ActionKind.PROMPT_PICK,
-        ActionKind.IMAGINE_ALL,
-        ActionKind.DESCRIBE_AGAIN,
-        ActionKind.SHOW_DETAILS,
-        ActionKind.ANIMATE_HIGH,
-        ActionKind.ANIMATE_LOW,
-    }
-)
-
 _ROW_OF: dict[ActionKind, int] = {
     ActionKind.UPSCALE: 0,
     ActionKind.REROLL: 0,
@@ -103,10 +67,6 @@ _MESSAGE_ID: dict[ActionKind, str] = {
     ActionKind.ANIMATE_HIGH: "btn-animate-high",
     ActionKind.ANIMATE_LOW: "btn-animate-low",
 }
-
-
-def is_servable(action: Action) -> bool:
-    return action.kind in SERVABLE
 
 
 def button_label(action: Action, t: Translator) -> str:

@@ -12,7 +12,7 @@ from enum import StrEnum
 import httpx
 from PIL import Image, UnidentifiedImageError
 
-from bot.backends.base import BackendUnavailable, ImageTooLarge
+from bot.domain import BackendUnavailable, ImageTooLarge
 
 MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
 TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024

@@ -12,7 +12,7 @@ from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.errors import (
+from bot.domain.errors import (
     OptionNameInvalid,
     OptionParamsTooLong,
     OptionSetMissing,

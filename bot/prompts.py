@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.errors import EmptyPrompt, InvalidParameter, PromptTooLong
+from bot.domain.errors import EmptyPrompt, InvalidParameter, PromptTooLong
 
 # iOS and Android turn "--" into an em or en dash; Midjourney parameters need the two hyphens back.
 _DASH_PARAMETER = re.compile(r"(^|\s)[—–](?=[A-Za-z])")

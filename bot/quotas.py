@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
+from bot.domain.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
 from bot.storage import repo
 
 DAY_SECONDS = 86_400

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.backends.base import Backend, BackendError
+from bot.backends.base import Backend
+from bot.domain import BackendError
 from bot.imagehost import ImageHost
 from bot.jobs import JobService
 from bot.media import NotAnImage, open_image

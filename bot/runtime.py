@@ -24,10 +24,11 @@ from pydantic import ValidationError
 
 from bot.access import AccessConfig, AccessControl
 from bot.backends import create_backend, ensure_available
-from bot.backends.base import Backend, Command, InvalidCallback
+from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
+from bot.domain import Command, InvalidCallback
 from bot.handlers import (
     account,
     actions,

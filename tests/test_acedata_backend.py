@@ -33,20 +33,24 @@ from bot.backends.acedata import (
     record_to_update,
     result_to_update,
 )
-from bot.backends.base import (
-    Backend,
+from bot.backends.base import Backend
+from bot.domain import (
+    Action,
+    ActionKind,
     BackendBusy,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
     Command,
+    FailureKind,
     ImageTooLarge,
     InvalidCallback,
+    JobStatus,
     PromptRejected,
     Submission,
     TaskNotFound,
+    TaskUpdate,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 from tests.fakes.acedata import DEFAULT_TOKEN, FakeAceData
 from tests.fakes.bot_side import BotSide, RecordingSink, action_of, png_bytes, serving_bot_side
 from tests.harness import free_port

@@ -11,18 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.backends import imagineapi
-from bot.backends.base import (
-    Backend,
-    BackendBusy,
-    BackendRefused,
-    BackendUnavailable,
-    BlendDimensions,
-    Command,
-    ImageTooLarge,
-    InvalidCallback,
-    PromptRejected,
-    TaskNotFound,
-)
+from bot.backends.base import Backend
 from bot.backends.imagineapi import (
     REROLL_REF,
     DirectusErrors,
@@ -38,7 +27,22 @@ from bot.backends.imagineapi import (
     upscale_ref,
     upscale_task_id,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from bot.domain import (
+    Action,
+    ActionKind,
+    BackendBusy,
+    BackendRefused,
+    BackendUnavailable,
+    BlendDimensions,
+    Command,
+    FailureKind,
+    ImageTooLarge,
+    InvalidCallback,
+    JobStatus,
+    PromptRejected,
+    TaskNotFound,
+    TaskUpdate,
+)
 from tests.fakes.bot_side import (
     BotSide,
     RecordingSink,

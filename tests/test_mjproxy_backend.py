@@ -10,17 +10,7 @@ import pytest
 from PIL import Image
 
 from bot.backends import mjproxy
-from bot.backends.base import (
-    Backend,
-    BackendBusy,
-    BackendRefused,
-    BackendUnavailable,
-    BlendDimensions,
-    ImageTooLarge,
-    InvalidCallback,
-    PromptRejected,
-    TaskNotFound,
-)
+from bot.backends.base import Backend
 from bot.backends.mjproxy import (
     MjProxyBackend,
     ProxyTask,
@@ -31,7 +21,21 @@ from bot.backends.mjproxy import (
     submission_from_reply,
     task_to_update,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from bot.domain import (
+    Action,
+    ActionKind,
+    BackendBusy,
+    BackendRefused,
+    BackendUnavailable,
+    BlendDimensions,
+    FailureKind,
+    ImageTooLarge,
+    InvalidCallback,
+    JobStatus,
+    PromptRejected,
+    TaskNotFound,
+    TaskUpdate,
+)
 from tests.fakes.bot_side import BotSide, action_of, png_bytes, serving_bot_side, statuses_until_final
 from tests.fakes.mjproxy import DEFAULT_SECRET, FakeMjProxy
 from tests.harness import free_port

@@ -11,20 +11,23 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from PIL import Image, ImageChops, ImageSequence, ImageStat
 
-from bot.backends.base import (
-    Backend,
+from bot.backends.base import Backend
+from bot.backends.simulator import SimulatorBackend
+from bot.domain import (
+    Action,
+    ActionKind,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
     Command,
     ImageTooLarge,
     InvalidCallback,
+    JobStatus,
     PromptRejected,
     Submission,
     TaskNotFound,
+    TaskUpdate,
 )
-from bot.backends.simulator import SimulatorBackend
-from bot.domain import Action, ActionKind, JobStatus, TaskUpdate
 
 TILE = 64  # small tiles keep every render in these tests to milliseconds
 STEPS = (0, 25, 50, 75)

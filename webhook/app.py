@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from bot.backends.base import Backend, InvalidCallback
+from bot.backends.base import Backend
+from bot.domain import InvalidCallback
 from bot.imagehost import FILES_PATH, ImageHost
 from bot.jobs import Ingest, JobService
 

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.errors import DomainError, InputNotExpected, NotYourButton
+from bot.domain.errors import DomainError, InputNotExpected, NotYourButton
 from bot.i18n import Locales, Translator
 from bot.miniapp import (
     INIT_DATA_MAX_CHARS,

@@ -15,20 +15,25 @@ from typing import Annotated, Any, Final, NoReturn
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.backends.base import (
+from bot.domain import (
+    Action,
+    ActionKind,
     BackendBusy,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
     Capabilities,
     Command,
+    FailureKind,
     InvalidCallback,
+    JobStatus,
     PromptRejected,
     Submission,
     TaskNotFound,
+    TaskUpdate,
     UpdateSink,
+    as_percent,
 )
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate, as_percent
 from bot.media import download_from_backend
 
 log = logging.getLogger(__name__)

@@ -15,20 +15,25 @@ import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from bot.backends.base import (
+from bot.domain import (
+    REMIX_ACTIONS,
+    Action,
+    ActionKind,
     BackendBusy,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
     Capabilities,
     Command,
+    FailureKind,
     InvalidCallback,
+    JobStatus,
     PromptRejected,
     Submission,
     TaskNotFound,
+    TaskUpdate,
     UpdateSink,
 )
-from bot.domain import REMIX_ACTIONS, Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 from bot.media import download_from_backend
 
 AUTH_HEADER: Final = "mj-api-secret"

@@ -12,7 +12,7 @@ from aiogram.types import Message
 
 from bot.delivery import JobDelivery
 from bot.domain import Job, JobStatus
-from bot.errors import JobNotFound, NothingToCancel
+from bot.domain.errors import JobNotFound, NothingToCancel
 from bot.handlers.context import answer, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService

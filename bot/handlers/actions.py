@@ -7,7 +7,7 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, ReplyParameters
 
 from bot.domain import Job, JobStatus
-from bot.errors import ButtonExpired
+from bot.domain.errors import ButtonExpired
 from bot.handlers.context import display_name
 from bot.i18n import Translator
 from bot.jobs import AlreadyDone, Cancelled, JobService, SeedFound, Started

@@ -10,7 +10,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.access import ALLOW, BAN, CHAT, USER, AccessControl
-from bot.errors import AdminOnly, AdminUsage
+from bot.domain.errors import AdminOnly, AdminUsage
 from bot.handlers.context import answer
 from bot.i18n import Translator
 from bot.sender import Sender

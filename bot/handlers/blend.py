@@ -12,7 +12,6 @@ from aiogram.filters import CommandObject
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 
-from bot.backends.base import BlendDimensions, Command
 from bot.blends import (
     DRAFT_CANCELLED,
     DRAFT_OPEN,
@@ -22,11 +21,12 @@ from bot.blends import (
     AlbumCollector,
     BlendService,
 )
-from bot.errors import BlendCount, ButtonExpired
+from bot.domain import BlendDimensions, Command, Requester
+from bot.domain.errors import BlendCount, ButtonExpired
 from bot.handlers.context import display_name, thread_of
 from bot.handlers.pictures import PictureRef, download_picture, picture_of
 from bot.i18n import Translator
-from bot.jobs import JobService, Requester
+from bot.jobs import JobService
 from bot.sender import Sender
 from bot.storage.repo import BlendDraft
 

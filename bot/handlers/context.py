@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.methods import SendMessage
 from aiogram.types import Message, ReplyParameters, User
 
-from bot.jobs import Requester
+from bot.domain import Requester
 from bot.sender import Sender
 
 

@@ -6,8 +6,8 @@ from aiogram import Bot, Router
 from aiogram.filters import Command as CommandFilter
 from aiogram.types import Message
 
-from bot.backends.base import Command
-from bot.errors import ImageRequired
+from bot.domain import Command
+from bot.domain.errors import ImageRequired
 from bot.handlers.context import requester_for
 from bot.handlers.pictures import download_picture, picture_of
 from bot.jobs import JobService

@@ -9,7 +9,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
-from bot.errors import DomainError
+from bot.domain.errors import DomainError
 from bot.handlers.context import answer
 from bot.i18n import Locales, Translator
 from bot.sender import Sender

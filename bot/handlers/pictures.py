@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.types import Message
 
-from bot.errors import ImageTooBig, ImageUnreadable
+from bot.domain.errors import ImageTooBig, ImageUnreadable
 from bot.media import INPUT_IMAGE_MAX_BYTES, NotAnImage, prepare_input_image
 
 MEGABYTE = 1024 * 1024

@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.methods import SendMessage
 from aiogram.types import Message, ReplyParameters
 
-from bot.errors import SeedUnavailable
+from bot.domain.errors import SeedUnavailable
 from bot.handlers.context import thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService

@@ -20,7 +20,7 @@ from aiogram.types import (
 )
 
 from bot.backends.base import Backend
-from bot.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
+from bot.domain.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
 from bot.handlers.context import thread_of
 from bot.i18n import Locales, Translator
 from bot.preferences import (

@@ -6,8 +6,8 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.backends.base import Command as BackendCommand
-from bot.errors import EmptyShorten
+from bot.domain import Command as BackendCommand
+from bot.domain.errors import EmptyShorten
 from bot.handlers.context import requester_for
 from bot.jobs import JobService
 

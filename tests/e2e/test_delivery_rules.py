@@ -145,9 +145,7 @@ async def test_concurrent_out_of_order_callbacks_leave_every_job_at_its_newest_s
             assert job is not None and job.status is JobStatus.RUNNING and job.progress == 90
             assert "90%" in (message.caption or "")
         await asyncio.gather(*(proxy.succeed(task_id) for task_id in tasks))
-        await tg.wait_for(
-            lambda: all("Done" in (m.caption or "") for m in photos(tg, ALICE_CHAT.id)) or None
-        )
+        await tg.wait_for(lambda: all("Done" in (m.caption or "") for m in photos(tg, ALICE_CHAT.id)) or None)
         assert len(photos(tg, ALICE_CHAT.id)) == 4
 
 

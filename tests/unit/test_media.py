@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.backends.base import ImageTooLarge
+from bot.domain import ImageTooLarge
 from bot.media import (
     MAX_DECODE_PIXELS,
     NotAnImage,

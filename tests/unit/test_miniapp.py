@@ -17,7 +17,7 @@ from aiogram.utils.web_app import check_webapp_signature
 from fastapi import FastAPI
 from PIL import Image, ImageDraw
 
-from bot.errors import InputNotExpected, PromptTooLong
+from bot.domain.errors import InputNotExpected, PromptTooLong
 from bot.miniapp import (
     InitDataInvalid,
     InitDataProblem,

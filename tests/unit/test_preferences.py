@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.errors import (
+from bot.domain.errors import (
     DomainError,
     OptionNameInvalid,
     OptionParamsTooLong,

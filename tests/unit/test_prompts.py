@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.errors import EmptyPrompt, InvalidParameter, PromptTooLong
+from bot.domain.errors import EmptyPrompt, InvalidParameter, PromptTooLong
 from bot.prompts import checked_prompt, normalize_prompt
 
 

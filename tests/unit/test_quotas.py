@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import Job, JobKind, JobStatus
-from bot.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
+from bot.domain.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
 from bot.quotas import DAY_SECONDS, Limits, QuotaGuard, day_start, hours_minutes, resets_in
 from bot.storage import repo
 from bot.storage.database import Database

@@ -11,19 +11,6 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from bot.backends.base import (
-    BackendRefused,
-    BackendUnavailable,
-    BlendDimensions,
-    Capabilities,
-    Command,
-    ImageTooLarge,
-    InvalidCallback,
-    PromptRejected,
-    Submission,
-    TaskNotFound,
-    UpdateSink,
-)
 from bot.backends.simulator.buttons import describe_actions, grid_actions, shorten_actions, upscale_actions
 from bot.backends.simulator.canvas import MAX_IMAGE_SIDE, pan_box, pan_ratio, scaled_pixels, tile_pixels
 from bot.backends.simulator.drawing import (
@@ -47,7 +34,26 @@ from bot.backends.simulator.scenes import pan_scene, theme_scene, variation_scen
 from bot.backends.simulator.text import describe_prompts, numbered, shorten_text, strip_parameters
 from bot.backends.simulator.themes import blend_theme, prompt_theme
 from bot.backends.simulator.uploads import read_traits, read_upload
-from bot.domain import REMIX_ACTIONS, Action, ActionKind, FailureKind, JobKind, JobStatus, TaskUpdate
+from bot.domain import (
+    REMIX_ACTIONS,
+    Action,
+    ActionKind,
+    BackendRefused,
+    BackendUnavailable,
+    BlendDimensions,
+    Capabilities,
+    Command,
+    FailureKind,
+    ImageTooLarge,
+    InvalidCallback,
+    JobKind,
+    JobStatus,
+    PromptRejected,
+    Submission,
+    TaskNotFound,
+    TaskUpdate,
+    UpdateSink,
+)
 
 logger = logging.getLogger(__name__)
 

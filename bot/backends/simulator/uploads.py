@@ -6,9 +6,9 @@ import io
 
 from PIL import Image
 
-from bot.backends.base import BackendRefused
 from bot.backends.simulator.colour import luminance
 from bot.backends.simulator.recipes import ImageTraits
+from bot.domain import BackendRefused
 from bot.media import NotAnImage, open_image
 
 UPLOAD_MAX_SIDE = 512
