@@ -1,4 +1,4 @@
-"""A strict fake Telegram Bot API server on 127.0.0.1 for end-to-end tests with the real aiogram Bot."""
+"""The fake Telegram Bot API server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -6,1193 +6,108 @@ import asyncio
 import contextlib
 import itertools
 import json
-import math
-import mimetypes
-import re
-import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from io import BytesIO
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
-from PIL import Image
+
+from tests.fakes.telegram.files import FILE_ID_PREFIXES, FileStore
+from tests.fakes.telegram.flood import FloodGate
+from tests.fakes.telegram.html import command_entities, format_text
+from tests.fakes.telegram.limits import (
+    BOT_COMMAND_DESCRIPTION_MAX_LENGTH,
+    BOT_COMMAND_MAX_LENGTH,
+    BOT_COMMAND_PATTERN,
+    CALLBACK_ANSWER_TEXT_LIMIT,
+    CAPTION_LIMIT,
+    CHAT_ACTIONS,
+    DEFAULT_FAILURE_TEXT,
+    DEFAULT_WAIT_TIMEOUT,
+    DEFAULT_WEBHOOK_CONNECTIONS,
+    ERR_ALBUM_ANIMATION,
+    ERR_ANSWER_TOO_LONG,
+    ERR_BAD_WEBHOOK_HOST,
+    ERR_BLOCKED,
+    ERR_BOT_COMMAND,
+    ERR_BOT_COMMAND_DESCRIPTION,
+    ERR_CANT_EDIT,
+    ERR_CANT_INITIATE,
+    ERR_CAPTION_TOO_LONG,
+    ERR_CHAT_ACTION,
+    ERR_CHAT_NOT_FOUND,
+    ERR_DELETE_NOT_FOUND,
+    ERR_EDIT_NOT_FOUND,
+    ERR_FILE_TOO_BIG,
+    ERR_FILE_TYPE_MISMATCH,
+    ERR_INLINE_MESSAGES,
+    ERR_INVALID_FILE_ID,
+    ERR_MEDIA_GROUP_MIX,
+    ERR_MEDIA_GROUP_SIZE,
+    ERR_NO_CAPTION,
+    ERR_NO_TEXT,
+    ERR_NOT_FOUND,
+    ERR_NOT_MODIFIED,
+    ERR_POLL_BY_WEBHOOK,
+    ERR_POLL_TERMINATED,
+    ERR_QUERY_TOO_OLD,
+    ERR_REPLY_NOT_FOUND,
+    ERR_SECRET_TOKEN,
+    ERR_TEXT_EMPTY,
+    ERR_TEXT_TOO_LONG,
+    ERR_THREAD_NOT_FOUND,
+    ERR_UNAUTHORIZED,
+    ERR_UNSUPPORTED_MEDIA,
+    ERR_URL_CONTENT,
+    ERR_WEBHOOK_ACTIVE,
+    ERR_WRONG_FILE,
+    FIRST_CALLBACK_QUERY_ID,
+    FIRST_MEDIA_GROUP_ID,
+    GET_FILE_MAX_BYTES,
+    GET_UPDATES_MAX_LIMIT,
+    LOOPBACK,
+    LOOPBACK_HOSTS,
+    MEDIA_GROUP_MAX_ITEMS,
+    MEDIA_GROUP_MIN_ITEMS,
+    REQUEST_BODY_LIMIT,
+    SECRET_TOKEN_HEADER,
+    SECRET_TOKEN_PATTERN,
+    SERVER_SHUTDOWN_TIMEOUT,
+    TEXT_LIMIT,
+    TIMEOUT_REPORT_CALLS,
+    URL_FETCH_TIMEOUT,
+    WEBHOOK_DELIVERY_TIMEOUT,
+    WEBHOOK_RETRY_DELAY,
+    ApiError,
+    too_many_requests,
+)
+from tests.fakes.telegram.markup import find_button, inline_rows, same_markup, validate_reply_markup
+from tests.fakes.telegram.models import (
+    FakeChat,
+    FakeUser,
+    FileKind,
+    FloodLimits,
+    FormattedText,
+    MediaContent,
+    NewFile,
+    RecordedCall,
+    StoredFile,
+    StoredMessage,
+    UploadedFile,
+    without_none,
+)
+from tests.fakes.telegram.params import Params, coerce_params, read_request_params
+from tests.fakes.telegram.updates import UpdateQueue, Webhook, is_loopback_url, read_webhook_reply
 
 T = TypeVar("T")
 
-# --- Telegram's limits ---------------------------------------------------------------------------
-TEXT_LIMIT = 4096  # Unicode code points after entity parsing, not UTF-16 units
-CAPTION_LIMIT = 1024
-CALLBACK_DATA_LIMIT = 64  # bytes of UTF-8
-CALLBACK_ANSWER_TEXT_LIMIT = 200
-INLINE_KEYBOARD_MAX_BUTTONS = 100
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-PHOTO_MAX_SIDES_SUM = 10_000
-PHOTO_MAX_ASPECT_RATIO = 20
-DOCUMENT_MAX_BYTES = 50 * 1024 * 1024
-UPLOAD_MAX_BYTES = DOCUMENT_MAX_BYTES  # any file a bot uploads: document, video, animation
-MP4_BRAND_BOX = b"ftyp"  # an MP4 opens with an ftyp box: 4 bytes of size, then "ftyp"
-GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
-ANIMATION_MIME = "video/mp4"  # Telegram turns GIF animations into silent MPEG-4 clips
-GET_FILE_MAX_BYTES = 20 * 1024 * 1024
-THUMBNAIL_SIDE = 90
-MEDIA_GROUP_MIN_ITEMS = 2
-MEDIA_GROUP_MAX_ITEMS = 10
-GET_UPDATES_MAX_LIMIT = 100
-BOT_COMMAND_MAX_LENGTH = 32
-BOT_COMMAND_DESCRIPTION_MAX_LENGTH = 256
 
-# --- the fake's own timings and settings ----------------------------------------------------------
-LOOPBACK = "127.0.0.1"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-URL_FETCH_TIMEOUT = 10.0
-WEBHOOK_DELIVERY_TIMEOUT = 10.0
-WEBHOOK_RETRY_DELAY = 0.2  # Telegram retries a failing webhook; the fake retries quickly
-SERVER_SHUTDOWN_TIMEOUT = 1.0
-REQUEST_BODY_LIMIT = DOCUMENT_MAX_BYTES + 1024 * 1024  # bigger bodies are refused with 413 by aiohttp
-DEFAULT_WAIT_TIMEOUT = 10.0
-DEFAULT_WEBHOOK_CONNECTIONS = 40
-TIMEOUT_REPORT_CALLS = 20
-FIRST_UPDATE_ID = 500_000_001
-FIRST_CALLBACK_QUERY_ID = 4_000_000_000_000_000_001
-FIRST_MEDIA_GROUP_ID = 13_000_000_000_000_001
-SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-SECRET_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-BOT_COMMAND_PATTERN = re.compile(r"[a-z0-9_]+")
-LEADING_COMMAND_PATTERN = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
-
-# --- Telegram's error descriptions ---------------------------------------------------------------
-ERR_NOT_FOUND = "Not Found"
-ERR_UNAUTHORIZED = "Unauthorized"
-ERR_ENTITY_TOO_LARGE = "Request Entity Too Large"
-ERR_CHAT_NOT_FOUND = "Bad Request: chat not found"
-ERR_TEXT_EMPTY = "Bad Request: message text is empty"
-ERR_TEXT_TOO_LONG = "Bad Request: message is too long"
-ERR_CAPTION_TOO_LONG = "Bad Request: message caption is too long"
-ERR_CANT_PARSE_ENTITIES = "Bad Request: can't parse entities: "
-ERR_BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
-ERR_BUTTON_TYPE_INVALID = "Bad Request: BUTTON_TYPE_INVALID"
-ERR_BUTTON_URL_INVALID = "Bad Request: BUTTON_URL_INVALID"
-ERR_TEXT_BUTTONS = (
-    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-)
-ERR_BUTTON_TEXT = 'Bad Request: can\'t parse inline keyboard button: Field "text" must be of type String'
-ERR_MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
-ERR_EDIT_NOT_FOUND = "Bad Request: message to edit not found"
-ERR_NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are exactly "
-    "the same as a current content and reply markup of the message"
-)
-ERR_NO_CAPTION = "Bad Request: there is no caption in the message to edit"
-ERR_NO_TEXT = "Bad Request: there is no text in the message to edit"
-ERR_CANT_EDIT = "Bad Request: message can't be edited"
-ERR_DELETE_NOT_FOUND = "Bad Request: message to delete not found"
-ERR_REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
-ERR_THREAD_NOT_FOUND = "Bad Request: message thread not found"
-ERR_QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-ERR_ANSWER_TOO_LONG = "Bad Request: MESSAGE_TOO_LONG"
-ERR_URL_CONTENT = "Bad Request: failed to get HTTP URL content"
-ERR_WRONG_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
-ERR_FILE_TYPE_MISMATCH = "Bad Request: type of file mismatch"
-ERR_INVALID_FILE_ID = "Bad Request: invalid file_id"
-ERR_FILE_TOO_BIG = "Bad Request: file is too big"
-ERR_IMAGE_PROCESS_FAILED = "Bad Request: IMAGE_PROCESS_FAILED"
-ERR_PHOTO_DIMENSIONS = "Bad Request: PHOTO_INVALID_DIMENSIONS"
-ERR_BLOCKED = "Forbidden: bot was blocked by the user"
-ERR_WEBHOOK_ACTIVE = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
-)
-ERR_POLL_TERMINATED = (
-    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
-)
-ERR_POLL_BY_WEBHOOK = "Conflict: terminated by setWebhook request"
-ERR_CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
-ERR_BAD_WEBHOOK_HOST = "Bad Request: bad webhook: Failed to resolve host: Name or service not known"
-ERR_SECRET_TOKEN = "Bad Request: secret token contains unallowed characters"
-ERR_BOT_COMMAND = "Bad Request: BOT_COMMAND_INVALID"
-ERR_BOT_COMMAND_DESCRIPTION = "Bad Request: command description is empty or too long"
-ERR_CHAT_ACTION = "Bad Request: wrong parameter action in request"
-ERR_MEDIA_GROUP_SIZE = "Bad Request: media group must include 2-10 items"
-ERR_MEDIA_GROUP_MIX = "Bad Request: documents can't be mixed with other media types in an album"
-ERR_UNSUPPORTED_MEDIA = "Bad Request: the fake supports only photo, video, animation and document media"
-ERR_ALBUM_ANIMATION = "Bad Request: animations can't be sent in an album"
-ERR_INLINE_MESSAGES = "Bad Request: MESSAGE_ID_INVALID"
-
-DEFAULT_FAILURE_TEXT = {
-    400: "Bad Request: injected failure",
-    403: ERR_BLOCKED,
-    404: ERR_NOT_FOUND,
-    409: ERR_POLL_TERMINATED,
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-}
-
-# --- wire details -------------------------------------------------------------------------------
-JSON_PARAMS = frozenset(
-    {
-        "reply_markup",
-        "entities",
-        "caption_entities",
-        "media",
-        "reply_parameters",
-        "link_preview_options",
-        "commands",
-        "scope",
-        "allowed_updates",
-        "menu_button",
-    }
-)
-INT_PARAMS = frozenset(
-    {
-        "message_id",
-        "message_thread_id",
-        "reply_to_message_id",
-        "offset",
-        "limit",
-        "timeout",
-        "user_id",
-        "cache_time",
-        "max_connections",
-        "duration",
-        "width",
-        "height",
-    }
-)
-BOOL_PARAMS = frozenset(
-    {
-        "disable_notification",
-        "protect_content",
-        "allow_sending_without_reply",
-        "show_alert",
-        "drop_pending_updates",
-        "has_spoiler",
-        "disable_content_type_detection",
-        "show_caption_above_media",
-        "supports_streaming",
-        "allow_paid_broadcast",
-        "disable_web_page_preview",
-    }
-)
-BUTTON_ACTIONS = (
-    "callback_data",
-    "url",
-    "web_app",
-    "login_url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
-    "copy_text",
-    "callback_game",
-    "pay",
-)
-CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
-HTML_TAG_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "tg-spoiler": "spoiler",
-    "span": "spoiler",
-    "a": "text_link",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-    "tg-emoji": "custom_emoji",
-}
-HTML_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-# =================================================================================================
-# Value objects
-# =================================================================================================
-@dataclass
-class FakeUser:
-    """A Telegram user (or the bot itself) as the fake knows it."""
-
-    id: int
-    first_name: str
-    username: str | None = None
-    language_code: str | None = "en"
-    is_bot: bool = False
-
-    def to_api(self) -> dict[str, Any]:
-        return _without_none(
-            {
-                "id": self.id,
-                "is_bot": self.is_bot,
-                "first_name": self.first_name,
-                "username": self.username,
-                "language_code": self.language_code,
-            }
-        )
-
-
-@dataclass
-class FakeChat:
-    """A chat the bot can be written from; a private chat's id is the user's id."""
-
-    id: int
-    type: Literal["private", "group", "supergroup"]
-    title: str | None = None
-    is_forum: bool = False
-
-
-@dataclass(frozen=True)
-class FloodLimits:
-    """Rates above which the fake answers 429, as Telegram's flood control does."""
-
-    per_chat_per_second: float = 1.0
-    per_group_per_minute: int = 20
-    global_per_second: float = 30.0
-    retry_after: int = 1
-
-
-@dataclass(frozen=True)
-class RecordedCall:
-    """One Bot API call as the fake received and answered it."""
-
-    method: str
-    params: dict[str, Any]
-    ok: bool
-    error: str | None
-    at: float
-
-    def upload(self, name: str) -> UploadedFile | None:
-        """The file uploaded for parameter `name`, following aiogram's `attach://<part>` indirection."""
-        value = self.params.get(name)
-        if isinstance(value, str) and value.startswith("attach://"):
-            value = self.params.get(value.removeprefix("attach://"))
-        return value if isinstance(value, UploadedFile) else None
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """A file part of a multipart request."""
-
-    filename: str
-    content_type: str
-    data: bytes = field(repr=False)
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-
-FileKind = Literal["photo", "document", "video", "animation"]
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file the fake issued a file_id for."""
-
-    file_id: str
-    file_unique_id: str
-    file_path: str
-    kind: FileKind
-    data: bytes = field(repr=False)
-
-
-@dataclass(frozen=True)
-class FormattedText:
-    """Text after entity parsing: what users see, plus the entities Telegram derived."""
-
-    text: str
-    entities: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class MediaContent:
-    """What a media message shows: exactly one of a photo (its sizes), a document, a video, an animation."""
-
-    photo: list[dict[str, Any]] | None = None
-    document: dict[str, Any] | None = None
-    video: dict[str, Any] | None = None
-    animation: dict[str, Any] | None = None
-
-    @property
-    def kind(self) -> FileKind | None:
-        kinds: tuple[FileKind, ...] = ("photo", "document", "video", "animation")
-        return next((kind for kind in kinds if getattr(self, kind) is not None), None)
-
-    @property
-    def unique_id(self) -> str | None:
-        """The file_unique_id of what is shown (the largest photo size); None without media."""
-        if self.photo:
-            return cast(str, self.photo[-1]["file_unique_id"])
-        item = self.document or self.video or self.animation
-        return cast(str, item["file_unique_id"]) if item else None
-
-
-@dataclass
-class StoredMessage:
-    """A message in a chat, in its current state; `history` keeps the API form of earlier versions."""
-
-    message_id: int
-    chat_id: int
-    from_user: FakeUser
-    date: int
-    text: str | None = None
-    caption: str | None = None
-    photo: list[dict[str, Any]] | None = None
-    document: dict[str, Any] | None = None
-    video: dict[str, Any] | None = None
-    animation: dict[str, Any] | None = None
-    reply_markup: dict[str, Any] | None = None
-    reply_to_message_id: int | None = None
-    message_thread_id: int | None = None
-    media_group_id: str | None = None
-    edits: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    parse_mode: str | None = None
-    raw_text: str | None = None  # text or caption exactly as sent: the HTML source when parse_mode=HTML
-    entities: list[dict[str, Any]] = field(default_factory=list)  # of the text, or of the caption
-    outgoing: bool = False  # sent by the bot
-    deleted: bool = False
-    edit_date: int | None = None
-
-    @property
-    def has_media(self) -> bool:
-        return self.content.kind is not None
-
-    @property
-    def content(self) -> MediaContent:
-        return MediaContent(self.photo, self.document, self.video, self.animation)
-
-    def show(self, content: MediaContent) -> None:
-        self.photo, self.document = content.photo, content.document
-        self.video, self.animation = content.video, content.animation
-
-    def buttons(self) -> list[list[tuple[str, str | None]]]:
-        """Rows of (text, callback_data) of the inline keyboard; other buttons show e.g. "url:https://…"."""
-        rows = (self.reply_markup or {}).get("inline_keyboard", [])
-        return [[(button["text"], _button_target(button)) for button in row] for row in rows]
-
-    def button_texts(self) -> list[str]:
-        return [text for row in self.buttons() for text, _ in row]
-
-
-def _button_target(button: dict[str, Any]) -> str | None:
-    if "callback_data" in button:
-        return cast(str, button["callback_data"])
-    if "url" in button:
-        return f"url:{button['url']}"
-    if "web_app" in button:
-        return f"web_app:{button['web_app'].get('url')}"
-    return next((action for action in BUTTON_ACTIONS if action in button), None)
-
-
-def _without_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def utf16_length(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-# =================================================================================================
-# Errors
-# =================================================================================================
-class ApiError(Exception):
-    """A Bot API failure, answered as {"ok": false, ...}."""
-
-    def __init__(self, description: str, *, error_code: int = 400, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.description = description
-        self.error_code = error_code
-        self.retry_after = retry_after
-
-    def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ok": False, "error_code": self.error_code, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
-        return body
-
-
-def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(f"Too Many Requests: retry after {retry_after}", error_code=429, retry_after=retry_after)
-
-
-# =================================================================================================
-# Request parameters
-# =================================================================================================
-def coerce_params(raw: dict[str, Any]) -> dict[str, Any]:
-    """Decode form strings the way the Bot API reads them: JSON objects, integers, booleans."""
-    return {name: _coerce(name, value) for name, value in raw.items()}
-
-
-def _coerce(name: str, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value  # JSON bodies and file parts arrive typed already
-    if name in JSON_PARAMS:
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise ApiError(f"Bad Request: can't parse {name} JSON object") from None
-    if name == "chat_id" or name in INT_PARAMS:
-        with contextlib.suppress(ValueError):
-            return int(value)
-        if name == "chat_id":
-            return value  # "@username"
-        raise ApiError(f"Bad Request: invalid {name} specified")
-    if name in BOOL_PARAMS:
-        return value.lower() in ("true", "1")
-    return value
-
-
-class Params:
-    """Typed read access to one request's decoded parameters."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self._values = values
-
-    def raw(self, name: str) -> Any:
-        return self._values.get(name)
-
-    def opt_str(self, name: str) -> str | None:
-        value = self._values.get(name)
-        if value is None or isinstance(value, str):
-            return value
-        if isinstance(value, int | float):
-            return str(value)
-        raise ApiError(f'Bad Request: field "{name}" must be of type String')
-
-    def req_str(self, name: str) -> str:
-        value = self.opt_str(name)
-        if not value:
-            raise ApiError(f"Bad Request: {name} is empty")
-        return value
-
-    def opt_int(self, name: str) -> int | None:
-        value = self._values.get(name)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        raise ApiError(f"Bad Request: invalid {name} specified")
-
-    def req_int(self, name: str) -> int:
-        value = self.opt_int(name)
-        if value is None:
-            raise ApiError(f"Bad Request: {name} is empty")
-        return value
-
-    def subset(self, names: tuple[str, ...]) -> dict[str, Any]:
-        return {name: self._values[name] for name in names if self._values.get(name) is not None}
-
-    def flag(self, name: str) -> bool:
-        return bool(self._values.get(name))
-
-    def opt_dict(self, name: str) -> dict[str, Any] | None:
-        value = self._values.get(name)
-        if value is None or isinstance(value, dict):
-            return value
-        raise ApiError(f"Bad Request: can't parse {name} JSON object")
-
-    def opt_list(self, name: str) -> list[Any] | None:
-        value = self._values.get(name)
-        if value is None or isinstance(value, list):
-            return value
-        raise ApiError(f"Bad Request: can't parse {name} JSON array")
-
-
-async def read_request_params(request: web.Request) -> dict[str, Any]:
-    """Query string plus a JSON, urlencoded or multipart body; file parts become `UploadedFile`."""
-    raw: dict[str, Any] = dict(request.query)
-    if request.can_read_body:
-        if request.content_type == "application/json":
-            raw.update(await _read_json_body(request))
-        else:
-            raw.update(await _read_form_body(request))
-    return coerce_params(raw)
-
-
-async def _read_json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError("Bad Request: can't parse JSON encoded request body") from None
-    if not isinstance(body, dict):
-        raise ApiError("Bad Request: request body must be a JSON object")
-    return body
-
-
-async def _read_form_body(request: web.Request) -> dict[str, Any]:
-    try:
-        form = await request.post()
-    except web.HTTPRequestEntityTooLarge:
-        raise ApiError(ERR_ENTITY_TOO_LARGE, error_code=413) from None
-    return {name: _form_value(value) for name, value in form.items()}
-
-
-def _form_value(value: str | bytes | bytearray | web.FileField) -> str | UploadedFile:
-    if isinstance(value, web.FileField):
-        return UploadedFile(value.filename, value.content_type, value.file.read())
-    if isinstance(value, bytes | bytearray):
-        return value.decode()
-    return value
-
-
-# =================================================================================================
-# HTML formatting, as Telegram parses parse_mode=HTML
-# =================================================================================================
-@dataclass
-class _OpenTag:
-    name: str
-    start: int  # UTF-16 offset in the output text
-    url: str | None = None
-    language: str | None = None
-    custom_emoji_id: str | None = None
-    expandable: bool = False
-
-
-class HtmlParser:
-    """Telegram's HTML subset: allowed tags only, attributes checked, `&lt;`-style escapes decoded."""
-
-    def __init__(self, source: str) -> None:
-        self._src = source
-        self._pos = 0
-        self._out: list[str] = []
-        self._out16 = 0
-        self._stack: list[_OpenTag] = []
-        self._entities: list[dict[str, Any]] = []
-
-    def parse(self) -> FormattedText:
-        while self._pos < len(self._src):
-            char = self._src[self._pos]
-            if char == "<":
-                self._take_tag()
-            elif char == "&":
-                self._take_escape()
-            else:
-                self._emit(char)
-                self._pos += 1
-        if self._stack:
-            raise self._error(f'Can\'t find end tag corresponding to start tag "{self._stack[-1].name}"')
-        self._entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
-        return strip_formatted(FormattedText("".join(self._out), self._entities))
-
-    def _emit(self, text: str) -> None:
-        self._out.append(text)
-        self._out16 += utf16_length(text)
-
-    def _error(self, reason: str) -> ApiError:
-        return ApiError(ERR_CANT_PARSE_ENTITIES + reason)
-
-    def _byte_offset(self, position: int) -> int:
-        return len(self._src[:position].encode())
-
-    def _take_escape(self) -> None:
-        decoded = decode_html_escape(self._src, self._pos)
-        if decoded is None:  # Telegram keeps a lone "&" as it is
-            self._emit("&")
-            self._pos += 1
-            return
-        char, end = decoded
-        self._emit(char)
-        self._pos = end
-
-    def _take_tag(self) -> None:
-        if self._src.startswith("</", self._pos):
-            self._take_end_tag()
-        else:
-            self._take_start_tag()
-
-    def _take_end_tag(self) -> None:
-        start = self._pos
-        close = self._src.find(">", start)
-        if close == -1:
-            raise self._error(f"Unclosed end tag at byte offset {self._byte_offset(start)}")
-        name = self._src[start + 2 : close].strip().lower()
-        if not self._stack:
-            raise self._error(f"Unexpected end tag at byte offset {self._byte_offset(start)}")
-        opened = self._stack.pop()
-        if name and name != opened.name:
-            raise self._error(
-                f"Unmatched end tag at byte offset {self._byte_offset(start)}, "
-                f'expected "</{opened.name}>", found "</{name}>"'
-            )
-        self._close(opened)
-        self._pos = close + 1
-
-    def _take_start_tag(self) -> None:
-        start = self._pos
-        end = start + 1
-        while end < len(self._src) and not self._src[end].isspace() and self._src[end] != ">":
-            end += 1
-        if end >= len(self._src):
-            raise self._error(f"Unclosed start tag at byte offset {self._byte_offset(start)}")
-        name = self._src[start + 1 : end].lower()
-        if name not in HTML_TAG_ENTITY_TYPES:
-            raise self._error(f'Unsupported start tag "{name}" at byte offset {self._byte_offset(start)}')
-        attributes = self._read_attributes(name, end, start)
-        self._stack.append(self._open(name, attributes, start))
-
-    def _read_attributes(self, tag: str, position: int, start: int) -> dict[str, str]:
-        attributes: dict[str, str] = {}
-        while True:
-            position = self._skip_spaces(position, start)
-            if self._src[position] == ">":
-                self._pos = position + 1
-                return attributes
-            name_end = position
-            while name_end < len(self._src) and _is_attribute_char(self._src[name_end]):
-                name_end += 1
-            name = self._src[position:name_end].lower()
-            if not name:
-                offset = self._byte_offset(start)
-                raise self._error(f'Empty attribute name in the tag "{tag}" at byte offset {offset}')
-            position = self._skip_spaces(name_end, start)
-            if self._src[position] != "=":
-                if tag == "blockquote" and name == "expandable":
-                    attributes[name] = ""
-                    continue
-                raise self._error(
-                    f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                    f"at byte offset {self._byte_offset(start)}"
-                )
-            value, position = self._read_attribute_value(self._skip_spaces(position + 1, start), start)
-            attributes[name] = value
-
-    def _skip_spaces(self, position: int, start: int) -> int:
-        while position < len(self._src) and self._src[position].isspace():
-            position += 1
-        if position >= len(self._src):
-            raise self._error(f"Unclosed start tag at byte offset {self._byte_offset(start)}")
-        return position
-
-    def _read_attribute_value(self, position: int, start: int) -> tuple[str, int]:
-        quote = self._src[position]
-        if quote in "\"'":
-            end = self._src.find(quote, position + 1)
-            if end == -1:
-                raise self._error(f"Unclosed start tag at byte offset {self._byte_offset(start)}")
-            return decode_html_escapes(self._src[position + 1 : end]), end + 1
-        end = position
-        while end < len(self._src) and (self._src[end].isalnum() or self._src[end] in ".-"):
-            end += 1
-        if end == position:
-            raise self._error(f"Expected quote at byte offset {self._byte_offset(position)}")
-        return self._src[position:end], end
-
-    def _open(self, name: str, attributes: dict[str, str], start: int) -> _OpenTag:
-        tag = _OpenTag(name=name, start=self._out16)
-        if name == "span" and attributes.get("class") != "tg-spoiler":
-            offset = self._byte_offset(start)
-            raise self._error(f'Tag "span" must have class "tg-spoiler" at byte offset {offset}')
-        if name == "tg-emoji":
-            tag.custom_emoji_id = attributes.get("emoji-id", "")
-            if not tag.custom_emoji_id.isdigit():
-                raise self._error("Invalid custom emoji identifier specified")
-        if name == "a":
-            tag.url = attributes.get("href")
-        if name == "code" and attributes.get("class", "").startswith("language-"):
-            tag.language = attributes["class"].removeprefix("language-")
-        tag.expandable = name == "blockquote" and "expandable" in attributes
-        return tag
-
-    def _close(self, tag: _OpenTag) -> None:
-        if tag.name == "code" and tag.language and self._stack and self._stack[-1].name == "pre":
-            self._stack[-1].language = tag.language  # <pre><code class="language-x"> is one pre entity
-            return
-        length = self._out16 - tag.start
-        if length == 0 or (tag.name == "a" and not tag.url):
-            return
-        entity_type = "expandable_blockquote" if tag.expandable else HTML_TAG_ENTITY_TYPES[tag.name]
-        entity = {"type": entity_type, "offset": tag.start, "length": length}
-        entity.update(_without_none({"url": tag.url, "custom_emoji_id": tag.custom_emoji_id}))
-        if tag.name == "pre" and tag.language:
-            entity["language"] = tag.language
-        self._entities.append(entity)
-
-
-def _is_attribute_char(char: str) -> bool:
-    return char.isalnum() or char in "-_"
-
-
-def decode_html_escape(text: str, position: int) -> tuple[str, int] | None:
-    """The character of an `&name;`/`&#N;`/`&#xN;` escape at `position` and the index after it."""
-    end = text.find(";", position)
-    if end == -1:
-        return None
-    body = text[position + 1 : end]
-    if body in HTML_NAMED_ENTITIES:
-        return HTML_NAMED_ENTITIES[body], end + 1
-    code = _numeric_escape(body)
-    if code is None or not 0 < code <= sys.maxunicode:
-        return None
-    return chr(code), end + 1
-
-
-def _numeric_escape(body: str) -> int | None:
-    if body[:2] in ("#x", "#X") and body[2:] and all(c in "0123456789abcdefABCDEF" for c in body[2:]):
-        return int(body[2:], 16)
-    if body[:1] == "#" and body[1:].isdigit():
-        return int(body[1:])
-    return None
-
-
-def decode_html_escapes(text: str) -> str:
-    parts: list[str] = []
-    position = 0
-    while position < len(text):
-        decoded = decode_html_escape(text, position) if text[position] == "&" else None
-        if decoded is None:
-            parts.append(text[position])
-            position += 1
-        else:
-            parts.append(decoded[0])
-            position = decoded[1]
-    return "".join(parts)
-
-
-def strip_formatted(formatted: FormattedText) -> FormattedText:
-    """Telegram trims leading and trailing whitespace and moves the entities along."""
-    text = formatted.text.strip()
-    shift = utf16_length(formatted.text[: len(formatted.text) - len(formatted.text.lstrip())])
-    total = utf16_length(text)
-    entities = []
-    for entity in formatted.entities:
-        start = max(0, entity["offset"] - shift)
-        end = min(total, entity["offset"] + entity["length"] - shift)
-        if end > start:
-            entities.append({**entity, "offset": start, "length": end - start})
-    return FormattedText(text, entities)
-
-
-def format_text(text: str, parse_mode: str | None, entities: list[Any] | None) -> FormattedText:
-    """Apply explicit entities or a parse mode; MarkdownV2/Markdown are stored unparsed."""
-    if entities is not None:
-        return strip_formatted(
-            FormattedText(text, [entity for entity in entities if isinstance(entity, dict)])
-        )
-    mode = (parse_mode or "").lower()
-    if mode == "html":
-        return HtmlParser(text).parse()
-    if mode in ("", "markdown", "markdownv2"):
-        return FormattedText(text.strip(), [])
-    raise ApiError("Bad Request: unsupported parse_mode")
-
-
-def command_entities(text: str | None) -> list[dict[str, Any]]:
-    """A bot_command entity when the text starts with /command (or /command@bot)."""
-    match = LEADING_COMMAND_PATTERN.match(text or "")
-    if match is None:
-        return []
-    return [{"type": "bot_command", "offset": 0, "length": utf16_length(match.group())}]
-
-
-# =================================================================================================
-# Inline keyboards
-# =================================================================================================
-def validate_reply_markup(markup: dict[str, Any] | None, chat: FakeChat) -> dict[str, Any] | None:
-    """Check an inline keyboard like Telegram; other markups are stored unchecked. Empty means none."""
-    if markup is None or "inline_keyboard" not in markup:
-        return markup
-    rows = markup["inline_keyboard"]
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise ApiError('Bad Request: field "inline_keyboard" must be an Array of Arrays')
-    buttons = [button for row in rows for button in row]
-    if len(buttons) > INLINE_KEYBOARD_MAX_BUTTONS:
-        raise ApiError(ERR_MARKUP_TOO_LONG)
-    for button in buttons:
-        validate_inline_button(button, chat)
-    return markup if buttons else None
-
-
-def validate_inline_button(button: Any, chat: FakeChat) -> None:
-    if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-        raise ApiError(ERR_BUTTON_TEXT)
-    # an empty string counts as absent, so `callback_data: ""` alone is a text button
-    actions = [action for action in BUTTON_ACTIONS if button.get(action) not in (None, "")]
-    if not actions:
-        raise ApiError(ERR_TEXT_BUTTONS)
-    if "callback_data" in actions and len(str(button["callback_data"]).encode()) > CALLBACK_DATA_LIMIT:
-        raise ApiError(ERR_BUTTON_DATA_INVALID)
-    if "url" in actions and not _is_button_url(button["url"], schemes=("https", "http", "tg")):
-        raise ApiError(ERR_BUTTON_URL_INVALID)
-    if "web_app" in actions:
-        _validate_web_app_button(button["web_app"], chat)
-
-
-def _validate_web_app_button(web_app: Any, chat: FakeChat) -> None:
-    if chat.type != "private":
-        raise ApiError(ERR_BUTTON_TYPE_INVALID)
-    if not isinstance(web_app, dict) or not _is_button_url(web_app.get("url"), schemes=("https",)):
-        raise ApiError(ERR_BUTTON_URL_INVALID)
-
-
-def _is_button_url(url: Any, *, schemes: tuple[str, ...]) -> bool:
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme in schemes and (scheme == "tg" or bool(parts.hostname))
-
-
-def _same_markup(first: dict[str, Any] | None, second: dict[str, Any] | None) -> bool:
-    return _inline_rows(first) == _inline_rows(second)
-
-
-def _inline_rows(markup: dict[str, Any] | None) -> list[Any] | None:
-    return cast(list[Any] | None, (markup or {}).get("inline_keyboard") or None)
-
-
-# =================================================================================================
-# Flood control
-# =================================================================================================
-class SlidingWindow:
-    """At most `capacity` events in any `seconds`-long window."""
-
-    def __init__(self, capacity: int, seconds: float) -> None:
-        self._capacity = capacity
-        self._seconds = seconds
-        self._events: deque[float] = deque()
-
-    @classmethod
-    def for_rate(cls, per_second: float) -> SlidingWindow:
-        capacity = max(1, math.floor(per_second))
-        return cls(capacity, capacity / per_second)
-
-    def is_full(self, now: float) -> bool:
-        while self._events and now - self._events[0] >= self._seconds:
-            self._events.popleft()
-        return len(self._events) >= self._capacity
-
-    def add(self, now: float) -> None:
-        self._events.append(now)
-
-
-class FloodGate:
-    """Telegram's per-chat, per-group and global sending limits."""
-
-    def __init__(self, limits: FloodLimits, clock: Callable[[], float]) -> None:
-        self.limits = limits
-        self._clock = clock
-        self._global = SlidingWindow.for_rate(limits.global_per_second)
-        self._per_chat: dict[int, SlidingWindow] = {}
-        self._per_group: dict[int, SlidingWindow] = {}
-
-    def admit(self, chat: FakeChat) -> bool:
-        """Count one message-producing call to `chat`; False (and nothing counted) when over a limit."""
-        now = self._clock()
-        windows = [self._global, self._chat_window(chat.id)]
-        if chat.type != "private":
-            windows.append(self._group_window(chat.id))
-        if any(window.is_full(now) for window in windows):
-            return False
-        for window in windows:
-            window.add(now)
-        return True
-
-    def _chat_window(self, chat_id: int) -> SlidingWindow:
-        if chat_id not in self._per_chat:
-            self._per_chat[chat_id] = SlidingWindow.for_rate(self.limits.per_chat_per_second)
-        return self._per_chat[chat_id]
-
-    def _group_window(self, chat_id: int) -> SlidingWindow:
-        if chat_id not in self._per_group:
-            self._per_group[chat_id] = SlidingWindow(self.limits.per_group_per_minute, 60.0)
-        return self._per_group[chat_id]
-
-
-# =================================================================================================
-# Files
-# =================================================================================================
-class FileStore:
-    """Every file the fake issued a file_id for, addressable by id and by download path."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, StoredFile] = {}
-        self._by_path: dict[str, StoredFile] = {}
-        self._photo_sets: dict[str, list[dict[str, Any]]] = {}
-        self._documents: dict[str, dict[str, Any]] = {}
-        self._videos: dict[str, dict[str, Any]] = {}
-        self._animations: dict[str, dict[str, Any]] = {}
-        self._serial = itertools.count(1)
-
-    def get(self, file_id: str) -> StoredFile | None:
-        return self._by_id.get(file_id)
-
-    def by_path(self, file_path: str) -> StoredFile | None:
-        return self._by_path.get(file_path)
-
-    def photo_sizes(self, file_id: str) -> list[dict[str, Any]] | None:
-        return self._photo_sets.get(file_id)
-
-    def document(self, file_id: str) -> dict[str, Any] | None:
-        return self._documents.get(file_id)
-
-    def video(self, file_id: str) -> dict[str, Any] | None:
-        return self._videos.get(file_id)
-
-    def animation(self, file_id: str) -> dict[str, Any] | None:
-        return self._animations.get(file_id)
-
-    def add_photo(self, data: bytes) -> list[dict[str, Any]]:
-        """Validate like Telegram; return the PhotoSize list: a thumbnail (if bigger) and the full size."""
-        image = decode_photo(data)
-        suffix = ".png" if image.format == "PNG" else ".jpg"
-        sizes: list[dict[str, Any]] = []
-        if max(image.size) > THUMBNAIL_SIDE:
-            thumbnail = make_thumbnail(image)
-            sizes.append(self._photo_size(thumbnail, ".jpg", Image.open(BytesIO(thumbnail)).size))
-        sizes.append(self._photo_size(data, suffix, image.size))
-        for size in sizes:
-            self._photo_sets[size["file_id"]] = sizes
-        return sizes
-
-    def add_video(self, source: NewFile, params: Params) -> MediaContent:
-        """An MP4 becomes a video; anything else Telegram can't play arrives as a plain document."""
-        if not is_mp4(source.data):
-            return self._as_document(source)
-        _check_upload_size(source.data)
-        stored = self._add(source.data, "video", ".mp4")
-        video = {
-            **self._file_fields(stored, source, "video/mp4"),
-            # The fake reads no MP4 boxes: it reports what the bot declared (0 when it declared nothing).
-            "width": params.opt_int("width") or 0,
-            "height": params.opt_int("height") or 0,
-            "duration": params.opt_int("duration") or 0,
-        }
-        self._videos[stored.file_id] = video
-        return MediaContent(video=video)
-
-    def add_animation(self, source: NewFile, params: Params) -> MediaContent:
-        """A GIF (turned into a silent MP4, as Telegram does) or an MP4 becomes an animation."""
-        if not (is_mp4(source.data) or source.data.startswith(GIF_SIGNATURES)):
-            return self._as_document(source)
-        _check_upload_size(source.data)
-        width, height, duration = params.opt_int("width") or 0, params.opt_int("height") or 0, 0
-        name = source.file_name
-        if source.data.startswith(GIF_SIGNATURES):
-            width, height, duration = gif_geometry(source.data)
-            name += ".mp4"
-        stored = self._add(source.data, "animation", ".mp4")
-        animation = {
-            **self._file_fields(stored, replace(source, file_name=name), ANIMATION_MIME),
-            "width": width,
-            "height": height,
-            "duration": duration or params.opt_int("duration") or 0,
-        }
-        self._animations[stored.file_id] = animation
-        return MediaContent(animation=animation)
-
-    def _as_document(self, source: NewFile) -> MediaContent:
-        return MediaContent(document=self.add_document(source.data, source.file_name, source.content_type))
-
-    @staticmethod
-    def _file_fields(stored: StoredFile, source: NewFile, mime_type: str) -> dict[str, Any]:
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_name": source.file_name,
-            "mime_type": mime_type,
-            "file_size": len(stored.data),
-        }
-
-    def add_document(self, data: bytes, file_name: str, mime_type: str | None) -> dict[str, Any]:
-        _check_upload_size(data)
-        suffix = "." + file_name.rsplit(".", 1)[1] if "." in file_name else ""
-        stored = self._add(data, "document", suffix)
-        guessed = mimetypes.guess_type(file_name)[0]
-        document = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_name": file_name,
-            "mime_type": _specific_mime(mime_type) or guessed or "application/octet-stream",
-            "file_size": len(data),
-        }
-        self._documents[stored.file_id] = document
-        return document
-
-    def _photo_size(self, data: bytes, suffix: str, size: tuple[int, int]) -> dict[str, Any]:
-        stored = self._add(data, "photo", suffix)
-        return {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_size": len(data),
-            "width": size[0],
-            "height": size[1],
-        }
-
-    def _add(self, data: bytes, kind: FileKind, suffix: str) -> StoredFile:
-        serial = next(self._serial)
-        stored = StoredFile(
-            file_id=f"{FILE_ID_PREFIXES[kind]}{serial:08d}",
-            file_unique_id=f"AQAD{serial:08d}",
-            file_path=f"{kind}s/file_{serial}{suffix}",
-            kind=kind,
-            data=data,
-        )
-        self._by_id[stored.file_id] = stored
-        self._by_path[stored.file_path] = stored
-        return stored
-
-
-# The start of real file ids of each kind (they encode the file's type).
-FILE_ID_PREFIXES: dict[FileKind, str] = {
-    "photo": "AgACAgIAAxkBAA",
-    "document": "BQACAgIAAxkBAA",
-    "video": "BAACAgIAAxkBAA",
-    "animation": "CgACAgIAAxkBAA",
-}
-
-
-def _check_upload_size(data: bytes) -> None:
-    if len(data) > UPLOAD_MAX_BYTES:
-        raise ApiError(ERR_ENTITY_TOO_LARGE, error_code=413)
-
-
-def is_mp4(data: bytes) -> bool:
-    return data[4:8] == MP4_BRAND_BOX
-
-
-def gif_geometry(data: bytes) -> tuple[int, int, int]:
-    """Width, height and whole seconds of a GIF, or Telegram's "can't process" error."""
-    try:
-        image = Image.open(BytesIO(data))
-        frames = getattr(image, "n_frames", 1)
-        milliseconds = 0
-        for index in range(frames):
-            image.seek(index)
-            milliseconds += int(image.info.get("duration", 0))
-    except (OSError, ValueError, SyntaxError, EOFError):
-        raise ApiError(ERR_IMAGE_PROCESS_FAILED) from None
-    return image.width, image.height, milliseconds // 1000
-
-
-def _specific_mime(mime_type: str | None) -> str | None:
-    return None if mime_type in (None, "", "application/octet-stream") else mime_type
-
-
-def decode_photo(data: bytes) -> Image.Image:
-    """Open an image the way Telegram's photo pipeline accepts it, or fail with Telegram's error."""
-    if len(data) > PHOTO_MAX_BYTES:
-        raise ApiError(ERR_FILE_TOO_BIG)
-    try:
-        image = Image.open(BytesIO(data))
-        width, height = image.size
-        if not _acceptable_dimensions(width, height):
-            raise ApiError(ERR_PHOTO_DIMENSIONS)
-        image.load()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise ApiError(ERR_IMAGE_PROCESS_FAILED) from None
-    return image
-
-
-def _acceptable_dimensions(width: int, height: int) -> bool:
-    return width + height <= PHOTO_MAX_SIDES_SUM and max(width, height) <= PHOTO_MAX_ASPECT_RATIO * min(
-        width, height
-    )
-
-
-def make_thumbnail(image: Image.Image) -> bytes:
-    thumbnail = image.convert("RGB")
-    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-    buffer = BytesIO()
-    thumbnail.save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class NewFile:
-    """File content that reached the fake in a request: an upload or a fetched URL."""
-
-    data: bytes
-    file_name: str
-    content_type: str | None
-
-
-# =================================================================================================
-# Updates
-# =================================================================================================
-class UpdateQueue:
-    """Updates waiting to be confirmed by getUpdates' offset (or delivered to the webhook)."""
-
-    def __init__(self) -> None:
-        self._items: list[dict[str, Any]] = []
-        self._next_id = FIRST_UPDATE_ID
-        self.allowed: frozenset[str] | None = None
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        update = {"update_id": self._next_id, kind: payload}
-        self._next_id += 1
-        self._items.append(update)
-        return update
-
-    def confirm(self, offset: int | None) -> None:
-        if offset is None:
-            return
-        if offset < 0:
-            self._items = self._items[offset:]
-        else:
-            self._items = [update for update in self._items if update["update_id"] >= offset]
-
-    def peek(self, limit: int) -> list[dict[str, Any]]:
-        """The first `limit` updates; types outside allowed_updates are dropped, as Telegram does."""
-        if self.allowed:
-            self._items = [update for update in self._items if _update_type(update) in self.allowed]
-        return self._items[:limit]
-
-    def drop(self, update_id: int) -> None:
-        self._items = [update for update in self._items if update["update_id"] != update_id]
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-def _update_type(update: dict[str, Any]) -> str:
-    return next(key for key in update if key != "update_id")
-
-
-@dataclass
-class Webhook:
-    """The webhook set by setWebhook."""
-
-    url: str
-    secret_token: str | None
-    max_connections: int
-    last_error_date: int | None = None
-    last_error_message: str | None = None
-
-
-def _is_loopback_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and parts.hostname in LOOPBACK_HOSTS
-
-
-# =================================================================================================
-# The server
-# =================================================================================================
 class LoopbackSession(AiohttpSession):
     """aiogram's own session aimed at a fake; closes without the 250 ms grace aiogram waits for TLS."""
 
@@ -1355,7 +270,7 @@ class FakeTelegram:
             raise ValueError("press_button needs the button's text or its callback data")
         message = self._live_message(chat_id, message_id)
         assert message is not None, f"no message {message_id} in chat {chat_id}"
-        button = _find_button(message, text, data)
+        button = find_button(message, text, data)
         query_id = str(next(self._callback_query_ids))
         self._open_callback_queries.add(query_id)
         self._updates.push(
@@ -1404,7 +319,7 @@ class FakeTelegram:
     def my_commands(
         self, scope: dict[str, Any] | None = None, language_code: str = ""
     ) -> list[dict[str, Any]]:
-        return list(self._commands.get(_commands_key(scope, language_code), []))
+        return list(self._commands.get(commands_key(scope, language_code), []))
 
     @property
     def webhook_url(self) -> str | None:
@@ -1426,7 +341,7 @@ class FakeTelegram:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(self._timeout_report(timeout))
-            await _wait_event(changed, remaining)
+            await wait_event(changed, remaining)
 
     # ---------------------------------------------------------------- fault injection
     def fail_next(
@@ -1585,7 +500,7 @@ class FakeTelegram:
             remaining = deadline - asyncio.get_running_loop().time()
             if batch or self._closing or remaining <= 0:
                 return batch
-            await _wait_event(changed, remaining)
+            await wait_event(changed, remaining)
 
     def _set_allowed_updates(self, allowed: list[Any] | None) -> None:
         if allowed is not None:  # an empty list means "all the default types"
@@ -1596,7 +511,7 @@ class FakeTelegram:
         if not url:
             self._webhook = None
             return True
-        if not _is_loopback_url(url):
+        if not is_loopback_url(url):
             raise ApiError(ERR_BAD_WEBHOOK_HOST)
         secret = params.opt_str("secret_token")
         if secret is not None and not SECRET_TOKEN_PATTERN.fullmatch(secret):
@@ -1622,7 +537,7 @@ class FakeTelegram:
             "pending_update_count": len(self._updates),
         }
         if self._webhook is not None:
-            info |= _without_none(
+            info |= without_none(
                 {
                     "url": self._webhook.url,
                     "max_connections": self._webhook.max_connections,
@@ -1711,7 +626,7 @@ class FakeTelegram:
         body = self._message_text(params.opt_str("text"), params)
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
         same_text = (body.text, body.entities) == (message.text, message.entities)
-        if same_text and _same_markup(markup, message.reply_markup):
+        if same_text and same_markup(markup, message.reply_markup):
             raise ApiError(ERR_NOT_MODIFIED)
         self._admit(chat)
         self._begin_edit(message)
@@ -1725,7 +640,7 @@ class FakeTelegram:
             raise ApiError(ERR_NO_CAPTION)
         caption = self._top_level_caption(params)
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
-        if _caption_state(caption) == (message.caption, message.entities) and _same_markup(
+        if _caption_state(caption) == (message.caption, message.entities) and same_markup(
             markup, message.reply_markup
         ):
             raise ApiError(ERR_NOT_MODIFIED)
@@ -1744,7 +659,7 @@ class FakeTelegram:
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
         if content.unique_id == message.content.unique_id and (
             _caption_state(caption) == (message.caption, message.entities)
-            and _same_markup(markup, message.reply_markup)
+            and same_markup(markup, message.reply_markup)
         ):
             raise ApiError(ERR_NOT_MODIFIED)
         self._admit(chat)
@@ -1757,7 +672,7 @@ class FakeTelegram:
     async def _edit_reply_markup(self, params: Params) -> dict[str, Any]:
         chat, message = self._editable_message(params)
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
-        if _same_markup(markup, message.reply_markup):
+        if same_markup(markup, message.reply_markup):
             raise ApiError(ERR_NOT_MODIFIED)
         self._admit(chat)
         self._begin_edit(message)
@@ -2084,7 +999,7 @@ class FakeTelegram:
         if message.edit_date is not None:
             body["edit_date"] = message.edit_date
         body |= _content_payload(message)
-        if _inline_rows(message.reply_markup):
+        if inline_rows(message.reply_markup):
             body["reply_markup"] = message.reply_markup
         return body
 
@@ -2094,8 +1009,8 @@ class FakeTelegram:
             if peer is None:
                 return {"id": chat.id, "type": "private", "first_name": "User"}
             names = {"first_name": peer.first_name, "username": peer.username}
-            return _without_none({"id": chat.id, "type": "private", **names})
-        return _without_none(
+            return without_none({"id": chat.id, "type": "private", **names})
+        return without_none(
             {
                 "id": chat.id,
                 "type": chat.type,
@@ -2110,9 +1025,9 @@ class FakeTelegram:
             changed = self._changed
             pending = self._updates.peek(1) if self._webhook is not None else []
             if not pending:
-                await _wait_event(changed, None)
+                await wait_event(changed, None)
             elif not await self._post_update(pending[0]):
-                await _wait_event(self._changed, WEBHOOK_RETRY_DELAY)  # retry after a pause or any change
+                await wait_event(self._changed, WEBHOOK_RETRY_DELAY)  # retry after a pause or any change
 
     async def _post_update(self, update: dict[str, Any]) -> bool:
         webhook, http = self._webhook, self._http
@@ -2186,7 +1101,7 @@ ADMINISTRATOR_RIGHTS = {
 
 def _content_payload(message: StoredMessage) -> dict[str, Any]:
     entities_key = "caption_entities" if message.has_media else "entities"
-    return _without_none(
+    return without_none(
         {
             "text": message.text,
             "caption": message.caption,
@@ -2205,24 +1120,15 @@ def _caption_state(caption: FormattedText | None) -> tuple[str | None, list[dict
     return (caption.text, caption.entities) if caption else (None, [])
 
 
-def _find_button(message: StoredMessage, text: str | None, data: str | None) -> dict[str, Any]:
-    rows = (message.reply_markup or {}).get("inline_keyboard", [])
-    for button in (button for row in rows for button in row):
-        if (text is None or button["text"] == text) and (data is None or button.get("callback_data") == data):
-            assert button.get("callback_data"), f"button {button['text']!r} is not a callback button"
-            return cast(dict[str, Any], button)
-    raise AssertionError(f"no button text={text!r} data={data!r} on the message; it has {message.buttons()}")
-
-
 def _chat_instance(chat_id: int) -> str:
     return str(abs(chat_id) * 7919 % 10**18 + 10**17)
 
 
 def _commands_key_of(params: Params) -> tuple[str, str]:
-    return _commands_key(params.opt_dict("scope"), params.opt_str("language_code") or "")
+    return commands_key(params.opt_dict("scope"), params.opt_str("language_code") or "")
 
 
-def _commands_key(scope: dict[str, Any] | None, language_code: str) -> tuple[str, str]:
+def commands_key(scope: dict[str, Any] | None, language_code: str) -> tuple[str, str]:
     return json.dumps(scope or {"type": "default"}, sort_keys=True), language_code
 
 
@@ -2241,26 +1147,6 @@ def _brief(params: dict[str, Any]) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-async def _wait_event(event: asyncio.Event, seconds: float | None) -> None:
+async def wait_event(event: asyncio.Event, seconds: float | None) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
-
-
-async def read_webhook_reply(response: aiohttp.ClientResponse) -> tuple[str, dict[str, Any]] | None:
-    """A Bot API call returned in the webhook's response body (JSON or multipart form), if any."""
-    if response.content_type == "application/json":
-        body = await response.json()
-        fields = body if isinstance(body, dict) else {}
-    elif response.content_type == "multipart/form-data":
-        fields = {name: value async for name, value in _multipart_fields(response)}
-    else:
-        return None
-    method = fields.pop("method", None)
-    return (str(method), fields) if method else None
-
-
-async def _multipart_fields(response: aiohttp.ClientResponse) -> AsyncIterator[tuple[str, str]]:
-    reader = aiohttp.MultipartReader.from_response(response)
-    while (part := await reader.next()) is not None:
-        if isinstance(part, aiohttp.BodyPartReader) and part.name:
-            yield part.name, await part.text()
