@@ -155,6 +155,10 @@ class JobDelivery:
         self._in_hand = asyncio.Semaphore(in_hand)
         self.delivered_states = 0
 
+    def job_changed(self, job: Job) -> None:
+        """A listener of the job writer: the job's message is stale."""
+        self.notify(job.id, job.chat_id)
+
     def notify(self, job_id: str, chat_id: int) -> None:
         """Mark a job's message as stale; several marks before delivery collapse into one."""
         if self._closed:

@@ -169,8 +169,8 @@ class Runtime:
         jobs = JobService(
             db,
             backend,
-            delivery,
             policy,
+            listeners=[delivery],
             quotas=quotas,
             preferences=preferences,
             region_editing=region_links is not None,
@@ -210,6 +210,7 @@ class Runtime:
         if self.region_links is not None:
             self.region_links.bot_username = me.username or ""
         await self.jobs.start()
+        await self.delivery.resume()
         await self._set_commands()
         app = create_app(
             self.jobs,

@@ -24,7 +24,9 @@ async def press_button(
     outcome = await jobs.press(token, query.from_user.id, display_name(query.from_user), language)
     match outcome:
         case Started(job):
+            # Answered once the job is recorded: the client stops spinning while the backend takes it.
             await _answer(sender, query, t("press-started", action=_started_label(job, t)))
+            await outcome.submit()
         case AlreadyDone(job):
             pointer = t("already-animated" if job.kind.makes_video else "already-upscaled")
             await _answer(sender, query, pointer)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
@@ -13,29 +11,19 @@ from bot.handlers.context import requester_for, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
 from bot.sender import Sender
-from bot.storage import repo
-from bot.storage.database import Database
-
-PURPOSE_IMAGINE = "imagine"
 
 
 async def imagine_command(
-    message: Message,
-    command: CommandObject,
-    jobs: JobService,
-    sender: Sender,
-    db: Database,
-    t: Translator,
-    language: str,
+    message: Message, command: CommandObject, jobs: JobService, sender: Sender, t: Translator, language: str
 ) -> None:
     assert message.from_user is not None
     if command.args and command.args.strip():
         await jobs.imagine(requester_for(message, message.from_user, language), command.args)
         return
-    await ask_for_prompt(message, sender, db, t)
+    await ask_for_prompt(message, sender, jobs, t)
 
 
-async def ask_for_prompt(message: Message, sender: Sender, db: Database, t: Translator) -> None:
+async def ask_for_prompt(message: Message, sender: Sender, jobs: JobService, t: Translator) -> None:
     """Send a ForceReply question and remember it, so the answer (even in a group) becomes the prompt."""
     assert message.from_user is not None
     question = await sender.call(
@@ -48,11 +36,7 @@ async def ask_for_prompt(message: Message, sender: Sender, db: Database, t: Tran
         ),
         chat_id=message.chat.id,
     )
-    request = repo.InputRequest(
-        message.chat.id, question.message_id, message.from_user.id, PURPOSE_IMAGINE, None, time.time()
-    )
-    async with db.write() as conn:
-        await repo.add_input_request(conn, request)
+    await jobs.questions.asked_for_prompt(message.chat.id, question.message_id, message.from_user.id)
 
 
 def create_router() -> Router:

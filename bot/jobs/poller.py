@@ -1,0 +1,176 @@
+"""Checks on jobs the backend has gone quiet about: poll, time out, and give up on lost tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import math
+from collections.abc import Callable
+
+from bot.backends.base import Backend
+from bot.domain import BackendError, FailureKind, Job, JobStatus
+from bot.jobs.ingest import JobIngest
+from bot.jobs.policy import JobPolicy
+from bot.jobs.writer import JobWriter
+from bot.storage import repo
+from bot.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+LOST_AFTER_MISSES = 2
+POLL_GROWTH = 1.5
+
+
+class Poller:
+    """Listens to job changes and schedules each unfinished job's next check; runs the checks."""
+
+    def __init__(
+        self,
+        db: Database,
+        backend: Backend,
+        writer: JobWriter,
+        ingest: JobIngest,
+        policy: JobPolicy,
+        clock: Callable[[], float],
+    ) -> None:
+        self._db = db
+        self._backend = backend
+        self._writer = writer
+        self._ingest = ingest
+        self._policy = policy
+        self._clock = clock
+        self._schedule = PollSchedule()
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._misses: dict[str, int] = {}
+
+    def job_changed(self, job: Job) -> None:
+        """A new state: a job waiting for its prompt times out; a running one is checked if it goes quiet."""
+        if job.status.is_final:
+            self._misses.pop(job.id, None)
+        elif job.status is JobStatus.NEEDS_INPUT and job.task_id is None:
+            self.check_at(job.id, job.updated_at + self._policy.input_timeout)
+        elif job.task_id is not None:
+            self._misses.pop(job.id, None)
+            at = job.updated_at + self._policy.input_timeout if job.status is JobStatus.NEEDS_INPUT else None
+            self.check_at(job.id, at if at is not None else self._clock() + self._first_delay())
+
+    def check_at(self, job_id: str, at: float) -> None:
+        if self._schedule.put(job_id, at, at - self._clock()):
+            self._wakeup.set()  # only a new earliest check needs the loop to wake up early
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="job-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def _first_delay(self) -> float:
+        return self._policy.push_silence if self._backend.capabilities.push else self._policy.poll_interval
+
+    def _next_delay(self, job: Job) -> float:
+        if self._backend.capabilities.push:
+            return self._policy.push_silence
+        previous = self._schedule.interval(job.id) or self._policy.poll_interval
+        return min(self._policy.max_poll_interval, previous * POLL_GROWTH)
+
+    async def _loop(self) -> None:
+        while True:
+            for job_id in self._schedule.pop_due(self._clock()):
+                try:
+                    await self.check(job_id)
+                except Exception:
+                    log.exception("checking job %s failed", job_id)
+            wait = self._schedule.seconds_to_next(self._clock())
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+
+    async def check(self, job_id: str) -> Job | None:
+        """Poll one unfinished job; fail it when it outlived the timeout or the backend lost it."""
+        async with self._db.read() as conn:
+            job = await repo.get_job(conn, job_id)
+        if job is None or job.status.is_final:
+            return job
+        if job.status is JobStatus.NEEDS_INPUT:
+            if self._clock() - job.updated_at >= self._policy.input_timeout:
+                return await self._fail(job, FailureKind.CANCELLED)
+            self.check_at(job.id, job.updated_at + self._policy.input_timeout)
+            return job
+        if job.task_id is None:
+            return job
+        try:
+            update = await self._backend.fetch(job.task_id)
+        except BackendError as exc:
+            log.info("polling job %s failed: %s", job.id, exc)
+            update = None
+            missing = False
+        else:
+            missing = update is None
+        if update is not None:
+            await self._ingest.ingest(update)
+        async with self._db.read() as conn:
+            job = await repo.get_job(conn, job_id) or job
+        if job.status.is_final:
+            return job
+        if missing:
+            misses = self._misses.get(job.id, 0) + 1
+            self._misses[job.id] = misses
+            if misses >= LOST_AFTER_MISSES:
+                return await self._fail(job, FailureKind.LOST)
+        if self._clock() - job.created_at >= self._policy.timeout:
+            return await self._fail(job, FailureKind.TIMEOUT)
+        deadline = job.created_at + self._policy.timeout
+        self.check_at(job.id, min(self._clock() + self._next_delay(job), deadline))
+        return job
+
+    async def _fail(self, job: Job, failure: FailureKind) -> Job:
+        failed = await self._writer.update(
+            job.id, lambda j: j.fail(failure, None, self._clock()), fallback=job, forget_questions=True
+        )
+        assert failed is not None
+        return failed
+
+
+class PollSchedule:
+    """When each unfinished job is next checked (one entry per job; the latest schedule wins)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, str]] = []
+        self._due: dict[str, float] = {}
+        self._interval: dict[str, float] = {}
+
+    def put(self, job_id: str, at: float, interval: float) -> bool:
+        """Schedule `job_id` (replacing its earlier schedule); True when it is now the first one due."""
+        self._drop_stale()
+        earliest = self._heap[0][0] if self._heap else math.inf
+        self._due[job_id] = at
+        self._interval[job_id] = max(interval, 0.0)
+        heapq.heappush(self._heap, (at, job_id))
+        return at < earliest
+
+    def interval(self, job_id: str) -> float | None:
+        return self._interval.get(job_id)
+
+    def pop_due(self, now: float) -> list[str]:
+        due: list[str] = []
+        while self._heap and self._heap[0][0] <= now:
+            at, job_id = heapq.heappop(self._heap)
+            if self._due.get(job_id) == at:
+                del self._due[job_id]
+                due.append(job_id)
+        return due
+
+    def seconds_to_next(self, now: float) -> float | None:
+        self._drop_stale()
+        return max(0.0, self._heap[0][0] - now) if self._heap else None
+
+    def _drop_stale(self) -> None:
+        """Forget heap entries replaced by a later schedule of the same job."""
+        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)

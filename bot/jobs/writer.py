@@ -1,0 +1,150 @@
+"""The one writer of job rows: load → pure change → save (with the job's buttons) → tell the listeners."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain import Job, TaskUpdate
+from bot.domain.buttons import ButtonPolicy
+from bot.storage import repo
+from bot.storage.database import Database
+
+Change = Callable[[Job], Job]
+"""A pure change of a job; returns the job itself when nothing changes."""
+
+Check = Callable[[AsyncConnection], Awaitable[None]]
+"""Run inside the creating transaction (a quota check); raises a DomainError to refuse."""
+
+
+class Ingest(StrEnum):
+    """What became of a backend update."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    UNKNOWN = "unknown"
+
+
+class JobListener(Protocol):
+    """Told, after commit, of every new state of a job (delivery, the poller; credits later)."""
+
+    def job_changed(self, job: Job) -> None: ...
+
+
+class JobWriter:
+    """Every change of a job row goes through here, so listeners see each committed state exactly once."""
+
+    def __init__(
+        self,
+        db: Database,
+        buttons: ButtonPolicy,
+        clock: Callable[[], float],
+        listeners: Sequence[JobListener] = (),
+    ) -> None:
+        self._db = db
+        self._buttons = buttons
+        self._clock = clock
+        self._listeners = list(listeners)
+        self._lock = asyncio.Lock()
+
+    def listen(self, listener: JobListener) -> None:
+        self._listeners.append(listener)
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self._db.read() as conn:
+            return await repo.get_job(conn, job_id)
+
+    async def create(self, job: Job, *, check: Check | None = None, used_by: Job | None = None) -> Job:
+        """Record a new job (after `check`), and mark the button that started it used on `used_by`."""
+        marked: Job | None = None
+        async with self._lock:
+            async with self._db.write() as conn:
+                if check is not None:
+                    await check(conn)
+                if used_by is not None and job.origin is not None:
+                    marked = await self._mark_used(conn, used_by.id, job.origin.ref)
+                await repo.insert_job(conn, job)
+                await self._store_buttons(conn, job)
+            if marked is not None:
+                self._notify(marked)
+            self._notify(job)
+        return job
+
+    async def mark_used(self, job_id: str, ref: str) -> None:
+        """Remember that a button of the job was used (its label then shows ✅)."""
+        async with self._lock:
+            async with self._db.write() as conn:
+                marked = await self._mark_used(conn, job_id, ref)
+            if marked is not None:
+                self._notify(marked)
+
+    async def update(
+        self, job_id: str, change: Change, *, fallback: Job | None = None, forget_questions: bool = False
+    ) -> Job | None:
+        """Apply `change` to the stored job (or to `fallback` if none is stored); the job as it now is."""
+        async with self._lock:
+            async with self._db.write() as conn:
+                current = await repo.get_job(conn, job_id) or fallback
+                if current is None:
+                    return None
+                changed = change(current)
+                if changed is current:
+                    return current
+                await repo.save_job(conn, changed)
+                if changed.status is not current.status or changed.actions != current.actions:
+                    await self._store_buttons(conn, changed)
+                if forget_questions:
+                    await repo.delete_job_input_requests(conn, changed.id)
+            self._notify(changed)
+        return changed
+
+    async def apply_updates(self, backend: str, updates: Sequence[TaskUpdate]) -> list[Ingest]:
+        """Fold backend updates into their jobs in one transaction, in order."""
+        now = self._clock()
+        outcomes: list[Ingest] = []
+        changed: dict[str, Job] = {}
+        async with self._lock:
+            async with self._db.write() as conn:
+                by_task = await repo.find_jobs_by_tasks(conn, backend, [u.task_id for u in updates])
+                for update in updates:
+                    job = by_task.get(update.task_id)
+                    if job is None:
+                        outcomes.append(Ingest.UNKNOWN)
+                        continue
+                    updated = job.apply(update, now)
+                    if updated is job:
+                        outcomes.append(Ingest.UNCHANGED)
+                        continue
+                    by_task[update.task_id] = changed[updated.id] = updated
+                    outcomes.append(Ingest.APPLIED)
+                await repo.save_jobs(conn, list(changed.values()))
+                for job in changed.values():
+                    await self._store_buttons(conn, job)
+            for job in changed.values():
+                self._notify(job)
+        return outcomes
+
+    async def _mark_used(self, conn: AsyncConnection, job_id: str, ref: str) -> Job | None:
+        current = await repo.get_job(conn, job_id)
+        if current is None:
+            return None
+        marked = current.mark_used(ref, self._clock())
+        if marked is current:
+            return None
+        await repo.save_job(conn, marked)
+        return marked
+
+    async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
+        refs = self._buttons.refs(job)
+        if not refs:
+            return
+        existing = await repo.job_buttons(conn, job.id)
+        await repo.create_buttons(conn, job.id, [r for r in refs if r not in existing], self._clock())
+
+    def _notify(self, job: Job) -> None:
+        for listener in self._listeners:
+            listener.job_changed(job)
