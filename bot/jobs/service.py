@@ -130,6 +130,10 @@ class JobService:
     async def ingest_many(self, updates: Sequence[TaskUpdate]) -> list[Ingest]:
         return await self._ingest.ingest_many(updates)
 
+    async def replay_orphans(self, task_id: str) -> None:
+        """Fold in what arrived for `task_id` before any job knew it (done after each accepted submit)."""
+        await self._ingest.replay_orphans(task_id)
+
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job now."""
         return await self.poller.check(job_id)
