@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.storage import repo
+from bot.storage.access import AccessRule, access_rule_list, clear_access_rule, set_access_rule
 from bot.storage.database import Database
+from bot.storage.kv import kv_get, kv_set
 
 RULES_REFRESH_SECONDS = 30.0  # another replica may have changed the rules
 CLOSED_MODE_KEY = "access_closed"
@@ -66,32 +67,30 @@ class AccessControl:
 
     async def set_rule(self, subject: str, subject_id: int, rule: str, *, by: int) -> None:
         async with self._db.write() as conn:
-            await repo.set_access_rule(
-                conn, repo.AccessRule(subject, subject_id, rule), by=by, at=time.time()
-            )
+            await set_access_rule(conn, AccessRule(subject, subject_id, rule), by=by, at=time.time())
         self._loaded_at = float("-inf")
 
     async def clear_rule(self, subject: str, subject_id: int) -> bool:
         async with self._db.write() as conn:
-            removed = await repo.clear_access_rule(conn, subject, subject_id)
+            removed = await clear_access_rule(conn, subject, subject_id)
         self._loaded_at = float("-inf")
         return removed
 
     async def set_closed(self, closed: bool) -> None:
         async with self._db.write() as conn:
-            await repo.kv_set(conn, CLOSED_MODE_KEY, "1" if closed else "0")
+            await kv_set(conn, CLOSED_MODE_KEY, "1" if closed else "0")
         self._loaded_at = float("-inf")
 
-    async def rules(self) -> list[repo.AccessRule]:
+    async def rules(self) -> list[AccessRule]:
         async with self._db.read() as conn:
-            return await repo.access_rule_list(conn)
+            return await access_rule_list(conn)
 
     async def _refresh(self) -> None:
         if self._clock() - self._loaded_at < RULES_REFRESH_SECONDS:
             return
         async with self._db.read() as conn:
-            rules = await repo.access_rule_list(conn)
-            closed = await repo.kv_get(conn, CLOSED_MODE_KEY)
+            rules = await access_rule_list(conn)
+            closed = await kv_get(conn, CLOSED_MODE_KEY)
         self._rules = {(r.subject, r.subject_id): r.rule for r in rules}
         self._closed = closed == "1"
         self._loaded_at = self._clock()

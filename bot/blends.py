@@ -11,8 +11,17 @@ from dataclasses import replace
 from aiogram.types import Message
 
 from bot.domain.errors import BlendExpired, BlendFull, NotYourButton
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.drafts import (
+    BlendDraft,
+    close_open_drafts,
+    get_draft,
+    insert_draft,
+    move_draft,
+    open_draft,
+    set_draft_files,
+    set_draft_message,
+)
 
 MAX_BLEND_IMAGES = 5
 MIN_BLEND_IMAGES = 2
@@ -40,11 +49,11 @@ class BlendService:
         file_ids: list[str],
         *,
         ready: bool,
-    ) -> repo.BlendDraft:
+    ) -> BlendDraft:
         """A new draft; `ready` when it holds its pictures already (an album) and only lacks the shape."""
         if len(file_ids) > MAX_BLEND_IMAGES:
             raise BlendFull()
-        draft = repo.BlendDraft(
+        draft = BlendDraft(
             id=secrets.token_urlsafe(DRAFT_ID_BYTES),
             chat_id=chat_id,
             user_id=user_id,
@@ -58,46 +67,46 @@ class BlendService:
         async with self._db.write() as conn:
             if not ready:
                 # One draft collecting pictures per user and chat: a new /blend replaces the older one.
-                await repo.close_open_drafts(conn, chat_id, user_id, DRAFT_CANCELLED)
-            await repo.insert_draft(conn, draft)
+                await close_open_drafts(conn, chat_id, user_id, DRAFT_CANCELLED)
+            await insert_draft(conn, draft)
         return draft
 
-    async def find_open(self, chat_id: int, user_id: int) -> repo.BlendDraft | None:
+    async def find_open(self, chat_id: int, user_id: int) -> BlendDraft | None:
         async with self._db.read() as conn:
-            return await repo.open_draft(conn, chat_id, user_id)
+            return await open_draft(conn, chat_id, user_id)
 
-    async def owned(self, draft_id: str, user_id: int, *statuses: str) -> repo.BlendDraft:
+    async def owned(self, draft_id: str, user_id: int, *statuses: str) -> BlendDraft:
         async with self._db.read() as conn:
-            draft = await repo.get_draft(conn, draft_id)
+            draft = await get_draft(conn, draft_id)
         if draft is None or draft.status not in statuses:
             raise BlendExpired()
         if draft.user_id != user_id:
             raise NotYourButton()
         return draft
 
-    async def add(self, draft: repo.BlendDraft, file_ids: list[str]) -> repo.BlendDraft:
+    async def add(self, draft: BlendDraft, file_ids: list[str]) -> BlendDraft:
         async with self._db.write() as conn:
-            current = await repo.get_draft(conn, draft.id)
+            current = await get_draft(conn, draft.id)
             if current is None or current.status != DRAFT_OPEN:
                 raise BlendExpired()
             fresh = [f for f in file_ids if f not in current.file_ids]
             if len(current.file_ids) + len(fresh) > MAX_BLEND_IMAGES:
                 raise BlendFull()
             files = current.file_ids + tuple(fresh)
-            await repo.set_draft_files(conn, draft.id, files)
+            await set_draft_files(conn, draft.id, files)
         return replace(current, file_ids=files)
 
-    async def move(self, draft: repo.BlendDraft, to_status: str) -> repo.BlendDraft:
+    async def move(self, draft: BlendDraft, to_status: str) -> BlendDraft:
         """The draft in its next status; BlendExpired when someone (a double press) moved it first."""
         async with self._db.write() as conn:
-            moved = await repo.move_draft(conn, draft.id, draft.status, to_status)
+            moved = await move_draft(conn, draft.id, draft.status, to_status)
         if not moved:
             raise BlendExpired()
         return replace(draft, status=to_status)
 
-    async def set_message(self, draft: repo.BlendDraft, message_id: int) -> repo.BlendDraft:
+    async def set_message(self, draft: BlendDraft, message_id: int) -> BlendDraft:
         async with self._db.write() as conn:
-            await repo.set_draft_message(conn, draft.id, message_id)
+            await set_draft_message(conn, draft.id, message_id)
         return replace(draft, message_id=message_id)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
-from bot.storage import repo
+from bot.storage.jobs import active_jobs, submitted_since
 
 DAY_SECONDS = 86_400
 
@@ -63,29 +63,29 @@ class QuotaGuard:
         if user_id in self._admins:
             return
         limits = self._limits
-        active_user = await repo.active_jobs(conn, user_id=user_id)
+        active_user = await active_jobs(conn, user_id=user_id)
         if limits.active_per_user and active_user + jobs > limits.active_per_user:
             raise TooManyActive(limit=limits.active_per_user)
-        active_chat = await repo.active_jobs(conn, chat_id=chat_id)
+        active_chat = await active_jobs(conn, chat_id=chat_id)
         if limits.active_per_chat and active_chat + jobs > limits.active_per_chat:
             raise ChatBusy(limit=limits.active_per_chat)
         hours, minutes = hours_minutes(resets_in(now))
         since = day_start(now)
         if limits.daily_per_user:
-            used = await repo.submitted_since(conn, since, user_id=user_id)
+            used = await submitted_since(conn, since, user_id=user_id)
             if used + jobs > limits.daily_per_user:
                 raise DailyQuotaReached(limit=limits.daily_per_user, hours=hours, minutes=minutes)
         pool = await self._pool_for(chat_id) if self._pool_for is not None and chat_id < 0 else None
         if pool is not None:
-            used = await repo.submitted_since(conn, since, chat_id=chat_id, exclude_users=self._admins)
+            used = await submitted_since(conn, since, chat_id=chat_id, exclude_users=self._admins)
             if used + jobs > pool:
                 raise GroupPoolExhausted(limit=pool, hours=hours, minutes=minutes)
 
     async def usage(self, conn: AsyncConnection, user_id: int, now: float) -> Usage:
         return Usage(
-            used_today=await repo.submitted_since(conn, day_start(now), user_id=user_id),
+            used_today=await submitted_since(conn, day_start(now), user_id=user_id),
             daily_limit=0 if user_id in self._admins else self._limits.daily_per_user,
-            active=await repo.active_jobs(conn, user_id=user_id),
+            active=await active_jobs(conn, user_id=user_id),
             active_limit=0 if user_id in self._admins else self._limits.active_per_user,
             resets_in=resets_in(now),
         )

@@ -53,8 +53,8 @@ from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks, link_secret
 from bot.sender import DeliveryLimits, PinResponseModels, Sender
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.kv import kv_get, kv_set
 from webhook.app import TelegramWebhook, create_app
 from webhook.miniapp import create_region_router
 
@@ -401,10 +401,10 @@ async def load_hook_secret(settings: Settings, db: Database) -> str:
     if settings.webhook_secret is not None:
         return settings.webhook_secret.get_secret_value()
     async with db.write() as conn:
-        stored = await repo.kv_get(conn, WEBHOOK_SECRET_KEY)
+        stored = await kv_get(conn, WEBHOOK_SECRET_KEY)
         if stored is None:
             stored = secrets.token_urlsafe(24)
-            await repo.kv_set(conn, WEBHOOK_SECRET_KEY, stored)
+            await kv_set(conn, WEBHOOK_SECRET_KEY, stored)
     return stored
 
 

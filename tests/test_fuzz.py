@@ -43,7 +43,7 @@ from bot.prompts import (
     with_zoom,
     zoom_is_valid,
 )
-from bot.storage.repo import new_token
+from bot.storage.buttons import new_token
 
 # Deterministic and database-less: CI sees the same examples on every run.
 FUZZ = settings(

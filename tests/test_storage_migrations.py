@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.domain import JobKind, JobStatus
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.jobs import get_job, get_job_with_delivery, save_job
+from bot.storage.kv import kv_get
 from bot.storage.migrations import STEPS
 from bot.storage.schema import SCHEMA_VERSION
 
@@ -89,8 +90,8 @@ async def test_a_version_1_database_is_upgraded_with_its_jobs_intact(tmp_path: P
     try:
         await database.open()
         async with database.read() as conn:
-            found = await repo.get_job_with_delivery(conn, "a1b2c3")
-            version = await repo.kv_get(conn, "schema_version")
+            found = await get_job_with_delivery(conn, "a1b2c3")
+            version = await kv_get(conn, "schema_version")
         assert found is not None
         job, state = found
         assert (job.kind, job.status, job.prompt, job.chat_id, job.message_id) == (
@@ -111,9 +112,9 @@ async def test_a_version_1_database_is_upgraded_with_its_jobs_intact(tmp_path: P
         assert version == str(SCHEMA_VERSION) == "2"
 
         async with database.write() as conn:
-            await repo.save_job(conn, replace(job, video_url="https://cdn.example/0_0.mp4"))
+            await save_job(conn, replace(job, video_url="https://cdn.example/0_0.mp4"))
         async with database.read() as conn:
-            saved = await repo.get_job(conn, "a1b2c3")
+            saved = await get_job(conn, "a1b2c3")
         assert saved is not None and saved.video_url == "https://cdn.example/0_0.mp4"
     finally:
         await database.close()
@@ -132,7 +133,7 @@ async def test_a_new_database_starts_at_the_current_version(tmp_path: Path) -> N
     try:
         await database.open()
         async with database.read() as conn:
-            assert await repo.kv_get(conn, "schema_version") == str(SCHEMA_VERSION)
+            assert await kv_get(conn, "schema_version") == str(SCHEMA_VERSION)
     finally:
         await database.close()
     assert "video_url" in columns(path)

@@ -28,7 +28,7 @@ from bot.handlers.pictures import PictureRef, download_picture, picture_of
 from bot.i18n import Translator
 from bot.jobs import JobService
 from bot.sender import Sender
-from bot.storage.repo import BlendDraft
+from bot.storage.drafts import BlendDraft
 
 DRAFT_PREFIX = "d1:"
 _SHAPES = {

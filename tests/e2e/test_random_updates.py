@@ -22,7 +22,7 @@ from PIL import Image
 
 from bot.runtime import Runtime
 from bot.sender import DeliveryLimits
-from bot.storage import repo
+from bot.storage.jobs import unfinished_jobs
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, RecordedCall, StoredMessage
 from tests.harness import TOKEN, free_port, running_bot, wait_for_text
 from webhook.app import TELEGRAM_SECRET_HEADER
@@ -410,7 +410,7 @@ async def settle(tg: FakeTelegram, runtime: Runtime) -> None:
     """Wait until no job is unfinished and delivery is idle, waking on every call the bot makes."""
     while True:
         async with runtime.db.read() as conn:
-            unfinished = await repo.unfinished_jobs(conn, runtime.backend.name)
+            unfinished = await unfinished_jobs(conn, runtime.backend.name)
         if not unfinished:
             break
         await tg.wait_for(more_calls_than(tg, len(tg.calls)), timeout=SETTLE_TIMEOUT)

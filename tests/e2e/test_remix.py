@@ -10,7 +10,8 @@ import pytest
 from bot.domain import JobStatus
 from bot.i18n import Locales
 from bot.runtime import Runtime
-from bot.storage import repo
+from bot.storage.jobs import jobs_waiting_for_input
+from bot.storage.questions import job_input_request
 from tests.fakes.acedata import FakeAceData
 from tests.fakes.imagineapi import FakeImagineApi
 from tests.fakes.mjproxy import FakeMjProxy
@@ -73,7 +74,7 @@ async def proxy_grid(tg: FakeTelegram, proxy: FakeMjProxy, chat: FakeChat, promp
 
 async def waiting_jobs(bot: Runtime, chat_id: int, user_id: int) -> list[str]:
     async with bot.db.read() as conn:
-        return [job.id for job in await repo.jobs_waiting_for_input(conn, chat_id, user_id)]
+        return [job.id for job in await jobs_waiting_for_input(conn, chat_id, user_id)]
 
 
 # --- midjourney-proxy ---------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ async def test_remix_proceeds_when_the_proxy_opens_no_modal(
         job = await bot.jobs.job_for_message(ALICE_CHAT.id, waiting.message_id)
         assert job is not None
         async with bot.db.read() as conn:
-            assert await repo.job_input_request(conn, job.id) is None
+            assert await job_input_request(conn, job.id) is None
 
 
 # --- the other backends -----------------------------------------------------------------------------

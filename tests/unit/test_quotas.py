@@ -9,8 +9,8 @@ import pytest
 from bot.domain import Job, JobKind, JobStatus
 from bot.domain.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
 from bot.quotas import DAY_SECONDS, Limits, QuotaGuard, day_start, hours_minutes, resets_in
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.jobs import insert_job
 
 NOON = 20_000 * DAY_SECONDS + 12 * 3600  # some day, 12:00 UTC
 GROUP = -100
@@ -39,7 +39,7 @@ async def add_job(db: Database, n: int, *, user: int, chat: int, at: float, stat
         updated_at=at,
     )
     async with db.write() as conn:
-        await repo.insert_job(conn, job)
+        await insert_job(conn, job)
 
 
 def test_reset_time_is_the_next_midnight_utc() -> None:
