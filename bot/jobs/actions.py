@@ -33,8 +33,9 @@ from bot.jobs.outcomes import AlreadyDone, Cancelled, PressOutcome, SeedFound, S
 from bot.jobs.submit import Submitter
 from bot.preferences import PreferenceService
 from bot.prompts import numbered_prompts, with_zoom
-from bot.storage import repo
+from bot.storage.buttons import get_button
 from bot.storage.database import Database
+from bot.storage.jobs import child_jobs, get_job
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ class ButtonActions:
     async def press(self, token: str, user_id: int, user_name: str, language: str) -> PressOutcome:
         """Record what the button starts; a started job's backend call follows in `Started.submit`."""
         async with self._db.read() as conn:
-            button = await repo.get_button(conn, token)
-            job = await repo.get_job(conn, button.job_id) if button else None
+            button = await get_button(conn, token)
+            job = await get_job(conn, button.job_id) if button else None
         if button is None or job is None:
             raise ButtonExpired()
         if job.user_id != user_id and not await self._open_to_everyone(job):
@@ -133,7 +134,7 @@ class ButtonActions:
 
     async def _existing_child(self, parent: Job, action: Action) -> Job | None:
         async with self._db.read() as conn:
-            children = await repo.child_jobs(conn, parent.id)
+            children = await child_jobs(conn, parent.id)
         alive = [
             c
             for c in children
@@ -193,7 +194,7 @@ class ButtonActions:
             raise ButtonUnavailable()
         if failed.origin is not None and failed.parent_id is not None:
             async with self._db.read() as conn:
-                parent = await repo.get_job(conn, failed.parent_id)
+                parent = await get_job(conn, failed.parent_id)
             if parent is None:
                 raise ButtonUnavailable()
             return await self._start(parent, failed.origin, requester)

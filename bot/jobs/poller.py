@@ -14,8 +14,8 @@ from bot.domain import BackendError, FailureKind, Job, JobStatus
 from bot.jobs.ingest import JobIngest
 from bot.jobs.policy import JobPolicy
 from bot.jobs.writer import JobWriter
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.jobs import get_job
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Poller:
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job; fail it when it outlived the timeout or the backend lost it."""
         async with self._db.read() as conn:
-            job = await repo.get_job(conn, job_id)
+            job = await get_job(conn, job_id)
         if job is None or job.status.is_final:
             return job
         if job.status is JobStatus.NEEDS_INPUT:
@@ -115,7 +115,7 @@ class Poller:
         if update is not None:
             await self._ingest.ingest(update)
         async with self._db.read() as conn:
-            job = await repo.get_job(conn, job_id) or job
+            job = await get_job(conn, job_id) or job
         if job.status.is_final:
             return job
         if missing:

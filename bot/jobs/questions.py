@@ -7,8 +7,15 @@ from dataclasses import dataclass
 
 from bot.domain import Job, JobStatus
 from bot.region_links import waits_for_mask
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.jobs import job_by_message, jobs_waiting_for_input
+from bot.storage.questions import (
+    InputRequest,
+    add_input_request,
+    delete_input_request,
+    get_input_request,
+    job_input_request,
+)
 
 PURPOSE_IMAGINE = "imagine"  # "what should I draw?" after a bare /imagine
 PURPOSE_EDIT = "edit"  # the prompt of a job waiting for input
@@ -41,19 +48,17 @@ class Questions:
 
     async def asked_for_prompt(self, chat_id: int, message_id: int, user_id: int) -> None:
         """The bot asked `user_id` what to draw in message `message_id`."""
-        await self._record(
-            repo.InputRequest(chat_id, message_id, user_id, PURPOSE_IMAGINE, None, self._clock())
-        )
+        await self._record(InputRequest(chat_id, message_id, user_id, PURPOSE_IMAGINE, None, self._clock()))
 
     async def asked_for_input(self, job: Job, message_id: int) -> None:
         """The bot asked for the prompt of `job` (waiting for input) in message `message_id`."""
         await self._record(
-            repo.InputRequest(job.chat_id, message_id, job.user_id, PURPOSE_EDIT, job.id, self._clock())
+            InputRequest(job.chat_id, message_id, job.user_id, PURPOSE_EDIT, job.id, self._clock())
         )
 
     async def was_asked(self, job_id: str) -> bool:
         async with self._db.read() as conn:
-            return await repo.job_input_request(conn, job_id) is not None
+            return await job_input_request(conn, job_id) is not None
 
     async def match(
         self,
@@ -68,9 +73,9 @@ class Questions:
         `prompt_questions` are the texts of "what should I draw?" in every language.
         """
         async with self._db.read() as conn:
-            request = await repo.get_input_request(conn, chat_id, replied_to)
-            waiting = None if request else await repo.job_by_message(conn, chat_id, replied_to)
-            pending = await repo.jobs_waiting_for_input(conn, chat_id, user_id)
+            request = await get_input_request(conn, chat_id, replied_to)
+            waiting = None if request else await job_by_message(conn, chat_id, replied_to)
+            pending = await jobs_waiting_for_input(conn, chat_id, user_id)
         if request is not None and request.user_id == user_id:
             if request.purpose == PURPOSE_IMAGINE:
                 return NewPrompt(chat_id, request.message_id)
@@ -91,8 +96,8 @@ class Questions:
         if answer.message_id is None:
             return
         async with self._db.write() as conn:
-            await repo.delete_input_request(conn, answer.chat_id, answer.message_id)
+            await delete_input_request(conn, answer.chat_id, answer.message_id)
 
-    async def _record(self, request: repo.InputRequest) -> None:
+    async def _record(self, request: InputRequest) -> None:
         async with self._db.write() as conn:
-            await repo.add_input_request(conn, request)
+            await add_input_request(conn, request)

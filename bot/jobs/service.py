@@ -19,8 +19,8 @@ from bot.jobs.submit import Submitter
 from bot.jobs.writer import Ingest, JobListener, JobWriter
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard, Usage
-from bot.storage import repo
 from bot.storage.database import Database
+from bot.storage.jobs import job_by_message, latest_active_job, recent_jobs, unfinished_jobs
 
 
 class JobService:
@@ -63,7 +63,7 @@ class JobService:
         """Take updates from the backend, and resume every unfinished job (polls, input timeouts)."""
         await self._backend.start(self.ingest)
         async with self._db.read() as conn:
-            unfinished = await repo.unfinished_jobs(conn, self._backend.name)
+            unfinished = await unfinished_jobs(conn, self._backend.name)
         now = self._clock()
         for job in unfinished:
             if job.status is JobStatus.NEEDS_INPUT:
@@ -145,15 +145,15 @@ class JobService:
 
     async def job_for_message(self, chat_id: int, message_id: int) -> Job | None:
         async with self._db.read() as conn:
-            return await repo.job_by_message(conn, chat_id, message_id)
+            return await job_by_message(conn, chat_id, message_id)
 
     async def latest_active(self, user_id: int, chat_id: int) -> Job | None:
         async with self._db.read() as conn:
-            return await repo.latest_active_job(conn, user_id, chat_id)
+            return await latest_active_job(conn, user_id, chat_id)
 
     async def history(self, user_id: int, chat_id: int | None, limit: int) -> list[Job]:
         async with self._db.read() as conn:
-            return await repo.recent_jobs(conn, user_id, chat_id=chat_id, limit=limit)
+            return await recent_jobs(conn, user_id, chat_id=chat_id, limit=limit)
 
     async def usage(self, user_id: int) -> Usage:
         async with self._db.read() as conn:

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Job, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
-from bot.storage import repo
+from bot.storage.buttons import create_buttons, job_buttons
 from bot.storage.database import Database
+from bot.storage.jobs import find_jobs_by_tasks, get_job, insert_job, save_job, save_jobs
+from bot.storage.questions import delete_job_input_requests
 
 Change = Callable[[Job], Job]
 """A pure change of a job; returns the job itself when nothing changes."""
@@ -56,7 +58,7 @@ class JobWriter:
 
     async def get(self, job_id: str) -> Job | None:
         async with self._db.read() as conn:
-            return await repo.get_job(conn, job_id)
+            return await get_job(conn, job_id)
 
     async def create(self, job: Job, *, check: Check | None = None, used_by: Job | None = None) -> Job:
         """Record a new job (after `check`), and mark the button that started it used on `used_by`."""
@@ -67,7 +69,7 @@ class JobWriter:
                     await check(conn)
                 if used_by is not None and job.origin is not None:
                     marked = await self._mark_used(conn, used_by.id, job.origin.ref)
-                await repo.insert_job(conn, job)
+                await insert_job(conn, job)
                 await self._store_buttons(conn, job)
             if marked is not None:
                 self._notify(marked)
@@ -88,17 +90,17 @@ class JobWriter:
         """Apply `change` to the stored job (or to `fallback` if none is stored); the job as it now is."""
         async with self._lock:
             async with self._db.write() as conn:
-                current = await repo.get_job(conn, job_id) or fallback
+                current = await get_job(conn, job_id) or fallback
                 if current is None:
                     return None
                 changed = change(current)
                 if changed is current:
                     return current
-                await repo.save_job(conn, changed)
+                await save_job(conn, changed)
                 if changed.status is not current.status or changed.actions != current.actions:
                     await self._store_buttons(conn, changed)
                 if forget_questions:
-                    await repo.delete_job_input_requests(conn, changed.id)
+                    await delete_job_input_requests(conn, changed.id)
             self._notify(changed)
         return changed
 
@@ -109,7 +111,7 @@ class JobWriter:
         changed: dict[str, Job] = {}
         async with self._lock:
             async with self._db.write() as conn:
-                by_task = await repo.find_jobs_by_tasks(conn, backend, [u.task_id for u in updates])
+                by_task = await find_jobs_by_tasks(conn, backend, [u.task_id for u in updates])
                 for update in updates:
                     job = by_task.get(update.task_id)
                     if job is None:
@@ -121,7 +123,7 @@ class JobWriter:
                         continue
                     by_task[update.task_id] = changed[updated.id] = updated
                     outcomes.append(Ingest.APPLIED)
-                await repo.save_jobs(conn, list(changed.values()))
+                await save_jobs(conn, list(changed.values()))
                 for job in changed.values():
                     await self._store_buttons(conn, job)
             for job in changed.values():
@@ -129,21 +131,21 @@ class JobWriter:
         return outcomes
 
     async def _mark_used(self, conn: AsyncConnection, job_id: str, ref: str) -> Job | None:
-        current = await repo.get_job(conn, job_id)
+        current = await get_job(conn, job_id)
         if current is None:
             return None
         marked = current.mark_used(ref, self._clock())
         if marked is current:
             return None
-        await repo.save_job(conn, marked)
+        await save_job(conn, marked)
         return marked
 
     async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
         refs = self._buttons.refs(job)
         if not refs:
             return
-        existing = await repo.job_buttons(conn, job.id)
-        await repo.create_buttons(conn, job.id, [r for r in refs if r not in existing], self._clock())
+        existing = await job_buttons(conn, job.id)
+        await create_buttons(conn, job.id, [r for r in refs if r not in existing], self._clock())
 
     def _notify(self, job: Job) -> None:
         for listener in self._listeners:

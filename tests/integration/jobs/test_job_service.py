@@ -15,7 +15,7 @@ from bot.domain.buttons import CANCEL_REF, CONFIRM_REF, SEED_REF
 from bot.domain.errors import DailyQuotaReached, InputNotExpected, NotYourButton
 from bot.jobs import AlreadyDone, Cancelled, Ingest, JobPolicy, JobService, Started
 from bot.quotas import Limits, QuotaGuard
-from bot.storage import repo
+from bot.storage.buttons import job_buttons
 from bot.storage.database import Database
 
 ALICE = Requester(chat_id=1001, user_id=1001, user_name="Alice", language="en")
@@ -61,7 +61,7 @@ class Service:
     async def tokens(self, job_id: str) -> dict[str, str]:
         """The job's stored buttons: ref → token."""
         async with self.db.read() as conn:
-            return await repo.job_buttons(conn, job_id)
+            return await job_buttons(conn, job_id)
 
     async def token(self, job_id: str, ref: str) -> str:
         return (await self.tokens(job_id))[ref]
