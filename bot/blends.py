@@ -10,10 +10,10 @@ from dataclasses import replace
 
 from aiogram.types import Message
 
+from bot.domain.drafts import BlendDraft
 from bot.domain.errors import BlendExpired, BlendFull, NotYourButton
 from bot.storage.database import Database
 from bot.storage.drafts import (
-    BlendDraft,
     close_open_drafts,
     get_draft,
     insert_draft,

@@ -15,6 +15,7 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy import insert
 
 from bot.backends.simulator import SimulatorBackend
+from bot.domain.owners import Scope
 from bot.handlers import errors, settings
 from bot.handlers.settings import PANEL_PREFIX, PanelView, panel_keyboard, parse_panel_data, prefer_reply
 from bot.i18n import Locales, Translator
@@ -28,7 +29,7 @@ from bot.preferences import (
 )
 from bot.sender import Sender
 from bot.storage.database import Database
-from bot.storage.profiles import Scope, profiles
+from bot.storage.profiles import profiles
 from tests.fakes.telegram import (
     CALLBACK_DATA_LIMIT,
     TEXT_LIMIT,

@@ -22,13 +22,13 @@ from bot.blends import (
     BlendService,
 )
 from bot.domain import BlendDimensions, Command, Requester
+from bot.domain.drafts import BlendDraft
 from bot.domain.errors import BlendCount, ButtonExpired
 from bot.handlers.context import display_name, thread_of
 from bot.handlers.pictures import PictureRef, download_picture, picture_of
 from bot.i18n import Translator
 from bot.jobs import JobService
 from bot.sender import Sender
-from bot.storage.drafts import BlendDraft
 
 DRAFT_PREFIX = "d1:"
 _SHAPES = {

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.drafts import BlendDraft
 from bot.storage.rows import from_row, to_values
 from bot.storage.schema import blend_drafts
-
-
-@dataclass(frozen=True, slots=True)
-class BlendDraft:
-    """Images gathered for /blend; status open → ready (shape asked) → used or cancelled."""
-
-    id: str
-    chat_id: int
-    user_id: int
-    thread_id: int | None
-    message_id: int | None
-    reply_to_message_id: int | None
-    file_ids: tuple[str, ...]
-    status: str
-    created_at: float
 
 
 def _file_ids(file_ids: tuple[str, ...]) -> str:

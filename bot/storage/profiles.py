@@ -5,21 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Float, String, Table, Text, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.owners import Scope
 from bot.storage.schema import metadata
-
-
-class Scope(StrEnum):
-    """Whose preferences a record holds."""
-
-    USER = "user"
-    CHAT = "chat"
-
 
 # Defined on the shared metadata so `Database.open()` creates it with the other tables.
 profiles = Table(

@@ -1,9 +1,9 @@
 """transitional: old names, removed once callers use the aggregate modules"""
 
+from bot.domain.drafts import BlendDraft
 from bot.storage.access import AccessRule, access_rule_list, clear_access_rule, set_access_rule
 from bot.storage.buttons import BUTTON_TOKEN_BYTES, Button, create_buttons, get_button, job_buttons, new_token
 from bot.storage.drafts import (
-    BlendDraft,
     close_open_drafts,
     get_draft,
     insert_draft,

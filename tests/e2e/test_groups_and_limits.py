@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.domain.owners import Scope
 from bot.handlers.settings import panel_data
 from bot.preferences import Setting
-from bot.storage.profiles import Scope
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 from tests.harness import (
