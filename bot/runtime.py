@@ -28,26 +28,11 @@ from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
-from bot.domain import Command, InvalidCallback
-from bot.handlers import (
-    account,
-    actions,
-    admin,
-    blend,
-    describe,
-    errors,
-    fallback,
-    imagine,
-    replies,
-    seed,
-    shorten,
-    start,
-)
-from bot.handlers import settings as settings_panel
+from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
+from bot.domain import InvalidCallback
 from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService
-from bot.middlewares import AccessMiddleware, I18nMiddleware
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
@@ -68,17 +53,6 @@ UPDATE_CONCURRENCY = 128
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SHUTDOWN_STEP_SECONDS = 10.0
 WEBHOOK_SECRET_KEY = "webhook_secret"
-MENU_COMMANDS = (
-    (None, "imagine"),
-    (Command.DESCRIBE, "describe"),
-    (Command.BLEND, "blend"),
-    (Command.SHORTEN, "shorten"),
-    (None, "history"),
-    (None, "settings"),
-    (None, "me"),
-    (None, "cancel"),
-    (None, "help"),
-)
 
 
 class StartupError(Exception):
@@ -175,8 +149,20 @@ class Runtime:
             preferences=preferences,
             region_editing=region_links is not None,
         )
-        dispatcher = build_dispatcher(locales, sender, jobs, db, backend, access, delivery, preferences)
-        dispatcher["region_links"] = region_links
+        dispatcher = build_dispatcher(
+            HandlerDeps(
+                jobs=jobs,
+                sender=sender,
+                locales=locales,
+                capabilities=backend.capabilities,
+                blends=BlendService(db),
+                albums=AlbumCollector(),
+                access=access,
+                delivery=delivery,
+                preferences=preferences,
+                region_links=region_links,
+            )
+        )
         return cls(
             settings,
             http,
@@ -292,8 +278,7 @@ class Runtime:
         )
 
     async def _set_commands(self) -> None:
-        supported = self.backend.capabilities.commands
-        names = [name for needs, name in MENU_COMMANDS if needs is None or needs in supported]
+        names = menu_commands(self.backend.capabilities)
         for language, t in self.locales.all_translators().items():
             commands = [BotCommand(command=c, description=t(f"cmd-{c}")) for c in names]
             code = None if language == "en" else language.split("-")[0]
@@ -339,50 +324,6 @@ async def _bounded(step: Awaitable[Any], what: str) -> None:
     except TimeoutError:
         busy = sorted(t.get_name() for t in asyncio.all_tasks() if not t.done())
         log.error("%s took over %ss; tasks still running: %s", what, SHUTDOWN_STEP_SECONDS, ", ".join(busy))
-
-
-def build_dispatcher(
-    locales: Locales,
-    sender: Sender,
-    jobs: JobService,
-    db: Database,
-    backend: Backend,
-    access: AccessControl,
-    delivery: JobDelivery,
-    preferences: PreferenceService,
-) -> Dispatcher:
-    """Routers, middlewares and the names handlers may ask for."""
-    dispatcher = Dispatcher(
-        jobs=jobs,
-        sender=sender,
-        db=db,
-        locales=locales,
-        backend=backend,
-        blends=BlendService(db),
-        albums=AlbumCollector(),
-        access=access,
-        delivery=delivery,
-        preferences=preferences,
-    )
-    dispatcher.update.outer_middleware(I18nMiddleware(locales, preferences))
-    dispatcher.update.outer_middleware(AccessMiddleware(access, sender))
-    modules = (
-        errors,
-        start,
-        admin,
-        account,
-        settings_panel,
-        imagine,
-        describe,
-        shorten,
-        seed,
-        blend,
-        replies,
-        actions,
-        fallback,
-    )
-    dispatcher.include_routers(*(m.create_router() for m in modules), actions.create_fallback_router())
-    return dispatcher
 
 
 def derived_secret(hook_secret: str, label: bytes) -> str:

@@ -75,7 +75,7 @@ async def bot(tg: FakeTelegram, preferences: PreferenceService) -> AsyncIterator
         preferences=preferences,
         sender=Sender(bot, FAST_LIMITS),
         locales=LOCALES,
-        backend=SimulatorBackend(),
+        capabilities=SimulatorBackend().capabilities,
     )
     dispatcher.update.outer_middleware(I18nMiddleware(LOCALES))
     dispatcher.include_routers(errors.create_router(), settings.create_router())

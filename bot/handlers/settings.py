@@ -19,7 +19,7 @@ from aiogram.types import (
     User,
 )
 
-from bot.backends.base import Backend
+from bot.domain import Capabilities
 from bot.domain.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
 from bot.domain.owners import Scope
 from bot.handlers.context import thread_of
@@ -253,13 +253,17 @@ async def _is_admin(sender: Sender, chat_id: int, user_id: int) -> bool:
 
 
 async def settings_command(
-    message: Message, preferences: PreferenceService, sender: Sender, locales: Locales, backend: Backend
+    message: Message,
+    preferences: PreferenceService,
+    sender: Sender,
+    locales: Locales,
+    capabilities: Capabilities,
 ) -> None:
     user = message.from_user
     assert user is not None
     in_group = message.chat.type != ChatType.PRIVATE
     admin = in_group and await _is_admin(sender, message.chat.id, user.id)
-    view = PanelView(user.id, Scope.USER, in_group, admin, remix=bool(backend.capabilities.remix))
+    view = PanelView(user.id, Scope.USER, in_group, admin, remix=bool(capabilities.remix))
     prefs = await preferences.user(user.id)
     t = _translator(locales, prefs, user)
     await sender.call(
@@ -275,7 +279,11 @@ async def settings_command(
 
 
 async def panel_press(
-    query: CallbackQuery, preferences: PreferenceService, sender: Sender, locales: Locales, backend: Backend
+    query: CallbackQuery,
+    preferences: PreferenceService,
+    sender: Sender,
+    locales: Locales,
+    capabilities: Capabilities,
 ) -> None:
     press = parse_panel_data(query.data)
     panel = query.message
@@ -287,7 +295,7 @@ async def panel_press(
     admin = in_group and await _is_admin(sender, panel.chat.id, press.owner_id)
     if press.scope is Scope.CHAT and not admin:
         raise ChatSettingsAdminsOnly()
-    view = PanelView(press.owner_id, press.scope, in_group, admin, remix=bool(backend.capabilities.remix))
+    view = PanelView(press.owner_id, press.scope, in_group, admin, remix=bool(capabilities.remix))
     prefs = await _apply(press, panel.chat.id, preferences)
     own = prefs if press.scope is Scope.USER else await preferences.user(press.owner_id)
     t = _translator(locales, own, query.from_user)

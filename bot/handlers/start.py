@@ -9,7 +9,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
 
-from bot.backends.base import Backend
+from bot.domain import Capabilities
 from bot.handlers.context import answer, display_name
 from bot.i18n import Translator
 from bot.miniapp import RegionLinkInvalid, read_region_token
@@ -23,7 +23,7 @@ async def start(
     message: Message,
     command: CommandObject,
     sender: Sender,
-    backend: Backend,
+    capabilities: Capabilities,
     t: Translator,
     region_links: RegionLinks | None = None,
 ) -> None:
@@ -33,7 +33,7 @@ async def start(
         return
     name = display_name(message.from_user) if message.from_user else ""
     text = t("start-greeting", name=name)
-    if backend.capabilities.simulated:
+    if capabilities.simulated:
         text += "\n\n" + t("simulated-notice")
     await answer(message, sender, text, html=False, quote=False)
 
@@ -64,10 +64,12 @@ async def open_region_editor(
     )
 
 
-async def help_(message: Message, sender: Sender, backend: Backend, bot: Bot, t: Translator) -> None:
+async def help_(
+    message: Message, sender: Sender, capabilities: Capabilities, bot: Bot, t: Translator
+) -> None:
     me = await bot.me()
     text = t("help-text", bot=me.username or "")
-    if backend.capabilities.simulated:
+    if capabilities.simulated:
         text += "\n\n" + t("simulated-notice")
     await answer(message, sender, text, html=True, quote=False)
 
