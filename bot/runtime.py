@@ -28,6 +28,7 @@ from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
+from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.domain import Command, InvalidCallback
 from bot.handlers import (
     account,
@@ -52,7 +53,6 @@ from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks, link_secret
-from bot.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.storage import repo
 from bot.storage.database import Database
 from webhook.app import TelegramWebhook, create_app

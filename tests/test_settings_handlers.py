@@ -15,6 +15,7 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy import insert
 
 from bot.backends.simulator import SimulatorBackend
+from bot.delivery.sender import Sender
 from bot.handlers import errors, settings
 from bot.handlers.settings import PANEL_PREFIX, PanelView, panel_keyboard, parse_panel_data, prefer_reply
 from bot.i18n import Locales, Translator
@@ -26,7 +27,6 @@ from bot.preferences import (
     Preferences,
     PreferenceService,
 )
-from bot.sender import Sender
 from bot.storage.database import Database
 from bot.storage.profiles import Scope, profiles
 from tests.fakes.telegram import (

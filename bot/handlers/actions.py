@@ -6,13 +6,13 @@ from aiogram import F, Router
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, ReplyParameters
 
+from bot.delivery.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
+from bot.delivery.sender import Sender
 from bot.domain import Job, JobStatus
 from bot.domain.errors import ButtonExpired
 from bot.handlers.context import display_name
 from bot.i18n import Translator
 from bot.jobs import AlreadyDone, Cancelled, JobService, SeedFound, Started
-from bot.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
-from bot.sender import Sender
 
 
 async def press_button(

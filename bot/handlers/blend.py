@@ -21,13 +21,13 @@ from bot.blends import (
     AlbumCollector,
     BlendService,
 )
+from bot.delivery.sender import Sender
 from bot.domain import BlendDimensions, Command, Requester
 from bot.domain.errors import BlendCount, ButtonExpired
 from bot.handlers.context import display_name, thread_of
 from bot.handlers.pictures import PictureRef, download_picture, picture_of
 from bot.i18n import Translator
 from bot.jobs import JobService
-from bot.sender import Sender
 from bot.storage.repo import BlendDraft
 
 DRAFT_PREFIX = "d1:"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram.methods import SendMessage
 from aiogram.types import Message, ReplyParameters, User
 
+from bot.delivery.sender import Sender
 from bot.domain import Requester
-from bot.sender import Sender
 
 
 def thread_of(message: Message) -> int | None:

@@ -9,10 +9,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import ForceReply, Message, ReplyParameters
 
+from bot.delivery.sender import Sender
 from bot.handlers.context import requester_for, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
-from bot.sender import Sender
 from bot.storage import repo
 from bot.storage.database import Database
 

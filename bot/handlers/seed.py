@@ -7,11 +7,11 @@ from aiogram.filters import Command
 from aiogram.methods import SendMessage
 from aiogram.types import Message, ReplyParameters
 
+from bot.delivery.sender import Sender
 from bot.domain.errors import SeedUnavailable
 from bot.handlers.context import thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
-from bot.sender import Sender
 
 
 async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:

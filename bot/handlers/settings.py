@@ -20,6 +20,7 @@ from aiogram.types import (
 )
 
 from bot.backends.base import Backend
+from bot.delivery.sender import Sender
 from bot.domain.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
 from bot.handlers.context import thread_of
 from bot.i18n import Locales, Translator
@@ -45,7 +46,6 @@ from bot.preferences import (
     choose,
     parse_prefer,
 )
-from bot.sender import Sender
 from bot.storage.profiles import Scope
 
 PANEL_PREFIX = "s1:"  # versioned: s1:<owner's user id>:<u|c>:<code>[=<value>], or …:sw to switch scope

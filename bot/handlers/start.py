@@ -10,11 +10,11 @@ from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
 
 from bot.backends.base import Backend
+from bot.delivery.sender import Sender
 from bot.handlers.context import answer, display_name
 from bot.i18n import Translator
 from bot.miniapp import RegionLinkInvalid, read_region_token
 from bot.region_links import RegionLinks
-from bot.sender import Sender
 
 REGION_PAYLOAD = "r"
 

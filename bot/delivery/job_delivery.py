@@ -40,10 +40,12 @@ from aiogram.types import (
 )
 
 from bot.backends.base import Backend
-from bot.cards import CardState, placeholder_card
+from bot.delivery.cards import CardState, placeholder_card
+from bot.delivery.keyboards import job_keyboard
+from bot.delivery.render import VideoProblem, render_caption, render_text, truncate
+from bot.delivery.sender import Sender
 from bot.domain import BackendError, ImageTooLarge, Job, JobStatus
 from bot.i18n import Locales, Translator
-from bot.keyboards import job_keyboard
 from bot.media import (
     TELEGRAM_UPLOAD_MAX_BYTES,
     NotAnImage,
@@ -55,8 +57,6 @@ from bot.media import (
     video_format,
 )
 from bot.region_links import RegionLinks, waits_for_mask
-from bot.render import VideoProblem, render_caption, render_text, truncate
-from bot.sender import Sender
 from bot.storage import repo
 from bot.storage.database import Database
 
