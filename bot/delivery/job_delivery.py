@@ -23,7 +23,6 @@ from aiogram.methods import (
     EditMessageText,
     SendAnimation,
     SendDocument,
-    SendMessage,
     SendPhoto,
     SendVideo,
 )
@@ -42,6 +41,7 @@ from aiogram.types import (
 from bot.backends.base import Backend
 from bot.delivery.cards import CardState, placeholder_card
 from bot.delivery.keyboards import job_keyboard
+from bot.delivery.methods import HTML, reply_message, reply_parameters
 from bot.delivery.render import VideoProblem, render_caption, render_text, truncate
 from bot.delivery.sender import Sender
 from bot.domain import BackendError, ImageTooLarge, Job, JobStatus
@@ -68,7 +68,6 @@ REDELIVERY_BACKOFF = (1.0, 3.0, 10.0, 30.0)
 # Deliveries prepared at once (pictures downloaded and converted, waiting for their Telegram turn). Telegram
 # takes 30 a second, and an upscale holds its place about a second (photo, then the file): 16 keep up.
 DELIVERIES_IN_HAND = 16
-HTML = "HTML"
 INPUT_PLACEHOLDER_LIMIT = 64
 INPUT_PURPOSE_EDIT = "edit"
 BYTES_PER_MB = 1024 * 1024
@@ -335,13 +334,13 @@ class JobDelivery:
         message_id = job.message_id
         if message_id is None:
             sent = await self._sender.call(
-                SendMessage(
-                    chat_id=job.chat_id,
-                    message_thread_id=job.thread_id,
-                    text=text,
-                    parse_mode=HTML,
+                reply_message(
+                    job.chat_id,
+                    job.thread_id,
+                    text,
+                    reply_to=job.reply_to_message_id,
+                    html=True,
                     reply_markup=keyboard,
-                    reply_parameters=_reply_to(job.reply_to_message_id),
                 ),
                 chat_id=job.chat_id,
             )
@@ -379,15 +378,15 @@ class JobDelivery:
         t = self._locales.translator(job.language)
         text = f"{t('input-question')}\n\n{t('input-current')}\n<code>{escape(job.prompt)}</code>"
         question = await self._sender.call(
-            SendMessage(
-                chat_id=job.chat_id,
-                message_thread_id=job.thread_id,
-                text=text,
-                parse_mode=HTML,
+            reply_message(
+                job.chat_id,
+                job.thread_id,
+                text,
+                reply_to=current.message_id,
+                html=True,
                 reply_markup=ForceReply(
                     selective=True, input_field_placeholder=truncate(job.prompt, INPUT_PLACEHOLDER_LIMIT)
                 ),
-                reply_parameters=_reply_to(current.message_id),
             ),
             chat_id=job.chat_id,
         )
@@ -410,14 +409,7 @@ class JobDelivery:
         if job.kind.makes_text:
             text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
             await self._sender.call(
-                SendMessage(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    text=text,
-                    parse_mode=HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=_reply_to(reply_to),
-                ),
+                reply_message(chat_id, thread_id, text, reply_to=reply_to, html=True, reply_markup=keyboard),
                 chat_id=chat_id,
             )
             return True
@@ -428,7 +420,7 @@ class JobDelivery:
         moving = _shown_format(state.shown_media, job.video_url)
         media = Media(state.shown_media or "", file_id=state.photo_file_id, moving=moving)
         await self._sender.call(
-            _send_method(media, chat_id, thread_id, caption, keyboard, _reply_to(reply_to)),
+            _send_method(media, chat_id, thread_id, caption, keyboard, reply_parameters(reply_to)),
             chat_id=chat_id,
         )
         return True
@@ -458,7 +450,7 @@ class JobDelivery:
     async def _send_media(
         self, job: Job, media: Media, caption: str, keyboard: InlineKeyboardMarkup | None
     ) -> Message:
-        reply = _reply_to(job.reply_to_message_id)
+        reply = reply_parameters(job.reply_to_message_id)
         return await self._sender.call(
             _send_method(media, job.chat_id, job.thread_id, caption, keyboard, reply),
             chat_id=job.chat_id,
@@ -477,7 +469,7 @@ class JobDelivery:
                 chat_id=job.chat_id,
                 message_thread_id=job.thread_id,
                 document=BufferedInputFile(original, name),
-                reply_parameters=ReplyParameters(message_id=message_id, allow_sending_without_reply=True),
+                reply_parameters=reply_parameters(message_id),
             ),
             chat_id=job.chat_id,
             uploading=len(original),
@@ -590,10 +582,6 @@ class JobDelivery:
             return Media(key, file_id=cached)
         data = placeholder_card(name, simulated=self._simulated)
         return Media(key, upload=BufferedInputFile(data, f"{name}.png"))
-
-
-def _reply_to(message_id: int | None) -> ReplyParameters | None:
-    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True) if message_id else None
 
 
 def _upload(picture: Picture) -> BufferedInputFile:
