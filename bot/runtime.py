@@ -146,8 +146,9 @@ class Runtime:
         delivery = JobDelivery(
             sender,
             db,
-            backend,
             locales,
+            download=backend.download,
+            simulated=backend.capabilities.simulated,
             max_image_bytes=settings.max_image_bytes,
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
             region_links=region_links,

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -38,7 +38,6 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.backends.base import Backend
 from bot.delivery.cards import CardState, placeholder_card
 from bot.delivery.keyboards import job_keyboard
 from bot.delivery.methods import HTML, reply_message, reply_parameters
@@ -82,6 +81,12 @@ _CHAT_GONE = (
     "have no rights",
     "chat_write_forbidden",
 )
+
+
+class Download(Protocol):
+    """Fetches a backend's image or video; raises ImageTooLarge over `max_bytes`, else a BackendError."""
+
+    async def __call__(self, url: str, *, max_bytes: int) -> bytes: ...
 
 
 class TransientDeliveryError(Exception):
@@ -128,9 +133,10 @@ class JobDelivery:
         self,
         sender: Sender,
         db: Database,
-        backend: Backend,
         locales: Locales,
         *,
+        download: Download,
+        simulated: bool,
         max_image_bytes: int,
         timeout_minutes: int,
         region_links: RegionLinks | None = None,
@@ -138,9 +144,9 @@ class JobDelivery:
     ) -> None:
         self._sender = sender
         self._db = db
-        self._backend = backend
+        self._download_from = download
         self._locales = locales
-        self._simulated = backend.capabilities.simulated
+        self._simulated = simulated
         self._max_image_bytes = max_image_bytes
         self._timeout_minutes = timeout_minutes
         self._queues: dict[int, OrderedDict[str, None]] = {}
@@ -573,7 +579,7 @@ class JobDelivery:
         return self._card("text")
 
     async def _download(self, url: str, limit: int) -> bytes:
-        return await self._backend.download(url, max_bytes=limit)
+        return await self._download_from(url, max_bytes=limit)
 
     def _card(self, name: CardState) -> Media:
         key = f"card:{name}"
