@@ -53,6 +53,10 @@ class JobDelivery:
         """Mark a job's message as stale; several marks before delivery collapse into one."""
         self._queue.notify(job_id, chat_id)
 
+    def job_changed(self, job: Job) -> None:
+        """Listener hook for the job service: the job's stored state changed, show it."""
+        self._queue.notify(job.id, job.chat_id)
+
     async def resume(self) -> int:
         """Queue every job whose newest state Telegram has not shown (after a restart)."""
         return await self._queue.resume()
