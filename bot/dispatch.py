@@ -9,6 +9,7 @@ from aiogram import Dispatcher
 from bot.access import AccessControl
 from bot.blends import AlbumCollector, BlendService
 from bot.delivery import JobDelivery
+from bot.delivery.sender import Sender
 from bot.domain import Capabilities, Command
 from bot.handlers import (
     account,
@@ -30,7 +31,6 @@ from bot.jobs import JobService
 from bot.middlewares import AccessMiddleware, I18nMiddleware
 from bot.preferences import PreferenceService
 from bot.region_links import RegionLinks
-from bot.sender import Sender
 
 # The command menu, in order; a command the backend lacks is left out of it.
 MENU_COMMANDS = (

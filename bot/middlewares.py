@@ -10,10 +10,10 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import Chat, TelegramObject, Update, User
 
 from bot.access import AccessControl
+from bot.delivery.sender import Sender
 from bot.handlers.context import thread_of
 from bot.i18n import Locales, Translator
 from bot.preferences import PreferenceService
-from bot.sender import Sender
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

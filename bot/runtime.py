@@ -28,16 +28,16 @@ from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.delivery import JobDelivery
+from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
 from bot.domain import InvalidCallback
 from bot.i18n import Locales
 from bot.imagehost import ImageHost
-from bot.jobs import JobPolicy, JobService
+from bot.jobs import JobPolicy, JobService, Questions
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks, link_secret
-from bot.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.storage.database import Database
 from bot.storage.kv import kv_get, kv_set
 from webhook.app import TelegramWebhook, create_app
@@ -117,11 +117,14 @@ class Runtime:
             else None
         )
         backend = create_backend(settings, http, notify_url(settings, hook_secret), image_host)
+        questions = Questions(db)
         delivery = JobDelivery(
             sender,
             db,
-            backend,
             locales,
+            download=backend.download,
+            questions=questions,
+            simulated=backend.capabilities.simulated,
             max_image_bytes=settings.max_image_bytes,
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
             region_links=region_links,
@@ -148,6 +151,7 @@ class Runtime:
             quotas=quotas,
             preferences=preferences,
             region_editing=region_links is not None,
+            questions=questions,
         )
         dispatcher = build_dispatcher(
             HandlerDeps(

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.delivery.sender import DeliveryLimits
 from bot.runtime import Runtime
-from bot.sender import DeliveryLimits
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, StoredMessage
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"

@@ -8,7 +8,7 @@ from typing import get_args
 import pytest
 from PIL import Image
 
-from bot.cards import CardState, placeholder_card
+from bot.delivery.cards import CardState, placeholder_card
 
 STATES: tuple[CardState, ...] = get_args(CardState)
 BAND_SHARE = 0.85  # the simulated band stays below this share of the height

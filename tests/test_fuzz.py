@@ -19,9 +19,9 @@ from bot.backends.acedata import AceDataBackend
 from bot.backends.base import Backend
 from bot.backends.imagineapi import ImagineApiBackend
 from bot.backends.mjproxy import MjProxyBackend
+from bot.delivery.keyboards import CALLBACK_PREFIX, callback_data, parse_callback_data
 from bot.domain import Action, ActionKind, FailureKind, InvalidCallback, Job, JobKind, JobStatus, TaskUpdate
 from bot.domain.errors import DomainError
-from bot.keyboards import CALLBACK_PREFIX, callback_data, parse_callback_data
 from bot.preferences import (
     ASPECT_RATIOS,
     LANGUAGES,

@@ -15,6 +15,7 @@ from aiogram import Bot, Dispatcher
 from sqlalchemy import insert
 
 from bot.backends.simulator import SimulatorBackend
+from bot.delivery.sender import Sender
 from bot.domain.owners import Scope
 from bot.handlers import errors, settings
 from bot.handlers.settings import PANEL_PREFIX, PanelView, panel_keyboard, parse_panel_data, prefer_reply
@@ -27,7 +28,6 @@ from bot.preferences import (
     Preferences,
     PreferenceService,
 )
-from bot.sender import Sender
 from bot.storage.database import Database
 from bot.storage.profiles import profiles
 from tests.fakes.telegram import (

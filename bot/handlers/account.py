@@ -11,14 +11,14 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.delivery import JobDelivery
+from bot.delivery.render import truncate
+from bot.delivery.sender import Sender
 from bot.domain import Job, JobStatus
 from bot.domain.errors import JobNotFound, NothingToCancel
 from bot.handlers.context import answer, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
 from bot.quotas import hours_minutes
-from bot.render import truncate
-from bot.sender import Sender
 
 HISTORY_SIZE = 10
 HISTORY_PROMPT_CHARS = 60

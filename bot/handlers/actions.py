@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import CallbackQuery, ReplyParameters
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import CallbackQuery
 
+from bot.delivery.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
+from bot.delivery.methods import reply_message
+from bot.delivery.sender import Sender
 from bot.domain import Job, JobStatus
 from bot.domain.errors import ButtonExpired
 from bot.handlers.context import display_name
 from bot.i18n import Translator
 from bot.jobs import AlreadyDone, Cancelled, JobService, SeedFound, Started
-from bot.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
-from bot.sender import Sender
 
 
 async def press_button(
@@ -50,15 +51,7 @@ async def _answer(sender: Sender, query: CallbackQuery, text: str) -> None:
 
 async def _reply(sender: Sender, job: Job, text: str, *, html: bool = False) -> None:
     await sender.call(
-        SendMessage(
-            chat_id=job.chat_id,
-            message_thread_id=job.thread_id,
-            text=text,
-            parse_mode="HTML" if html else None,
-            reply_parameters=ReplyParameters(message_id=job.message_id, allow_sending_without_reply=True)
-            if job.message_id
-            else None,
-        ),
+        reply_message(job.chat_id, job.thread_id, text, reply_to=job.message_id, html=html),
         chat_id=job.chat_id,
     )
 

@@ -10,10 +10,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.access import ALLOW, BAN, CHAT, USER, AccessControl
+from bot.delivery.sender import Sender
 from bot.domain.errors import AdminOnly, AdminUsage
 from bot.handlers.context import answer
 from bot.i18n import Translator
-from bot.sender import Sender
 
 _ID = re.compile(r"-?[0-9]{1,15}")  # Telegram ids stay far below 10^15; anything longer is a typo
 

@@ -9,8 +9,8 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command as CommandFilter
 from aiogram.filters import CommandObject
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from aiogram.methods import AnswerCallbackQuery, EditMessageText
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.blends import (
     DRAFT_CANCELLED,
@@ -21,6 +21,8 @@ from bot.blends import (
     AlbumCollector,
     BlendService,
 )
+from bot.delivery.methods import reply_message
+from bot.delivery.sender import Sender
 from bot.domain import BlendDimensions, Command, Requester
 from bot.domain.drafts import BlendDraft
 from bot.domain.errors import BlendCount, ButtonExpired
@@ -28,7 +30,6 @@ from bot.handlers.context import display_name, thread_of
 from bot.handlers.pictures import PictureRef, download_picture, picture_of
 from bot.i18n import Translator
 from bot.jobs import JobService
-from bot.sender import Sender
 
 DRAFT_PREFIX = "d1:"
 _SHAPES = {
@@ -66,16 +67,12 @@ async def _show_panel(draft: BlendDraft, sender: Sender, blends: BlendService, t
     text, keyboard = _panel(draft, t)
     if draft.message_id is None:
         sent = await sender.call(
-            SendMessage(
-                chat_id=draft.chat_id,
-                message_thread_id=draft.thread_id,
-                text=text,
+            reply_message(
+                draft.chat_id,
+                draft.thread_id,
+                text,
+                reply_to=draft.reply_to_message_id,
                 reply_markup=keyboard,
-                reply_parameters=ReplyParameters(
-                    message_id=draft.reply_to_message_id, allow_sending_without_reply=True
-                )
-                if draft.reply_to_message_id
-                else None,
             ),
             chat_id=draft.chat_id,
         )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram.methods import SendMessage
-from aiogram.types import Message, ReplyParameters, User
+from aiogram.types import Message, User
 
+from bot.delivery.methods import reply_message
+from bot.delivery.sender import Sender
 from bot.domain import Requester
-from bot.sender import Sender
 
 
 def thread_of(message: Message) -> int | None:
@@ -35,14 +35,12 @@ async def answer(
 ) -> None:
     """Reply in the message's chat and topic (quoting it unless `quote` is off), through the sender."""
     await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=text,
-            parse_mode="HTML" if html else None,
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
-            if quote
-            else None,
+        reply_message(
+            message.chat.id,
+            thread_of(message),
+            text,
+            reply_to=message.message_id if quote else None,
+            html=html,
         ),
         chat_id=message.chat.id,
     )

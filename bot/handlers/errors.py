@@ -9,10 +9,10 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 
+from bot.delivery.sender import Sender
 from bot.domain.errors import DomainError
 from bot.handlers.context import answer
 from bot.i18n import Locales, Translator
-from bot.sender import Sender
 
 log = logging.getLogger(__name__)
 

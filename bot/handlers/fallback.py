@@ -6,9 +6,9 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
+from bot.delivery.sender import Sender
 from bot.handlers.context import answer
 from bot.i18n import Translator
-from bot.sender import Sender
 
 
 async def _addressed_command(message: Message, bot: Bot) -> bool:

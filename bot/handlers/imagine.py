@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.methods import SendMessage
-from aiogram.types import ForceReply, Message, ReplyParameters
+from aiogram.types import ForceReply, Message
 
+from bot.delivery.methods import reply_message
+from bot.delivery.sender import Sender
 from bot.handlers.context import requester_for, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
-from bot.sender import Sender
 
 
 async def imagine_command(
@@ -27,12 +27,12 @@ async def ask_for_prompt(message: Message, sender: Sender, jobs: JobService, t: 
     """Send a ForceReply question and remember it, so the answer (even in a group) becomes the prompt."""
     assert message.from_user is not None
     question = await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=t("ask-prompt"),
+        reply_message(
+            message.chat.id,
+            thread_of(message),
+            t("ask-prompt"),
+            reply_to=message.message_id,
             reply_markup=ForceReply(selective=True, input_field_placeholder=t("ask-prompt-placeholder")),
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
         ),
         chat_id=message.chat.id,
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.methods import SendMessage
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import Message
 
+from bot.delivery.methods import reply_message
+from bot.delivery.sender import Sender
 from bot.domain.errors import SeedUnavailable
 from bot.handlers.context import thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
-from bot.sender import Sender
 
 
 async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
@@ -21,12 +21,12 @@ async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Tr
         raise SeedUnavailable()
     seed = await jobs.seed(job)
     await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=t("seed-value", seed=seed),
-            parse_mode="HTML",
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        reply_message(
+            message.chat.id,
+            thread_of(message),
+            t("seed-value", seed=seed),
+            reply_to=message.message_id,
+            html=True,
         ),
         chat_id=message.chat.id,
     )

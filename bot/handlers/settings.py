@@ -9,16 +9,17 @@ from html import escape
 from aiogram import F, Router
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetChatMember, SendMessage
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetChatMember
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    ReplyParameters,
     User,
 )
 
+from bot.delivery.methods import reply_message
+from bot.delivery.sender import Sender
 from bot.domain import Capabilities
 from bot.domain.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
 from bot.domain.owners import Scope
@@ -46,7 +47,6 @@ from bot.preferences import (
     choose,
     parse_prefer,
 )
-from bot.sender import Sender
 
 PANEL_PREFIX = "s1:"  # versioned: s1:<owner's user id>:<u|c>:<code>[=<value>], or …:sw to switch scope
 SWITCH = "sw"
@@ -267,12 +267,12 @@ async def settings_command(
     prefs = await preferences.user(user.id)
     t = _translator(locales, prefs, user)
     await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=panel_text(prefs, view, t),
+        reply_message(
+            message.chat.id,
+            thread_of(message),
+            panel_text(prefs, view, t),
+            reply_to=message.message_id,
             reply_markup=panel_keyboard(prefs, view, t),
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
         ),
         chat_id=message.chat.id,
     )
@@ -334,12 +334,12 @@ async def prefer_command(
     action = parse_prefer(command.args)
     prefs = await _run_prefer(action, user.id, preferences)
     await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            message_thread_id=thread_of(message),
-            text=prefer_reply(action, prefs, _translator(locales, prefs, user)),
-            parse_mode="HTML",
-            reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
+        reply_message(
+            message.chat.id,
+            thread_of(message),
+            prefer_reply(action, prefs, _translator(locales, prefs, user)),
+            reply_to=message.message_id,
+            html=True,
         ),
         chat_id=message.chat.id,
     )

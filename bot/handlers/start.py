@@ -9,12 +9,12 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
 
+from bot.delivery.sender import Sender
 from bot.domain import Capabilities
 from bot.handlers.context import answer, display_name
 from bot.i18n import Translator
 from bot.miniapp import RegionLinkInvalid, read_region_token
 from bot.region_links import RegionLinks
-from bot.sender import Sender
 
 REGION_PAYLOAD = "r"
 

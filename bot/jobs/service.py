@@ -37,6 +37,7 @@ class JobService:
         quotas: QuotaGuard | None = None,
         preferences: PreferenceService | None = None,
         region_editing: bool = False,
+        questions: Questions | None = None,
     ) -> None:
         self._db = db
         self._backend = backend
@@ -51,7 +52,7 @@ class JobService:
         self._submitter = Submitter(backend, self.writer, self._ingest, self._quotas, clock, preferences)
         self._inputs = InputFlow(backend, self.writer, self._submitter, clock, preferences)
         self._actions = ButtonActions(db, backend, buttons, self._submitter, self._inputs, clock, preferences)
-        self.questions = Questions(db, clock)
+        self.questions = questions or Questions(db, clock)
 
     @property
     def backend(self) -> Backend:

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from bot.delivery import DELIVERIES_IN_HAND
+from bot.delivery.queue import DELIVERIES_IN_HAND
 from bot.domain import JobStatus
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser

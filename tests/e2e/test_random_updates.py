@@ -20,8 +20,8 @@ from aiogram import Bot
 from aiogram.types import Update
 from PIL import Image
 
+from bot.delivery.sender import DeliveryLimits
 from bot.runtime import Runtime
-from bot.sender import DeliveryLimits
 from bot.storage.jobs import unfinished_jobs
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, RecordedCall, StoredMessage
 from tests.harness import TOKEN, free_port, running_bot, wait_for_text

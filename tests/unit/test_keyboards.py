@@ -1,9 +1,9 @@
 """Keyboards: Midjourney's layout, short callback data, unservable buttons left out."""
 
+from bot.delivery.keyboards import action_rows, callback_data, job_keyboard, parse_callback_data
 from bot.domain import Action, ActionKind, Job, JobKind, JobStatus
 from bot.domain.buttons import RETRY_REF
 from bot.i18n import Locales
-from bot.keyboards import action_rows, callback_data, job_keyboard, parse_callback_data
 
 T = Locales().translator("en")
 H = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"

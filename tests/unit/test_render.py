@@ -1,8 +1,6 @@
 """Captions: escaped, within Telegram's limit, honest about state and simulation."""
 
-from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
-from bot.i18n import Locales
-from bot.render import (
+from bot.delivery.render import (
     TELEGRAM_CAPTION_LIMIT,
     VideoProblem,
     progress_bar,
@@ -10,6 +8,8 @@ from bot.render import (
     truncate,
     visible_length,
 )
+from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
+from bot.i18n import Locales
 
 T = Locales().translator("en")
 

@@ -11,7 +11,7 @@ import pytest
 from aiogram import Bot
 from aiogram.methods import GetMe, GetStarTransactions, GetUserChatBoosts, Response, TelegramMethod
 
-from bot.sender import (
+from bot.delivery.sender import (
     DeliveryLimits,
     Permit,
     PinResponseModels,

@@ -6,9 +6,9 @@ import re
 from enum import StrEnum
 from html import escape, unescape
 
+from bot.delivery.keyboards import KEYCAPS, button_label
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.i18n import Translator
-from bot.keyboards import KEYCAPS, button_label
 from bot.prompts import numbered_prompts
 
 TELEGRAM_CAPTION_LIMIT = 1024

@@ -1,0 +1,78 @@
+"""JobDelivery: the queue, the message sync and the media resolver put together behind one object."""
+
+from __future__ import annotations
+
+from bot.delivery.media import Download, MediaResolver
+from bot.delivery.questions import InputQuestions, QuestionBook
+from bot.delivery.queue import DELIVERIES_IN_HAND, DeliveryQueue
+from bot.delivery.sender import Sender
+from bot.delivery.sync import MessageSync
+from bot.domain import Job
+from bot.i18n import Locales
+from bot.region_links import RegionLinks
+from bot.storage.database import Database
+
+
+class JobDelivery:
+    """Per-chat workers that render dirty jobs and make Telegram show them, nothing lost or repeated."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        db: Database,
+        locales: Locales,
+        *,
+        download: Download,
+        questions: QuestionBook,
+        simulated: bool,
+        max_image_bytes: int,
+        timeout_minutes: int,
+        region_links: RegionLinks | None = None,
+        in_hand: int = DELIVERIES_IN_HAND,
+    ) -> None:
+        self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand)
+        media = MediaResolver(
+            db,
+            download,
+            simulated=simulated,
+            max_image_bytes=max_image_bytes,
+            failed_attempts=self._queue.failed_attempts,
+        )
+        self._sync = MessageSync(
+            sender,
+            db,
+            locales,
+            media,
+            InputQuestions(sender, db, locales, questions),
+            simulated=simulated,
+            timeout_minutes=timeout_minutes,
+            region_links=region_links,
+        )
+        self.delivered_states = 0
+
+    def notify(self, job_id: str, chat_id: int) -> None:
+        """Mark a job's message as stale; several marks before delivery collapse into one."""
+        self._queue.notify(job_id, chat_id)
+
+    def job_changed(self, job: Job) -> None:
+        """Listener hook for the job service: the job's stored state changed, show it."""
+        self._queue.notify(job.id, job.chat_id)
+
+    async def resume(self) -> int:
+        """Queue every job whose newest state Telegram has not shown (after a restart)."""
+        return await self._queue.resume()
+
+    async def wait_idle(self) -> None:
+        await self._queue.wait_idle()
+
+    async def close(self) -> None:
+        await self._queue.close()
+
+    async def deliver(self, job_id: str) -> None:
+        """Bring the job's message up to date with its stored state."""
+        if await self._sync.deliver(job_id):
+            self.delivered_states += 1
+
+    async def send_copy(self, job: Job, chat_id: int, thread_id: int | None, reply_to: int | None) -> bool:
+        """Post a finished job's result again, with its live buttons; False when there is none to post."""
+        return await self._sync.send_copy(job, chat_id, thread_id, reply_to)
