@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.backends import imagineapi
+from bot.backends import http
 from bot.backends.base import Backend
 from bot.backends.imagineapi import (
     REROLL_REF,
@@ -100,7 +100,7 @@ async def backend(
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch, fake: FakeImagineApi) -> None:
-    monkeypatch.setattr(imagineapi, "GET_RETRY_BACKOFF", (0.0, 0.0))
+    monkeypatch.setattr(http, "READ_RETRY_BACKOFF", (0.0, 0.0))
     fake.retry_after = 0
 
 
@@ -588,7 +588,7 @@ async def test_fetch_gives_up_after_the_retries(
     fake.fail_next_http(status, times=3)
     with pytest.raises(error):
         await backend.fetch(IMAGE_ID)
-    assert len(fake.requests) == 1 + len(imagineapi.GET_RETRY_BACKOFF)
+    assert len(fake.requests) == 1 + len(http.READ_RETRY_BACKOFF)
 
 
 async def test_unreachable_backend_is_unavailable(client: httpx.AsyncClient, no_backoff: None) -> None:

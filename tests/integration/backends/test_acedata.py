@@ -13,7 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.backends import acedata
+from bot.backends import http
 from bot.backends.acedata import (
     AceDataBackend,
     AceError,
@@ -135,7 +135,7 @@ async def streaming(
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(acedata, "READ_RETRY_BACKOFF", (0.0, 0.0))
+    monkeypatch.setattr(http, "READ_RETRY_BACKOFF", (0.0, 0.0))
 
 
 async def stream_started(
@@ -763,7 +763,7 @@ async def test_fetch_gives_up_after_the_retries(
     fake.fail_next_http(504, times=3)
     with pytest.raises(BackendUnavailable, match="504"):
         await backend.fetch(TASK_ID)
-    assert len(fake.requests) == 1 + len(acedata.READ_RETRY_BACKOFF)
+    assert len(fake.requests) == 1 + len(http.READ_RETRY_BACKOFF)
 
 
 async def test_unreachable_service_is_unavailable(client: httpx.AsyncClient, no_backoff: None) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.backends import mjproxy
+from bot.backends import http
 from bot.backends.base import Backend
 from bot.backends.mjproxy import (
     MjProxyBackend,
@@ -86,7 +86,7 @@ def backend(fake: FakeMjProxy, client: httpx.AsyncClient, receiver: BotSide) -> 
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mjproxy, "GET_RETRY_BACKOFF", (0.0, 0.0))
+    monkeypatch.setattr(http, "READ_RETRY_BACKOFF", (0.0, 0.0))
 
 
 async def finished_grid(fake: FakeMjProxy, backend: MjProxyBackend) -> str:
@@ -713,7 +713,7 @@ async def test_fetch_gives_up_after_the_retries(
     fake.fail_next_http(502, times=3)
     with pytest.raises(BackendUnavailable, match="502"):
         await backend.fetch("1763772345000999")
-    assert len(fake.requests) == 1 + len(mjproxy.GET_RETRY_BACKOFF)
+    assert len(fake.requests) == 1 + len(http.READ_RETRY_BACKOFF)
 
 
 async def test_unreachable_proxy_is_unavailable(client: httpx.AsyncClient, no_backoff: None) -> None:
