@@ -1,4 +1,4 @@
-"""Media bytes: decoding with caps, photos Telegram accepts, input pictures for backends, videos by signature."""
+"""Media bytes: capped decoding, photos Telegram accepts, input pictures for backends, videos by signature."""
 
 from __future__ import annotations
 

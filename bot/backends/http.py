@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import httpx
@@ -29,6 +29,9 @@ RETRY_AFTER_CAP: Final = 5.0  # seconds; a longer Retry-After is not worth holdi
 MAX_DOWNLOAD_BYTES: Final = 40 * 1024 * 1024
 DOWNLOAD_TIMEOUT: Final = 60.0
 ALLOWED_SCHEMES: Final = frozenset({"http", "https"})
+
+ImageHost = Callable[[bytes, str], Awaitable[str]]
+"""Serves (bytes, MIME type) under a public, unguessable, expiring URL of the bot and returns that URL."""
 
 RetryWhen = Callable[[httpx.Response], bool]
 """Which answers of a read are worth asking again for."""

@@ -1,6 +1,6 @@
 """Ace Data Cloud: the adapter and the pure mapping of its wire format."""
 
-from bot.backends.acedata.adapter import AceDataBackend, ImageHost
+from bot.backends.acedata.adapter import AceDataBackend
 from bot.backends.acedata.errors import raise_for_error
 from bot.backends.acedata.results import (
     action_ref,
@@ -24,7 +24,6 @@ __all__ = [
     "AceErrorCode",
     "AceResult",
     "AceTaskRecord",
-    "ImageHost",
     "action_ref",
     "blend_prompt",
     "classify_failure",

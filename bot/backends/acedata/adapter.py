@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import httpx
@@ -28,7 +28,7 @@ from bot.backends.acedata.results import (
 from bot.backends.acedata.streams import StreamFollower, first_result
 from bot.backends.acedata.wire import AceResult, AceTaskRecord, DescribeReply, SeedReply
 from bot.backends.base import Declines, check_prompt
-from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, REQUEST_TIMEOUT, BackendHttp
+from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, REQUEST_TIMEOUT, BackendHttp, ImageHost
 from bot.backends.reports import SinkReports
 from bot.domain import (
     Action,
@@ -45,9 +45,6 @@ from bot.domain import (
     TaskUpdate,
     UpdateSink,
 )
-
-ImageHost = Callable[[bytes, str], Awaitable[str]]
-"""Serves (bytes, MIME type) under a public, unguessable, expiring URL of the bot and returns that URL."""
 
 AUTH_HEADER: Final = "authorization"
 NDJSON: Final = "application/x-ndjson"
