@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Final, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# MJ_BACKEND's values; bot.backends.registry builds one adapter for each (a test holds the two together).
 BackendName = Literal["simulator", "mjproxy", "imagineapi", "acedata"]
+BACKEND_NAMES: Final[tuple[BackendName, ...]] = get_args(BackendName)
 
-DEFAULT_BASE_URLS: dict[str, str] = {
+# MJ_BASE_URL per backend that talks HTTP: its default, or None where the operator must give it.
+BACKEND_BASE_URLS: Final[Mapping[BackendName, str | None]] = {
+    "mjproxy": None,
     "imagineapi": "https://cl.imagineapi.dev",
     "acedata": "https://api.acedata.cloud",
 }
@@ -86,10 +91,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _backend_url(self) -> Settings:
-        if self.mj_base_url is None and self.mj_backend in DEFAULT_BASE_URLS:
-            self.mj_base_url = DEFAULT_BASE_URLS[self.mj_backend]
-        if self.mj_backend != "simulator" and self.mj_base_url is None:
-            raise ValueError(f"MJ_BASE_URL is required for MJ_BACKEND={self.mj_backend}")
+        if self.mj_backend in BACKEND_BASE_URLS:
+            self.mj_base_url = self.mj_base_url or BACKEND_BASE_URLS[self.mj_backend]
+            if self.mj_base_url is None:
+                raise ValueError(f"MJ_BASE_URL is required for MJ_BACKEND={self.mj_backend}")
         if self.telegram_mode == "webhook" and self.public_url is None:
             raise ValueError("TELEGRAM_MODE=webhook needs PUBLIC_URL")
         return self

@@ -1,27 +1,18 @@
-"""Media bytes at the edges: capped downloads, photos Telegram accepts, videos told apart by signature."""
+"""Media bytes: capped decoding, photos Telegram accepts, input pictures for backends, videos by signature."""
 
 from __future__ import annotations
 
-import asyncio
 import io
-import ipaddress
-import socket
 from dataclasses import dataclass
 from enum import StrEnum
 
-import httpx
 from PIL import Image, UnidentifiedImageError
 
-from bot.domain import BackendUnavailable, ImageTooLarge
-
-MAX_DOWNLOAD_BYTES = 40 * 1024 * 1024
 TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024
 TELEGRAM_PHOTO_MAX_SIDES_SUM = 10_000
 TELEGRAM_PHOTO_MAX_RATIO = 20
 MAX_DECODE_PIXELS = 64_000_000
 JPEG_QUALITY = 90
-DOWNLOAD_TIMEOUT = 60.0
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 TELEGRAM_UPLOAD_MAX_BYTES = 50 * 1024 * 1024  # what a bot may upload through the public Bot API
 MP4_BRAND_BOX = b"ftyp"  # every MP4 (ISO base media) file opens with an ftyp box: size, "ftyp", brand
 GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
@@ -63,90 +54,6 @@ def video_format(data: bytes) -> VideoFormat:
     if data.startswith(GIF_SIGNATURES):
         return VideoFormat.ANIMATION
     raise NotAVideo("neither an MP4 video nor a GIF")
-
-
-class UnsafeUrl(BackendUnavailable):
-    """A URL the bot will not fetch: not http(s), or pointing into a private or loopback network."""
-
-
-async def check_public_url(url: str) -> None:
-    """Refuse non-http(s) URLs and hosts resolving to loopback, private, link-local or reserved addresses."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise UnsafeUrl("malformed image URL") from exc
-    if parsed.scheme not in ALLOWED_SCHEMES or not parsed.host:
-        raise UnsafeUrl(f"refusing to fetch a {parsed.scheme or 'schemeless'} URL")
-    for address in await _addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)):
-        if not address.is_global:
-            raise UnsafeUrl("refusing to fetch from a private or loopback address")
-
-
-async def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise BackendUnavailable(f"cannot resolve the image host: {exc.strerror or exc}") from exc
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
-
-
-async def download_limited(
-    client: httpx.AsyncClient,
-    url: str,
-    *,
-    max_bytes: int,
-    headers: dict[str, str] | None = None,
-    trusted: bool = False,
-) -> bytes:
-    """GET `url` into memory, refusing bodies over `max_bytes` before reading them whole.
-
-    `trusted` marks the configured backend's own host, which may well live on a private network;
-    any other host must be public, so a backend's answer can't make the bot probe the local network.
-    """
-    if not trusted:
-        await check_public_url(url)
-    try:
-        async with asyncio.timeout(DOWNLOAD_TIMEOUT), client.stream("GET", url, headers=headers) as response:
-            if response.status_code >= 400:
-                raise BackendUnavailable(f"image download failed with HTTP {response.status_code}")
-            declared = response.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                raise ImageTooLarge(f"image is {declared} bytes, limit {max_bytes}")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ImageTooLarge(f"image exceeds {max_bytes} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except httpx.HTTPError as exc:
-        raise BackendUnavailable(f"image download failed: {type(exc).__name__}") from exc
-    except TimeoutError as exc:
-        raise BackendUnavailable(f"image download took longer than {DOWNLOAD_TIMEOUT:.0f}s") from exc
-
-
-async def download_from_backend(
-    client: httpx.AsyncClient, origin: httpx.URL, url: str, *, max_bytes: int, credentials: dict[str, str]
-) -> bytes:
-    """Fetch an image a backend named: relative URLs resolve against the backend, its credentials go
-    to the backend's own origin only (never to a CDN), and only its own host may be on a private network."""
-    try:
-        target = origin.join(url)
-    except httpx.InvalidURL as exc:
-        raise UnsafeUrl("image URL is not a valid URL") from exc
-    same_origin = (target.scheme, target.host, target.port) == (origin.scheme, origin.host, origin.port)
-    return await download_limited(
-        client,
-        str(target),
-        max_bytes=max_bytes,
-        headers=dict(credentials) if same_origin else None,
-        trusted=target.host == origin.host and target.scheme in ALLOWED_SCHEMES,
-    )
 
 
 def open_image(data: bytes) -> Image.Image:

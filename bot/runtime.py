@@ -23,7 +23,7 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 
 from bot.access import AccessConfig, AccessControl
-from bot.backends import create_backend, ensure_available
+from bot.backends import BackendOptions, create_backend, ensure_available
 from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
@@ -91,7 +91,7 @@ class Runtime:
 
     @classmethod
     async def build(cls, settings: Settings, *, limits: DeliveryLimits | None = None) -> Runtime:
-        ensure_available(settings)
+        ensure_available(settings.mj_backend)
         http_socket = _bind(settings.http_host, settings.http_port)
         db = Database(settings.async_database_url)
         try:
@@ -116,7 +116,17 @@ class Runtime:
             if settings.public_url and settings.public_url.startswith("https://")
             else None
         )
-        backend = create_backend(settings, http, notify_url(settings, hook_secret), image_host)
+        backend = create_backend(
+            settings.mj_backend,
+            BackendOptions(
+                client=http,
+                base_url=settings.mj_base_url,
+                api_key=settings.mj_api_key.get_secret_value() if settings.mj_api_key else None,
+                notify_url=notify_url(settings, hook_secret),
+                image_host=image_host.publish if image_host else None,
+                simulator_step_seconds=settings.simulator_step_seconds,
+            ),
+        )
         questions = Questions(db)
         delivery = JobDelivery(
             sender,

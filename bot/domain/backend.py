@@ -38,6 +38,7 @@ class Capabilities:
     max_prompt_length: int
     simulated: bool = False
     animate: bool = False  # runs the Animate buttons it offers and reports the video (TaskUpdate.video_url)
+    cancel: bool = False  # can stop a queued or running task
     # Buttons whose follow-up can take an edited prompt (Remix mode); empty: the backend can't remix.
     remix: frozenset[ActionKind] = frozenset()
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.backends import imagineapi
+from bot.backends import http
 from bot.backends.base import Backend
 from bot.backends.imagineapi import (
     REROLL_REF,
@@ -36,7 +36,6 @@ from bot.domain import (
     BlendDimensions,
     Command,
     FailureKind,
-    ImageTooLarge,
     InvalidCallback,
     JobStatus,
     PromptRejected,
@@ -100,7 +99,7 @@ async def backend(
 
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch, fake: FakeImagineApi) -> None:
-    monkeypatch.setattr(imagineapi, "GET_RETRY_BACKOFF", (0.0, 0.0))
+    monkeypatch.setattr(http, "READ_RETRY_BACKOFF", (0.0, 0.0))
     fake.retry_after = 0
 
 
@@ -486,11 +485,6 @@ async def test_lost_webhooks_leave_polling_to_find_the_result(
 @pytest.mark.parametrize(
     "body",
     [
-        b"not json",
-        b"\xff\xfe\x00",
-        b"[]",
-        b"null",
-        b"{}",
         b'{"event": "images.items.update"}',
         b'{"payload": {"id": "x", "status": "pending"}}',
         b'{"event": "images.items.delete", "payload": {"id": "x", "status": "pending"}}',
@@ -588,7 +582,7 @@ async def test_fetch_gives_up_after_the_retries(
     fake.fail_next_http(status, times=3)
     with pytest.raises(error):
         await backend.fetch(IMAGE_ID)
-    assert len(fake.requests) == 1 + len(imagineapi.GET_RETRY_BACKOFF)
+    assert len(fake.requests) == 1 + len(http.READ_RETRY_BACKOFF)
 
 
 async def test_unreachable_backend_is_unavailable(client: httpx.AsyncClient, no_backoff: None) -> None:
@@ -602,30 +596,15 @@ async def test_unreachable_backend_is_unavailable(client: httpx.AsyncClient, no_
 # --- adapter over HTTP: downloads ---------------------------------------------------------------------------
 
 
-async def test_download_sends_the_token_only_to_imagineapi(
-    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
-) -> None:
+# Caps, refused URLs and where the token goes: test_contract.py.
+
+
+async def test_download_returns_the_final_png(fake: FakeImagineApi, backend: ImagineApiBackend) -> None:
     done = await backend.fetch(await finished_grid(fake, backend))
     assert done is not None and done.image_url is not None
     data = await backend.download(done.image_url, max_bytes=10 * 1024 * 1024)
     with Image.open(io.BytesIO(data)) as picture:
         assert (picture.format, picture.size) == ("PNG", (1024, 1024))
-    assert fake.requests[-1].headers.get("Authorization") == f"Bearer {DEFAULT_TOKEN}"
-
-    foreign = await backend.download(receiver.url + "/cdn/picture.png", max_bytes=10_000)
-    assert foreign == receiver.image
-    assert "authorization" not in {key.lower() for key in receiver.image_request_headers[-1]}
-
-
-async def test_download_over_the_cap_or_gone_fails(fake: FakeImagineApi, backend: ImagineApiBackend) -> None:
-    done = await backend.fetch(await finished_grid(fake, backend))
-    assert done is not None and done.image_url is not None
-    with pytest.raises(ImageTooLarge):
-        await backend.download(done.image_url, max_bytes=512)
-    with pytest.raises(BackendUnavailable):
-        await backend.download(f"{fake.base_url}/assets/{IMAGE_ID}/{IMAGE_ID}.png", max_bytes=1024)
-    with pytest.raises(BackendUnavailable):
-        await backend.download("ftp://example.invalid/x.png", max_bytes=1024)
 
 
 # --- the fake on its own clock ------------------------------------------------------------------------------

@@ -1,0 +1,189 @@
+"""ImagineAPI.dev adapter: Directus image items, account webhooks, and the ready-made upscales as tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from bot.backends.base import Declines, check_prompt
+from bot.backends.http import HTTP_BAD_REQUEST, HTTP_FORBIDDEN, HTTP_NOT_FOUND, BackendHttp
+from bot.backends.imagineapi.errors import parse_errors, raise_for_error
+from bot.backends.imagineapi.images import (
+    REROLL_REF,
+    image_to_update,
+    parse_upscale_ref,
+    parse_upscale_task_id,
+    upscale_task_id,
+    upscale_update,
+)
+from bot.backends.imagineapi.wire import ImageEnvelope, ImageStatus, ImagineImage, WebhookBody
+from bot.domain import (
+    Action,
+    ActionKind,
+    BackendRefused,
+    BackendUnavailable,
+    Capabilities,
+    Command,
+    InvalidCallback,
+    JobStatus,
+    Submission,
+    TaskNotFound,
+    TaskUpdate,
+    UpdateSink,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
+IMAGES_PATH: Final = "/items/images/"
+
+
+class ImagineApiBackend(Declines):
+    """Speaks ImagineAPI.dev's Directus REST API; pushes arrive through account webhooks (parse_callback)."""
+
+    name = "imagineapi"
+    label = "ImagineAPI.dev"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        *,
+        api_key: str | None,
+        push: bool,
+        max_prompt_length: int = DEFAULT_MAX_PROMPT_LENGTH,
+    ) -> None:
+        self._http = BackendHttp(
+            client,
+            base_url,
+            label="ImagineAPI",
+            credentials={"Authorization": f"Bearer {api_key}"} if api_key else {},
+        )
+        # Webhooks are set per account in ImagineAPI's dashboard; `push` says whether the operator did.
+        # 🔄 is a new image from a prompt, so it can take an edited one; there are no other actions.
+        self.capabilities = Capabilities(
+            commands=frozenset({Command.IMAGINE}),
+            push=push,
+            max_prompt_length=max_prompt_length,
+            remix=frozenset({ActionKind.REROLL}),
+        )
+        self._sink: UpdateSink | None = None
+        self._reports: set[asyncio.Task[None]] = set()
+
+    async def start(self, sink: UpdateSink) -> None:
+        """Keep the sink: finished upscales are reported through it as soon as they are pressed."""
+        self._sink = sink
+
+    async def aclose(self) -> None:
+        """Drop reports not yet delivered; the HTTP client is shared and closed by its owner."""
+        pending = list(self._reports)
+        for report in pending:
+            report.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # --- submits ---
+
+    async def imagine(self, prompt: str, *, job_id: str) -> Submission:
+        check_prompt(prompt, self.capabilities)
+        return await self._create(prompt, job_id)
+
+    async def act(self, task_id: str, action: Action, *, job_id: str) -> Submission:
+        """U1–U4 complete at once from the grid's own upscales; 🔄 submits the grid's prompt again."""
+        if action.kind is ActionKind.UPSCALE:
+            target = parse_upscale_ref(action.ref)
+            if target is None:
+                raise BackendRefused("this upscale button does not belong to ImagineAPI")
+            index, url = target
+            synthetic = upscale_task_id(task_id, index)
+            self._report_soon(upscale_update(synthetic, url))
+            return Submission(synthetic, JobStatus.QUEUED)
+        if action.kind is ActionKind.REROLL and action.ref == REROLL_REF:
+            parent = await self._read_image(task_id)
+            if parent is None:
+                raise TaskNotFound(f"ImagineAPI does not know image {task_id}")
+            if not parent.prompt:
+                raise BackendRefused("the image to reroll has no prompt")
+            return await self._create(parent.prompt, job_id)
+        raise BackendRefused(f"ImagineAPI.dev offers no {action.kind.value} action")
+
+    async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
+        """🔄 with an edited prompt: a new image from that prompt."""
+        if action.kind is not ActionKind.REROLL or action.ref != REROLL_REF:
+            raise BackendRefused(f"ImagineAPI.dev cannot remix {action.kind.value}")
+        check_prompt(prompt, self.capabilities)
+        return await self._create(prompt, job_id)
+
+    # --- reads ---
+
+    async def fetch(self, task_id: str) -> TaskUpdate | None:
+        synthetic = parse_upscale_task_id(task_id)
+        image = await self._read_image(synthetic[0] if synthetic else task_id)
+        if image is None:
+            return None
+        if synthetic is None:
+            return image_to_update(image)
+        index = synthetic[1]
+        if image.status is not ImageStatus.COMPLETED or len(image.upscaled_urls) < index:
+            return None
+        return upscale_update(task_id, image.upscaled_urls[index - 1])
+
+    def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
+        """An account webhook (unsigned: the route authenticates the hook URL); matched by image id.
+
+        Self-hosted webhooks leave `ref` out of the payload, and the account's other apps post here too.
+        """
+        try:
+            event = WebhookBody.model_validate_json(body)
+        except ValidationError as exc:
+            raise InvalidCallback(f"not an ImagineAPI webhook ({exc.error_count()} errors)") from exc
+        return [image_to_update(event.payload)]
+
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        return await self._http.download(url, max_bytes=max_bytes)
+
+    # --- HTTP plumbing ---
+
+    def _report_soon(self, update: TaskUpdate) -> None:
+        if self._sink is None:
+            return
+        report = asyncio.get_running_loop().create_task(self._report(self._sink, update))
+        self._reports.add(report)
+        report.add_done_callback(self._reports.discard)
+
+    @staticmethod
+    async def _report(sink: UpdateSink, update: TaskUpdate) -> None:
+        try:
+            await sink(update)
+        except Exception:
+            # The sink is the bot's code; polling still finds the result if this delivery failed.
+            log.exception("update sink failed for ImagineAPI task %s", update.task_id)
+
+    async def _read_image(self, image_id: str) -> ImagineImage | None:
+        response = await self._http.read("GET", f"{IMAGES_PATH}{quote(image_id, safe='')}")
+        # Directus answers 403 FORBIDDEN for an id that does not exist (it hides missing items).
+        if response.status_code in (HTTP_FORBIDDEN, HTTP_NOT_FOUND):
+            return None
+        if response.status_code >= HTTP_BAD_REQUEST:
+            raise_for_error(response.status_code, parse_errors(response))
+        try:
+            return ImageEnvelope.model_validate_json(response.content).data
+        except ValidationError as exc:
+            raise BackendUnavailable(
+                f"ImagineAPI sent a malformed image ({exc.error_count()} errors)"
+            ) from exc
+
+    async def _create(self, prompt: str, job_id: str) -> Submission:
+        response = await self._http.send("POST", IMAGES_PATH, {"prompt": prompt, "ref": job_id})
+        if response.status_code >= HTTP_BAD_REQUEST:
+            raise_for_error(response.status_code, parse_errors(response))
+        try:
+            image = ImageEnvelope.model_validate_json(response.content).data
+        except ValidationError as exc:
+            raise BackendUnavailable("ImagineAPI's answer to a create is not an image") from exc
+        return Submission(image.id, JobStatus.QUEUED)

@@ -1,0 +1,96 @@
+"""The backends' HTTP layer: the outbound URL guard, capped downloads, retried reads and Retry-After."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.backends import http
+from bot.backends.http import BackendHttp, UnsafeUrl, check_public_url, download_limited, retry_delay
+from bot.domain import BackendUnavailable, ImageTooLarge
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/a.png",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "http://127.0.0.1:8080/a.png",
+        "http://10.1.2.3/a.png",
+        "http://192.168.0.10/a.png",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/a.png",
+        "http://localhost/a.png",
+        "http://0.0.0.0/a.png",
+    ],
+)
+async def test_unsafe_urls_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        await check_public_url(url)
+
+
+async def test_public_address_is_allowed() -> None:
+    await check_public_url("https://93.184.216.34/grid.png")
+
+
+async def test_refused_url_is_never_requested() -> None:
+    requests: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: requests.append(r) or httpx.Response(200, content=b"x"))
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(UnsafeUrl):
+            await download_limited(client, "http://127.0.0.1/a.png", max_bytes=100)
+        assert await download_limited(client, "http://127.0.0.1/a.png", max_bytes=100, trusted=True) == b"x"
+    assert len(requests) == 1
+
+
+async def test_size_cap_applies_before_the_whole_body_is_read() -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"x" * 5000))
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(ImageTooLarge):
+            await download_limited(client, "http://93.184.216.34/big.png", max_bytes=1000)
+
+
+@pytest.mark.parametrize(
+    ("header", "delay"), [("2", 2.0), ("60", http.RETRY_AFTER_CAP), ("soon", 0.2), (None, 0.2)]
+)
+def test_retry_after_in_seconds_is_honoured_up_to_the_cap(header: str | None, delay: float) -> None:
+    headers = {"retry-after": header} if header is not None else {}
+    assert retry_delay(httpx.Response(503, headers=headers), 0.2) == delay
+    assert retry_delay(None, 0.2) == 0.2
+
+
+async def test_reads_wait_as_the_server_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(http.asyncio, "sleep", no_wait)
+    answers = iter(
+        [httpx.Response(429, headers={"retry-after": "1"}), httpx.Response(503), httpx.Response(200)]
+    )
+    requests: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: requests.append(r) or next(answers))
+    async with httpx.AsyncClient(transport=transport) as client:
+        api = BackendHttp(client, "http://backend.test/", label="the backend", credentials={"x-key": "k"})
+        assert (await api.read("GET", "/task/1")).status_code == 200
+    assert waits == [1.0, http.READ_RETRY_BACKOFF[1]]
+    assert [(r.url.path, r.headers["x-key"]) for r in requests] == [("/task/1", "k")] * 3
+
+
+async def test_a_send_is_never_repeated_and_network_errors_are_unavailable() -> None:
+    requests: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: requests.append(r) or httpx.Response(503))
+    async with httpx.AsyncClient(transport=transport) as client:
+        api = BackendHttp(client, "http://backend.test", label="the backend", credentials={})
+        assert (await api.send("POST", "/submit", {"prompt": "p"})).status_code == 503
+    assert len(requests) == 1
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
+        api = BackendHttp(client, "http://backend.test", label="the backend", credentials={})
+        with pytest.raises(BackendUnavailable, match="the backend unreachable: ConnectError"):
+            await api.send("POST", "/submit", {"prompt": "p"})
