@@ -23,6 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	.venv/bin/ruff check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from bot.backends.base import Backend
 from bot.domain import BackendError
+from bot.domain.jobs import waits_for_mask
 from bot.imagehost import ImageHost
 from bot.jobs import JobService
 from bot.media import NotAnImage, open_image
 from bot.miniapp import RegionJob
-from bot.region_links import waits_for_mask
 
 EDITOR_IMAGE_MAX_BYTES = 20 * 1024 * 1024
 _MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}

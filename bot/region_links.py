@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, WebAppInfo
 
-from bot.domain import ActionKind, Job, JobStatus
+from bot.domain import Job
 from bot.i18n import Translator
 from bot.miniapp import region_token
 
@@ -18,14 +18,6 @@ LINK_SECRET_LABEL = b"region-link"
 def link_secret(hook_secret: str) -> str:
     """A key for editor links derived from the webhook secret, so no extra setting is needed."""
     return hmac.new(hook_secret.encode(), LINK_SECRET_LABEL, hashlib.sha256).hexdigest()
-
-
-def waits_for_mask(job: Job) -> bool:
-    return (
-        job.status is JobStatus.NEEDS_INPUT
-        and job.origin is not None
-        and job.origin.kind is ActionKind.VARY_REGION
-    )
 
 
 @dataclass

@@ -11,8 +11,8 @@ from bot.delivery.methods import reply_message
 from bot.delivery.render import truncate
 from bot.delivery.sender import Sender
 from bot.domain import Job
+from bot.domain.jobs import waits_for_mask
 from bot.i18n import Locales
-from bot.region_links import waits_for_mask
 from bot.storage.database import Database
 from bot.storage.jobs import get_job
 

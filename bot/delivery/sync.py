@@ -17,9 +17,10 @@ from bot.delivery.questions import InputQuestions
 from bot.delivery.render import render_caption, render_text
 from bot.delivery.sender import Sender
 from bot.domain import Job, JobStatus
+from bot.domain.jobs import waits_for_mask
 from bot.i18n import Locales, Translator
 from bot.media import TELEGRAM_UPLOAD_MAX_BYTES, image_extension
-from bot.region_links import RegionLinks, waits_for_mask
+from bot.region_links import RegionLinks
 from bot.storage.buttons import job_buttons
 from bot.storage.database import Database
 from bot.storage.jobs import DeliveryState, get_job_with_delivery, save_delivery

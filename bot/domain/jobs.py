@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.domain.actions import Action
+from bot.domain.actions import Action, ActionKind
 from bot.domain.kinds import FailureKind, JobKind, JobStatus
 
 
@@ -117,3 +117,12 @@ class Job:
 
     def find_action(self, ref: str) -> Action | None:
         return next((a for a in self.actions if a.ref == ref), None)
+
+
+def waits_for_mask(job: Job) -> bool:
+    """A Vary (Region) job waiting for the editor's mask and prompt."""
+    return (
+        job.status is JobStatus.NEEDS_INPUT
+        and job.origin is not None
+        and job.origin.kind is ActionKind.VARY_REGION
+    )

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from bot.domain import Job, JobStatus
-from bot.region_links import waits_for_mask
+from bot.domain.jobs import waits_for_mask
 from bot.storage.database import Database
 from bot.storage.jobs import job_by_message, jobs_waiting_for_input
 from bot.storage.questions import (
