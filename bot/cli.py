@@ -98,7 +98,7 @@ async def serve(settings: Settings) -> None:
 
 async def callback_url(settings: Settings) -> str:
     """The URL backends post progress to (paste it into ImagineAPI's dashboard); needs PUBLIC_URL."""
-    from bot.runtime import load_hook_secret, notify_url
+    from bot.credentials import load_hook_secret, notify_url
     from bot.storage.database import Database
 
     db = Database(settings.async_database_url)

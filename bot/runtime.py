@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-import hmac
 import logging
-import secrets
 import socket
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -18,41 +14,34 @@ import uvicorn
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand, BotCommandScopeDefault, Update
+from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
-from pydantic import ValidationError
 
 from bot.access import AccessConfig, AccessControl
 from bot.backends import BackendOptions, create_backend, ensure_available
 from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
+from bot.credentials import load_hook_secret, notify_url
 from bot.delivery import JobDelivery
 from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
-from bot.domain import InvalidCallback
 from bot.i18n import Locales
 from bot.imagehost import ImageHost
+from bot.intake import TelegramIntake
 from bot.jobs import JobPolicy, JobService, Questions
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks, link_secret
 from bot.storage.database import Database
-from bot.storage.kv import kv_get, kv_set
-from webhook.app import TelegramWebhook, create_app
+from webhook.app import create_app
 from webhook.miniapp import create_region_router
 
 log = logging.getLogger(__name__)
 
-# Updates handled at once in polling mode: a burst of commands (getUpdates hands out 100 at a time)
-# queues here instead of all being handled, and held in memory, at the same moment. High enough that a
-# hung backend call (up to its 30 s timeout) leaves plenty of room for everyone else's updates.
-UPDATE_CONCURRENCY = 128
-
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SHUTDOWN_STEP_SECONDS = 10.0
-WEBHOOK_SECRET_KEY = "webhook_secret"
 
 
 class StartupError(Exception):
@@ -77,6 +66,7 @@ class Runtime:
     http_socket: socket.socket
     image_host: ImageHost | None
     region_links: RegionLinks | None
+    intake: TelegramIntake
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -192,6 +182,7 @@ class Runtime:
             http_socket,
             image_host,
             region_links,
+            TelegramIntake(settings, bot, dispatcher, hook_secret),
         )
 
     async def start(self) -> None:
@@ -216,18 +207,14 @@ class Runtime:
             self.jobs,
             self.backend,
             self.hook_secret,
-            telegram=self._telegram_webhook(),
+            telegram=self.intake.webhook(),
             image_host=self.image_host,
             region=self._region_router(),
         )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
         self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
-        if self.settings.telegram_mode == "webhook":
-            await self._set_telegram_webhook()
-        else:
-            await self.bot.delete_webhook(drop_pending_updates=False)
-            self._tasks.append(asyncio.create_task(self._poll_telegram(), name="telegram-polling"))
+        await self.intake.start()
 
     def _region_router(self) -> APIRouter | None:
         if self.region_links is None or self.image_host is None:
@@ -240,55 +227,6 @@ class Runtime:
             submit=editor.submit,
             max_age=self.settings.input_timeout,
             locales=self.locales,
-        )
-
-    async def _poll_telegram(self) -> None:
-        await self.dispatcher.start_polling(
-            self.bot,
-            handle_signals=False,
-            close_bot_session=False,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-            tasks_concurrency_limit=UPDATE_CONCURRENCY,
-        )
-
-    def _telegram_webhook(self) -> TelegramWebhook | None:
-        if self.settings.telegram_mode != "webhook":
-            return None
-        return TelegramWebhook(
-            self._telegram_path_secret(), self._telegram_header_secret(), self._feed_update
-        )
-
-    def _telegram_path_secret(self) -> str:
-        # Backends learn the hook secret from their callback URL: Telegram's secrets must not follow from it.
-        return derived_secret(self.hook_secret, b"telegram-path")
-
-    def _telegram_header_secret(self) -> str:
-        configured = self.settings.telegram_webhook_secret
-        return (
-            configured.get_secret_value()
-            if configured
-            else derived_secret(self.hook_secret, b"telegram-header")
-        )
-
-    async def _feed_update(self, body: bytes) -> None:
-        try:
-            update = Update.model_validate_json(body, context={"bot": self.bot})
-        except ValidationError as exc:
-            raise InvalidCallback(f"not a Telegram update ({exc.error_count()} errors)") from exc
-        task = asyncio.create_task(self.dispatcher.feed_update(self.bot, update))
-        self._tasks.append(task)
-        task.add_done_callback(self._forget_task)
-
-    def _forget_task(self, task: asyncio.Task[Any]) -> None:
-        with contextlib.suppress(ValueError):
-            self._tasks.remove(task)
-
-    async def _set_telegram_webhook(self) -> None:
-        assert self.settings.public_url is not None
-        await self.bot.set_webhook(
-            f"{self.settings.public_url}/telegram/{self._telegram_path_secret()}",
-            secret_token=self._telegram_header_secret(),
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
         )
 
     async def _set_commands(self) -> None:
@@ -307,28 +245,24 @@ class Runtime:
     async def close(self) -> None:
         """Stop intake first, then services, then connections; no step may hold the shutdown up."""
         self._stopped.set()
-        if self.settings.telegram_mode == "polling":
-            await _bounded(self._stop_polling(), "stopping Telegram polling")
+        await _bounded(self.intake.stop_polling(), "stopping Telegram polling")
         if self._server is not None:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
         await _bounded(self.delivery.close(), "stopping delivery")
         await _bounded(self.backend.aclose(), "closing the backend")
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self.intake.handling, *filter(None, [self.intake.polling])]:
             if not task.done():
                 try:
                     await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_STEP_SECONDS)
                 except (TimeoutError, asyncio.CancelledError):
                     task.cancel()
         await _bounded(asyncio.gather(*self._tasks, return_exceptions=True), "stopping the HTTP server")
+        await _bounded(asyncio.gather(*self.intake.handling, return_exceptions=True), "finishing updates")
         await _bounded(self.bot.session.close(), "closing the Telegram session")
         await _bounded(self.http.aclose(), "closing the HTTP client")
         await _bounded(self.db.close(), "closing the database")
         self.http_socket.close()
-
-    async def _stop_polling(self) -> None:
-        with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
-            await self.dispatcher.stop_polling()
 
 
 async def _bounded(step: Awaitable[Any], what: str) -> None:
@@ -338,29 +272,6 @@ async def _bounded(step: Awaitable[Any], what: str) -> None:
     except TimeoutError:
         busy = sorted(t.get_name() for t in asyncio.all_tasks() if not t.done())
         log.error("%s took over %ss; tasks still running: %s", what, SHUTDOWN_STEP_SECONDS, ", ".join(busy))
-
-
-def derived_secret(hook_secret: str, label: bytes) -> str:
-    """A secret of its own for one purpose, derived from the stored webhook secret (HMAC-SHA256)."""
-    return hmac.new(hook_secret.encode(), label, hashlib.sha256).hexdigest()
-
-
-def notify_url(settings: Settings, hook_secret: str) -> str | None:
-    if settings.public_url is None:
-        return None
-    return f"{settings.public_url}/hooks/{settings.mj_backend}/{hook_secret}"
-
-
-async def load_hook_secret(settings: Settings, db: Database) -> str:
-    """WEBHOOK_SECRET if set, else one generated on first start and kept in the database."""
-    if settings.webhook_secret is not None:
-        return settings.webhook_secret.get_secret_value()
-    async with db.write() as conn:
-        stored = await kv_get(conn, WEBHOOK_SECRET_KEY)
-        if stored is None:
-            stored = secrets.token_urlsafe(24)
-            await kv_set(conn, WEBHOOK_SECRET_KEY, stored)
-    return stored
 
 
 def _bind(host: str, port: int) -> socket.socket:
