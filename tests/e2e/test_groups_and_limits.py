@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.delivery.settings_panel import panel_data
 from bot.domain.owners import Scope
-from bot.handlers.settings import panel_data
 from bot.preferences import Setting
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser

@@ -16,9 +16,10 @@ from sqlalchemy import insert
 
 from bot.backends.simulator import SimulatorBackend
 from bot.delivery.sender import Sender
+from bot.delivery.settings_panel import PANEL_PREFIX, PanelView, panel_keyboard, parse_panel_data
 from bot.domain.owners import Scope
 from bot.handlers import errors, settings
-from bot.handlers.settings import PANEL_PREFIX, PanelView, panel_keyboard, parse_panel_data, prefer_reply
+from bot.handlers.settings import prefer_reply
 from bot.i18n import Locales, Translator
 from bot.middlewares import I18nMiddleware
 from bot.preferences import (
