@@ -9,9 +9,10 @@ from aiogram import Bot
 from bot.delivery import JobDelivery
 from bot.delivery.questions import QuestionBook
 from bot.delivery.sender import Sender
-from bot.domain import Job, JobKind
+from bot.domain import Job
 from bot.i18n import Locales
 from bot.storage.database import Database
+from tests.factories import make_job
 
 CHAT = 7
 
@@ -41,9 +42,7 @@ async def refuse_download(url: str, *, max_bytes: int) -> bytes:
 
 
 def job(job_id: str) -> Job:
-    return Job(
-        id=job_id, kind=JobKind.IMAGINE, prompt="p", chat_id=CHAT, user_id=1, user_name="u", backend="b"
-    )
+    return make_job(id=job_id, chat_id=CHAT)
 
 
 async def test_marks_before_delivery_collapse_into_one() -> None:

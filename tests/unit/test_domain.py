@@ -1,23 +1,15 @@
 """The job state rule: updates never move a job backwards and a finished job stays finished."""
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus, TaskUpdate
+from tests.factories import make_job as job_with
 
 GRID_ACTIONS = (Action(ActionKind.UPSCALE, "u1", 1), Action(ActionKind.REROLL, "r"))
 
 
 def make_job(**kw: object) -> Job:
-    base = dict(
-        id="j1",
-        kind=JobKind.IMAGINE,
-        prompt="a cat",
-        chat_id=1,
-        user_id=2,
-        user_name="Ann",
-        backend="x",
-        task_id="t1",
+    return job_with(
+        **{"id": "j1", "prompt": "a cat", "user_id": 2, "user_name": "Ann", "task_id": "t1", **kw}
     )
-    base.update(kw)
-    return Job(**base)  # type: ignore[arg-type]
 
 
 def running(progress: int, preview: str | None = None) -> TaskUpdate:

@@ -1,9 +1,10 @@
 """Keyboards: Midjourney's layout, short callback data, unservable buttons left out."""
 
 from bot.delivery.keyboards import action_rows, callback_data, job_keyboard, parse_callback_data
-from bot.domain import Action, ActionKind, Job, JobKind, JobStatus
+from bot.domain import Action, ActionKind, Job, JobStatus
 from bot.domain.buttons import RETRY_REF
 from bot.i18n import Locales
+from tests.factories import make_job
 
 T = Locales().translator("en")
 H = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
@@ -27,17 +28,7 @@ UPSCALED = (
 
 
 def job(status: JobStatus, actions: tuple[Action, ...]) -> Job:
-    return Job(
-        id="j",
-        kind=JobKind.IMAGINE,
-        prompt="p",
-        chat_id=1,
-        user_id=1,
-        user_name="u",
-        backend="b",
-        status=status,
-        actions=actions,
-    )
+    return make_job(status=status, actions=actions)
 
 
 def texts(markup: object) -> list[list[str]]:

@@ -10,22 +10,13 @@ from bot.delivery.render import (
 )
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.i18n import Locales
+from tests.factories import make_job
 
 T = Locales().translator("en")
 
 
 def job(**kw: object) -> Job:
-    base = dict(
-        id="j",
-        kind=JobKind.IMAGINE,
-        prompt="a <b>cat</b> & dog",
-        chat_id=1,
-        user_id=42,
-        user_name="Ann <admin>",
-        backend="b",
-    )
-    base.update(kw)
-    return Job(**base)  # type: ignore[arg-type]
+    return make_job(**{"prompt": "a <b>cat</b> & dog", "user_id": 42, "user_name": "Ann <admin>", **kw})
 
 
 def test_prompt_and_name_are_escaped() -> None:
