@@ -1,4 +1,4 @@
-"""The async engine: one writer at a time, WAL for SQLite, schema created or upgraded on open."""
+"""The async engine: SQLite (one writer, WAL) or PostgreSQL; the schema created or upgraded on open."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -16,6 +16,9 @@ from bot.storage.migrations import SCHEMA_VERSION_KEY, upgrade
 from bot.storage.schema import SCHEMA_VERSION, kv, metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# PostgreSQL advisory lock held while the schema is created or upgraded: replicas starting together take
+# turns, and the ones after the first find the schema current. Any fixed number; this one spells "mjgr".
+SCHEMA_LOCK_KEY = 0x6D6A6772
 
 
 class Database:
@@ -40,6 +43,8 @@ class Database:
     async def open(self) -> None:
         """Create missing tables, upgrade an older schema and record the schema version."""
         async with self.engine.begin() as conn:
+            if not self._is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
             await conn.run_sync(metadata.create_all)
             query = select(kv.c.value).where(kv.c.key == SCHEMA_VERSION_KEY)
             found = (await conn.execute(query)).scalar()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.storage.rows import from_row, to_values
-from bot.storage.schema import jobs
+from bot.storage.schema import USER_NAME_LENGTH, jobs
 
 ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.NEEDS_INPUT.value)
 
@@ -46,6 +46,8 @@ def _action_from_wire(raw: list[Any]) -> Action:
 def _job_values(job: Job) -> dict[str, Any]:
     return to_values(
         job,
+        # Telegram's first and last names may reach 129 characters together; PostgreSQL enforces lengths.
+        user_name=lambda name: name[:USER_NAME_LENGTH],
         kind=lambda kind: kind.value,
         status=lambda status: status.value,
         origin=lambda origin: json.dumps(_action_to_wire(origin)) if origin else None,

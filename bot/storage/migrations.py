@@ -17,6 +17,12 @@ SCHEMA_VERSION_KEY = "schema_version"
 # version → statements that take a database of that version to the next one.
 STEPS: Mapping[int, tuple[str, ...]] = {
     1: ("ALTER TABLE jobs ADD COLUMN video_url TEXT",),
+    2: (
+        "CREATE INDEX IF NOT EXISTS ix_jobs_user_created ON jobs (user_id, created_at)",
+        "CREATE INDEX IF NOT EXISTS ix_jobs_chat_created ON jobs (chat_id, created_at)",
+        "CREATE INDEX IF NOT EXISTS ix_jobs_parent ON jobs (parent_id)",
+        "CREATE INDEX IF NOT EXISTS ix_jobs_message ON jobs (chat_id, message_id)",
+    ),
 }
 
 

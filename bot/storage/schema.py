@@ -15,7 +15,8 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2  # bump with a step in bot/storage/migrations.py
+SCHEMA_VERSION = 3  # bump with a step in bot/storage/migrations.py
+USER_NAME_LENGTH = 128
 
 metadata = MetaData()
 
@@ -28,7 +29,7 @@ jobs = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("thread_id", BigInteger),
     Column("user_id", BigInteger, nullable=False),
-    Column("user_name", String(128), nullable=False),
+    Column("user_name", String(USER_NAME_LENGTH), nullable=False),
     Column("language", String(16), nullable=False),
     Column("backend", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -61,6 +62,14 @@ jobs = Table(
 Index("ix_jobs_task", jobs.c.backend, jobs.c.task_id)
 Index("ix_jobs_status", jobs.c.status)
 Index("ix_jobs_pending_delivery", jobs.c.shown_version, jobs.c.version)
+# Schema 3: quotas, history and lookups read a user's or a chat's jobs of a day, a job's children, the job
+# behind a message; without these each was a scan of the whole table.
+JOB_INDEXES = (
+    Index("ix_jobs_user_created", jobs.c.user_id, jobs.c.created_at),
+    Index("ix_jobs_chat_created", jobs.c.chat_id, jobs.c.created_at),
+    Index("ix_jobs_parent", jobs.c.parent_id),
+    Index("ix_jobs_message", jobs.c.chat_id, jobs.c.message_id),
+)
 
 buttons = Table(
     "buttons",

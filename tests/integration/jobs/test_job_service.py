@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -80,14 +79,6 @@ def build(db: Database, quotas: QuotaGuard | None = None) -> Service:
         quotas=quotas,
     )
     return Service(jobs, listener, db)
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
-    await db.open()
-    yield db
-    await db.close()
 
 
 @pytest.fixture

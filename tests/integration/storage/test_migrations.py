@@ -14,7 +14,7 @@ from bot.storage.database import Database
 from bot.storage.jobs import get_job, get_job_with_delivery, save_job
 from bot.storage.kv import kv_get
 from bot.storage.migrations import STEPS
-from bot.storage.schema import SCHEMA_VERSION
+from bot.storage.schema import JOB_INDEXES, SCHEMA_VERSION
 
 # The jobs table exactly as schema version 1 created it (frozen here: it is history, not the current schema).
 JOBS_V1 = """
@@ -74,6 +74,13 @@ def write_version_1_database(path: Path) -> None:
     db.close()
 
 
+def sqlite_indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        names = {row[1] for row in db.execute("PRAGMA index_list(jobs)")}
+    db.close()
+    return names
+
+
 def columns(path: Path) -> list[str]:
     with sqlite3.connect(path) as db:
         names = [row[1] for row in db.execute("PRAGMA table_info(jobs)")]
@@ -109,7 +116,7 @@ async def test_a_version_1_database_is_upgraded_with_its_jobs_intact(tmp_path: P
         )
         assert [a.ref for a in job.actions] == [a[1] for a in ACTIONS]
         assert (state.shown_version, state.photo_file_id) == (4, "AgACAgIAAxkBAA1")
-        assert version == str(SCHEMA_VERSION) == "2"
+        assert version == str(SCHEMA_VERSION) == "3"
 
         async with database.write() as conn:
             await save_job(conn, replace(job, video_url="https://cdn.example/0_0.mp4"))
@@ -119,6 +126,7 @@ async def test_a_version_1_database_is_upgraded_with_its_jobs_intact(tmp_path: P
     finally:
         await database.close()
     assert "video_url" in columns(path)
+    assert {index.name for index in JOB_INDEXES} <= sqlite_indexes(path)
 
     again = Database(f"sqlite+aiosqlite:///{path}")
     try:
