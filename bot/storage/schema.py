@@ -125,3 +125,13 @@ access_rules = Table(
     Column("set_by", BigInteger, nullable=False),
     Column("set_at", Float, nullable=False),
 )
+
+# Leases: one replica at a time holds each (polling Telegram, a share of the work); it must renew before
+# `expires_at` or another takes it over.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
