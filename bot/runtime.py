@@ -35,6 +35,7 @@ from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks, link_secret
 from bot.storage.database import Database
+from bot.update_once import seen_updates_for
 from webhook.app import create_app
 from webhook.miniapp import create_region_router
 
@@ -165,7 +166,8 @@ class Runtime:
                 delivery=delivery,
                 preferences=preferences,
                 region_links=region_links,
-            )
+            ),
+            seen=seen_updates_for(db),
         )
         return cls(
             settings,

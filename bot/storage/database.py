@@ -55,6 +55,11 @@ class Database:
             else:
                 await upgrade(conn, int(found))
 
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may use this database at once (PostgreSQL; SQLite is one process's)."""
+        return not self._is_sqlite
+
     async def close(self) -> None:
         await self.engine.dispose()
 

@@ -135,3 +135,12 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", Float, nullable=False),
 )
+
+# Telegram updates already taken by a replica: Telegram re-delivers an update whose answer was slow, maybe to
+# another replica, and a new polling leader may fetch updates the old one handled.
+seen_updates = Table(
+    "seen_updates",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True),
+    Column("seen_at", Float, nullable=False, index=True),
+)
