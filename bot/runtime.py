@@ -19,7 +19,7 @@ from fastapi import APIRouter
 
 from bot.access import AccessConfig, AccessControl
 from bot.backends import BackendOptions, create_backend, ensure_available
-from bot.backends.base import Backend
+from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.credentials import load_hook_secret, notify_url
@@ -124,6 +124,7 @@ class Runtime:
             db,
             locales,
             download=backend.download,
+            waiting=backend.waiting_reason if isinstance(backend, ReportsWaiting) else None,
             questions=questions,
             simulated=backend.capabilities.simulated,
             max_image_bytes=settings.max_image_bytes,

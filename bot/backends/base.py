@@ -27,6 +27,14 @@ class Cancellable(Protocol):
 
 
 @runtime_checkable
+class ReportsWaiting(Protocol):
+    """A backend that knows, without asking, whether jobs submitted now will wait in its own queue."""
+
+    def waiting_reason(self) -> str | None:
+        """ "paused", "unhealthy" or "starting" while new jobs will wait; None when they won't or unknown."""
+
+
+@runtime_checkable
 class Backend(Protocol):
     """One image backend; adapters speak its wire format and return domain values.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.delivery.media import Download, MediaResolver
 from bot.delivery.questions import InputQuestions, QuestionBook
 from bot.delivery.queue import DELIVERIES_IN_HAND, DeliveryQueue
+from bot.delivery.render import WaitingReason
 from bot.delivery.sender import Sender
 from bot.delivery.sync import MessageSync
 from bot.domain import Job
@@ -28,6 +29,7 @@ class JobDelivery:
         max_image_bytes: int,
         timeout_minutes: int,
         region_links: RegionLinks | None = None,
+        waiting: WaitingReason | None = None,
         in_hand: int = DELIVERIES_IN_HAND,
     ) -> None:
         self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand)
@@ -47,6 +49,7 @@ class JobDelivery:
             simulated=simulated,
             timeout_minutes=timeout_minutes,
             region_links=region_links,
+            waiting=waiting,
         )
         self.delivered_states = 0
 

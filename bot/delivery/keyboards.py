@@ -13,6 +13,7 @@ from bot.i18n import Translator
 CALLBACK_PREFIX = "a1:"  # versioned: a change of token format gets a new prefix
 _ROW_OF: dict[ActionKind, int] = {
     ActionKind.UPSCALE: 0,
+    ActionKind.CROP: 0,
     ActionKind.REROLL: 0,
     ActionKind.VARIATION: 1,
     ActionKind.UPSCALE_SUBTLE: 2,
@@ -73,6 +74,8 @@ def button_label(action: Action, t: Translator) -> str:
     """The text shown on an action's button."""
     if action.kind is ActionKind.UPSCALE:
         return f"U{action.index}"
+    if action.kind is ActionKind.CROP:
+        return t("btn-crop", index=action.index)
     if action.kind is ActionKind.VARIATION:
         return f"V{action.index}"
     if action.kind is ActionKind.PROMPT_PICK and 0 < action.index < len(KEYCAPS):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from html import escape, unescape
 
@@ -17,6 +18,9 @@ PROGRESS_BAR_CELLS = 10
 ELLIPSIS = "…"
 PROMPT_IN_TEXT_LIMIT = 600
 LINKABLE_SCHEMES = ("https://", "http://")
+
+WaitingReason = Callable[[], str | None]
+"""Why jobs submitted now wait in the backend's queue ("paused", "unhealthy", "starting"); no I/O."""
 
 
 class VideoProblem(StrEnum):
@@ -38,6 +42,8 @@ def user_link(user_id: int, name: str) -> str:
 def origin_line(action: Action, t: Translator) -> str:
     if action.kind is ActionKind.UPSCALE:
         return t("origin-upscale", index=action.index)
+    if action.kind is ActionKind.CROP:
+        return t("origin-crop", index=action.index)
     if action.kind is ActionKind.VARIATION:
         return t("origin-variation", index=action.index)
     if action.kind is ActionKind.REROLL:
@@ -110,6 +116,7 @@ def _tail(
     image_unavailable: bool = False,
     video_problem: VideoProblem | None = None,
     video_limit_mb: int = 0,
+    backend_waiting: str | None = None,
 ) -> str:
     """The lines under a job's prompt or title: what it came from, who asked, its state, the labels."""
     lines: list[str] = []
@@ -117,6 +124,8 @@ def _tail(
         lines.append(origin_line(job.origin, t))
     lines.append(t("caption-by", user=user_link(job.user_id, job.user_name)))
     lines.append(status_line(job, t, timeout_minutes=timeout_minutes))
+    if backend_waiting and job.status is JobStatus.QUEUED:
+        lines.append(t("backend-waiting", state=backend_waiting))
     if image_unavailable:
         lines.append(t("image-unavailable"))
     if video_problem is not None:
@@ -135,6 +144,7 @@ def render_caption(
     timeout_minutes: int = 15,
     video_problem: VideoProblem | None = None,
     video_limit_mb: int = 0,
+    backend_waiting: str | None = None,
 ) -> str:
     """HTML caption: prompt in bold, what it came from, who asked, state; fits TELEGRAM_CAPTION_LIMIT."""
     tail_html = _tail(
@@ -145,6 +155,7 @@ def render_caption(
         image_unavailable=image_unavailable,
         video_problem=video_problem,
         video_limit_mb=video_limit_mb,
+        backend_waiting=backend_waiting,
     )
     budget = TELEGRAM_CAPTION_LIMIT - visible_length(tail_html) - 2
     return f"<b>{escape(truncate(job.prompt, budget))}</b>\n{tail_html}"

@@ -14,7 +14,7 @@ from bot.delivery.keyboards import job_keyboard
 from bot.delivery.media import Media, MediaResolver, needs_document, shown_format
 from bot.delivery.methods import HTML, input_media, media_message, reply_message, reply_parameters
 from bot.delivery.questions import InputQuestions
-from bot.delivery.render import render_caption, render_text
+from bot.delivery.render import WaitingReason, render_caption, render_text
 from bot.delivery.sender import Sender
 from bot.domain import Job, JobStatus
 from bot.domain.jobs import waits_for_mask
@@ -52,6 +52,7 @@ class MessageSync:
         simulated: bool,
         timeout_minutes: int,
         region_links: RegionLinks | None,
+        waiting: WaitingReason | None = None,
     ) -> None:
         self._sender = sender
         self._db = db
@@ -61,6 +62,7 @@ class MessageSync:
         self._simulated = simulated
         self._timeout_minutes = timeout_minutes
         self._region_links = region_links
+        self._waiting = waiting
 
     async def deliver(self, job_id: str) -> bool:
         """Bring the job's message up to date; True when this brought it to the job's newest state."""
@@ -151,6 +153,7 @@ class MessageSync:
             timeout_minutes=self._timeout_minutes,
             video_problem=media.video_problem,
             video_limit_mb=TELEGRAM_UPLOAD_MAX_BYTES // BYTES_PER_MB,
+            backend_waiting=self._waiting() if self._waiting and job.status is JobStatus.QUEUED else None,
         )
         keyboard = self._keyboard(job, tokens, t)
         caption_key = _fingerprint(caption, keyboard)

@@ -12,6 +12,7 @@ class ActionKind(StrEnum):
     """Backend-independent meaning of a button."""
 
     UPSCALE = "upscale"
+    CROP = "crop"  # one quarter of the grid, cut out as it is (ImagineAPI's "upscales"): no upscaling
     VARIATION = "variation"
     REROLL = "reroll"
     UPSCALE_SUBTLE = "upscale_subtle"
@@ -42,6 +43,7 @@ class ActionKind(StrEnum):
 
 _ACTION_RESULT: dict[ActionKind, JobKind] = {
     ActionKind.UPSCALE: JobKind.UPSCALE,
+    ActionKind.CROP: JobKind.UPSCALE,
     ActionKind.VARIATION: JobKind.VARIATION,
     ActionKind.REROLL: JobKind.REROLL,
     ActionKind.UPSCALE_SUBTLE: JobKind.UPSCALE,
@@ -70,7 +72,9 @@ _ACTION_RESULT: dict[ActionKind, JobKind] = {
 # Actions that always open a backend modal (need user input the bot must collect first).
 ALWAYS_MODAL = frozenset({ActionKind.CUSTOM_ZOOM, ActionKind.VARY_REGION, ActionKind.PROMPT_PICK})
 # Actions whose result is made once: pressing one again points at that result instead of redoing it.
-RESULT_KEPT = frozenset({ActionKind.UPSCALE, ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW})
+RESULT_KEPT = frozenset(
+    {ActionKind.UPSCALE, ActionKind.CROP, ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW}
+)
 ANIMATIONS = frozenset({ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW})
 # Buttons Midjourney's Remix mode turns into a prompt edit before the follow-up runs.
 REMIX_ACTIONS = frozenset(

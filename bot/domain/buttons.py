@@ -20,6 +20,7 @@ SEED_REF = "mjgram:seed"
 SERVABLE = frozenset(
     {
         ActionKind.UPSCALE,
+        ActionKind.CROP,
         ActionKind.VARIATION,
         ActionKind.REROLL,
         ActionKind.UPSCALE_SUBTLE,

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery
 from bot.delivery.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
 from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender
-from bot.domain import Job, JobStatus
+from bot.domain import ActionKind, Job, JobStatus
 from bot.domain.errors import ButtonExpired
 from bot.handlers.context import display_name
 from bot.i18n import Translator
@@ -29,7 +29,7 @@ async def press_button(
             await _answer(sender, query, t("press-started", action=_started_label(job, t)))
             await outcome.submit()
         case AlreadyDone(job):
-            pointer = t("already-animated" if job.kind.makes_video else "already-upscaled")
+            pointer = t(_already_done(job))
             await _answer(sender, query, pointer)
             await _reply(sender, job, pointer)
         case SeedFound(job, seed):
@@ -37,6 +37,15 @@ async def press_button(
             await _reply(sender, job, t("seed-value", seed=seed), html=True)
         case Cancelled():
             await _answer(sender, query, t("input-cancelled"))
+
+
+def _already_done(job: Job) -> str:
+    """The message id pointing at a result that was made once already."""
+    if job.kind.makes_video:
+        return "already-animated"
+    if job.origin is not None and job.origin.kind is ActionKind.CROP:
+        return "already-cropped"
+    return "already-upscaled"
 
 
 def _started_label(job: Job, t: Translator) -> str:

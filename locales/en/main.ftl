@@ -27,6 +27,12 @@ prompt-too-long = The prompt is { $length } characters long; this image service 
 
 caption-by = by { $user }
 caption-simulated = 🧪 simulated
+backend-waiting =
+    { $state ->
+        [paused] ⏸ The image service is paused: your job waits in its queue until it resumes.
+        [unhealthy] ⚠️ The image service is having trouble: your job waits in its queue until it recovers.
+       *[other] ⏳ The image service is starting: your job waits in its queue until it is ready.
+    }
 status-queued = ⏳ Queued
 status-queued-position =
     { $position ->
@@ -44,6 +50,7 @@ video-too-large = 🎞️ The video is larger than the { $limit } MB a bot may s
 video-unavailable = 🎞️ The video could not be fetched.
 video-open = ▶️ Open the video
 origin-upscale = Image #{ $index }
+origin-crop = Part #{ $index } of the grid, cut out as it is (not upscaled)
 origin-variation = Variations of image #{ $index }
 origin-reroll = New run
 origin-action = { $action }
@@ -67,6 +74,7 @@ btn-upscale-subtle = Upscale (Subtle)
 btn-upscale-creative = Upscale (Creative)
 btn-upscale-2x = Upscale (2x)
 btn-upscale-4x = Upscale (4x)
+btn-crop = ✂️ Part { $index }
 btn-vary-subtle = 🪄 Vary (Subtle)
 btn-vary-strong = 🪄 Vary (Strong)
 btn-vary-region = 🖌️ Vary (Region)
@@ -133,6 +141,7 @@ input-cancelled = Cancelled.
 seed-unavailable = The backend could not tell this image's seed.
 seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = This picture is already upscaled ↑
+already-cropped = This part of the grid was sent already ↑
 already-animated = This picture is already animated ↑
 text-describe-title = 🖼 Prompts for your image
 text-shorten-title = ✂️ Prompt analysis

@@ -27,6 +27,12 @@ prompt-too-long = В запросе { $length } символов; этот се�
 
 caption-by = запросил(а) { $user }
 caption-simulated = 🧪 симуляция
+backend-waiting =
+    { $state ->
+        [paused] ⏸ Сервис картинок на паузе: задача ждёт в его очереди, пока он не продолжит работу.
+        [unhealthy] ⚠️ У сервиса картинок неполадки: задача ждёт в его очереди, пока он не восстановится.
+       *[other] ⏳ Сервис картинок запускается: задача ждёт в его очереди, пока он не будет готов.
+    }
 status-queued = ⏳ В очереди
 status-queued-position =
     { $position ->
@@ -45,6 +51,7 @@ video-too-large = 🎞️ Видео больше { $limit } МБ — столь
 video-unavailable = 🎞️ Не удалось получить видео от сервиса.
 video-open = ▶️ Открыть видео
 origin-upscale = Картинка №{ $index }
+origin-crop = Часть №{ $index } сетки, вырезана как есть (без увеличения)
 origin-variation = Вариации картинки №{ $index }
 origin-reroll = Новый прогон
 origin-action = { $action }
@@ -68,6 +75,7 @@ btn-upscale-subtle = Увеличить (мягко)
 btn-upscale-creative = Увеличить (творчески)
 btn-upscale-2x = Увеличить (2x)
 btn-upscale-4x = Увеличить (4x)
+btn-crop = ✂️ Часть { $index }
 btn-vary-subtle = 🪄 Вариации (слабые)
 btn-vary-strong = 🪄 Вариации (сильные)
 btn-vary-region = 🖌️ Вариации (область)
@@ -135,6 +143,7 @@ input-cancelled = Отменено.
 seed-unavailable = Сервис не смог назвать seed этой картинки.
 seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = Эта картинка уже увеличена ↑
+already-cropped = Эта часть сетки уже отправлена ↑
 already-animated = Эта картинка уже оживлена ↑
 text-describe-title = 🖼 Запросы для вашей картинки
 text-shorten-title = ✂️ Анализ запроса

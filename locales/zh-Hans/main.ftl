@@ -27,6 +27,12 @@ prompt-too-long = 提示词有 { $length } 个字符；该服务最多接受 { $
 
 caption-by = 由 { $user } 提交
 caption-simulated = 🧪 模拟
+backend-waiting =
+    { $state ->
+        [paused] ⏸ 图像服务已暂停：任务在其队列中等待，恢复后开始。
+        [unhealthy] ⚠️ 图像服务出现故障：任务在其队列中等待，恢复后开始。
+       *[other] ⏳ 图像服务正在启动：任务在其队列中等待，就绪后开始。
+    }
 status-queued = ⏳ 排队中
 status-queued-position = ⏳ 排队中 — 前面还有 { $position } 个任务
 status-needs-input = ✏️ 等待你的输入
@@ -40,6 +46,7 @@ video-too-large = 🎞️ 视频超过 { $limit } MB，机器人无法在 Telegr
 video-unavailable = 🎞️ 无法从服务获取视频。
 video-open = ▶️ 打开视频
 origin-upscale = 图片 #{ $index }
+origin-crop = 网格的第 { $index } 格，原样裁出（未放大）
 origin-variation = 图片 #{ $index } 的变体
 origin-reroll = 重新生成
 origin-action = { $action }
@@ -63,6 +70,7 @@ btn-upscale-subtle = 放大（细微）
 btn-upscale-creative = 放大（创意）
 btn-upscale-2x = 放大（2x）
 btn-upscale-4x = 放大（4x）
+btn-crop = ✂️ 第 { $index } 格
 btn-vary-subtle = 🪄 变化（细微）
 btn-vary-strong = 🪄 变化（强烈）
 btn-vary-region = 🖌️ 局部重绘
@@ -125,6 +133,7 @@ input-cancelled = 已取消。
 seed-unavailable = 服务无法提供这张图片的种子。
 seed-value = 🌱 种子：<code>{ $seed }</code>
 already-upscaled = 这张图片已经放大过了 ↑
+already-cropped = 网格的这一格已经发送过了 ↑
 already-animated = 这张图片已经生成过动画了 ↑
 text-describe-title = 🖼 图片的提示词
 text-shorten-title = ✂️ 提示词分析

@@ -6,10 +6,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from tests.fakes.acedata import FakeAceData
-from tests.fakes.imagineapi import FakeImagineApi
+from tests.fakes.imagineapi import FakeImagineApi, Flavour
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import (
     ALICE,
@@ -42,30 +43,60 @@ def settings_for(backend: str, base_url: str, key: str, *, push: bool) -> dict[s
 # --- ImagineAPI.dev ---------------------------------------------------------------------------------
 
 
-async def test_imagineapi_webhooks_grid_and_ready_upscales(tg: FakeTelegram, tmp_path: Path) -> None:
-    async with FakeImagineApi("ia-token") as api:
+@pytest.mark.parametrize("flavour", ["self-hosted", "cloud"])
+async def test_imagineapi_webhooks_grid_and_ready_crops(
+    tg: FakeTelegram, tmp_path: Path, flavour: Flavour
+) -> None:
+    async with FakeImagineApi("ia-token", flavour=flavour) as api:
         settings = settings_for("imagineapi", api.base_url, "ia-token", push=True)
         async with running_bot(tg, tmp_path, **settings) as bot:
             api.webhook_urls.append(f"http://127.0.0.1:{bot.http_port}/hooks/imagineapi/{HOOK_SECRET}")
             tg.user_sends(ALICE_CHAT, ALICE, "/imagine a lighthouse in fog")
             await tg.wait_for(lambda: len(api.images) == 1)
             image_id = next(iter(api.images))
-            assert api.submissions[0][1]["prompt"] == "a lighthouse in fog"
+            assert api.submissions[0][1] == {"prompt": "a lighthouse in fog"}, (
+                "no `ref`: self-hosted fails it"
+            )
+            await api.hold(image_id)  # "queued" arrives by webhook and parses
             await api.advance(image_id, 40)
             await wait_for_caption(tg, ALICE_CHAT.id, "40%")
             await api.complete(image_id)
             grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
-            assert grid.button_texts() == ["U1", "U2", "U3", "U4", "🔄"], "no V buttons: the API has none"
+            crops = ["✂️ Part 1", "✂️ Part 2", "✂️ Part 3", "✂️ Part 4"]
+            assert grid.button_texts() == [*crops, "🔄"], "quarters of the grid, not upscales; no V buttons"
             requests_before = len(api.requests)
-            tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U3")
-            upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #3", "Done")
-            assert upscale.reply_to_message_id == grid.message_id
+            tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="✂️ Part 3")
+            crop = await wait_for_caption(tg, ALICE_CHAT.id, "Part #3 of the grid", "not upscaled", "Done")
+            assert crop.reply_to_message_id == grid.message_id
             await tg.wait_for(lambda: any(m.document for m in tg.chat_messages(ALICE_CHAT.id)))
-            asked = [r.path for r in api.requests[requests_before:] if r.path.startswith("/items/")]
-            assert asked == [], "the upscale was already made: no backend call"
+            asked = [r for r in api.requests[requests_before:] if r.path.startswith("/items/")]
+            assert asked == [], "the crop was already made: no backend call"
+            files = [r for r in api.requests if r.path.startswith("/assets/")]
+            assert files and all(r.headers.get("Authorization") == "Bearer ia-token" for r in files)
+            tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="✅ ✂️ Part 3")
+            await wait_for_text(tg, ALICE_CHAT.id, "This part of the grid was sent already")
             tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="🔄")
             await tg.wait_for(lambda: len(api.images) == 2)
             assert not_modified_errors(tg) == []
+
+
+async def test_imagineapi_warns_that_jobs_wait_while_its_bot_is_paused(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with (
+        FakeImagineApi("ia-token", auto_steps=(None, 50), step_delay=0.05) as api,
+        running_bot(tg, tmp_path, **settings_for("imagineapi", api.base_url, "ia-token", push=False)),
+    ):
+        api.bot_status = "paused"
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a quiet harbour")
+        waiting = await wait_for_caption(tg, ALICE_CHAT.id, "a quiet harbour", "Queued", "paused")
+        assert "waits in its queue until it resumes" in (waiting.caption or "")
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a busy harbour")
+        await wait_for_caption(tg, ALICE_CHAT.id, "a busy harbour", "paused")
+        assert api.status_requests() == 1, "one status request a minute, however many jobs"
+        api.bot_status = "healthy"
+        done = await wait_for_caption(tg, ALICE_CHAT.id, "a quiet harbour", "Done")
+        assert "paused" not in (done.caption or "")
 
 
 async def test_imagineapi_polls_without_public_url_and_reports_failure(

@@ -1,4 +1,4 @@
-"""ImagineAPI.dev adapter: Directus image items, account webhooks, and the ready-made upscales as tasks."""
+"""ImagineAPI.dev adapter: Directus image items, account webhooks, and the ready-made crops as tasks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from bot.backends.base import Declines, check_prompt
 from bot.backends.http import HTTP_BAD_REQUEST, HTTP_FORBIDDEN, HTTP_NOT_FOUND, BackendHttp
+from bot.backends.imagineapi.assets import through_api
 from bot.backends.imagineapi.errors import parse_errors, raise_for_error
 from bot.backends.imagineapi.images import (
     REROLL_REF,
@@ -22,6 +23,7 @@ from bot.backends.imagineapi.images import (
     upscale_task_id,
     upscale_update,
 )
+from bot.backends.imagineapi.status import ServiceWatch
 from bot.backends.imagineapi.wire import ImageEnvelope, ImageStatus, ImagineImage, WebhookBody
 from bot.domain import (
     Action,
@@ -75,6 +77,7 @@ class ImagineApiBackend(Declines):
         )
         self._sink: UpdateSink | None = None
         self._reports: set[asyncio.Task[None]] = set()
+        self._watch = ServiceWatch(self._http)
 
     async def start(self, sink: UpdateSink) -> None:
         """Keep the sink: finished upscales are reported through it as soon as they are pressed."""
@@ -91,14 +94,15 @@ class ImagineApiBackend(Declines):
 
     async def imagine(self, prompt: str, *, job_id: str) -> Submission:
         check_prompt(prompt, self.capabilities)
-        return await self._create(prompt, job_id)
+        return await self._create(prompt)
 
     async def act(self, task_id: str, action: Action, *, job_id: str) -> Submission:
-        """U1–U4 complete at once from the grid's own upscales; 🔄 submits the grid's prompt again."""
-        if action.kind is ActionKind.UPSCALE:
+        """The four crops complete at once from the grid's own files; 🔄 submits the grid's prompt again."""
+        # Buttons stored before the crops were named so are UPSCALE actions with the same ref.
+        if action.kind in (ActionKind.CROP, ActionKind.UPSCALE):
             target = parse_upscale_ref(action.ref)
             if target is None:
-                raise BackendRefused("this upscale button does not belong to ImagineAPI")
+                raise BackendRefused("this button does not belong to ImagineAPI")
             index, url = target
             synthetic = upscale_task_id(task_id, index)
             self._report_soon(upscale_update(synthetic, url))
@@ -109,7 +113,7 @@ class ImagineApiBackend(Declines):
                 raise TaskNotFound(f"ImagineAPI does not know image {task_id}")
             if not parent.prompt:
                 raise BackendRefused("the image to reroll has no prompt")
-            return await self._create(parent.prompt, job_id)
+            return await self._create(parent.prompt)
         raise BackendRefused(f"ImagineAPI.dev offers no {action.kind.value} action")
 
     async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
@@ -117,7 +121,11 @@ class ImagineApiBackend(Declines):
         if action.kind is not ActionKind.REROLL or action.ref != REROLL_REF:
             raise BackendRefused(f"ImagineAPI.dev cannot remix {action.kind.value}")
         check_prompt(prompt, self.capabilities)
-        return await self._create(prompt, job_id)
+        return await self._create(prompt)
+
+    def waiting_reason(self) -> str | None:
+        """Why jobs submitted now will wait in ImagineAPI's queue, from its last status (no request)."""
+        return self._watch.waiting_reason()
 
     # --- reads ---
 
@@ -127,11 +135,11 @@ class ImagineApiBackend(Declines):
         if image is None:
             return None
         if synthetic is None:
-            return image_to_update(image)
+            return image_to_update(through_api(image, self._http.base))
         index = synthetic[1]
         if image.status is not ImageStatus.COMPLETED or len(image.upscaled_urls) < index:
             return None
-        return upscale_update(task_id, image.upscaled_urls[index - 1])
+        return upscale_update(task_id, through_api(image, self._http.base).upscaled_urls[index - 1])
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """An account webhook (unsigned: the route authenticates the hook URL); matched by image id.
@@ -142,7 +150,7 @@ class ImagineApiBackend(Declines):
             event = WebhookBody.model_validate_json(body)
         except ValidationError as exc:
             raise InvalidCallback(f"not an ImagineAPI webhook ({exc.error_count()} errors)") from exc
-        return [image_to_update(event.payload)]
+        return [image_to_update(through_api(event.payload, self._http.base))]
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
         return await self._http.download(url, max_bytes=max_bytes)
@@ -178,12 +186,16 @@ class ImagineApiBackend(Declines):
                 f"ImagineAPI sent a malformed image ({exc.error_count()} errors)"
             ) from exc
 
-    async def _create(self, prompt: str, job_id: str) -> Submission:
-        response = await self._http.send("POST", IMAGES_PATH, {"prompt": prompt, "ref": job_id})
+    async def _create(self, prompt: str) -> Submission:
+        # Only `prompt`: a self-hosted server fails any unknown field with HTTP 500 (its create hook checks
+        # the body against a strict schema, `api/image/src/shared.ts`), and nothing reads a `ref` back.
+        response = await self._http.send("POST", IMAGES_PATH, {"prompt": prompt})
         if response.status_code >= HTTP_BAD_REQUEST:
             raise_for_error(response.status_code, parse_errors(response))
         try:
             image = ImageEnvelope.model_validate_json(response.content).data
         except ValidationError as exc:
             raise BackendUnavailable("ImagineAPI's answer to a create is not an image") from exc
+        # Then the server's status (asked at most once a minute), so the job can say whether it will wait.
+        await self._watch.refresh()
         return Submission(image.id, JobStatus.QUEUED)

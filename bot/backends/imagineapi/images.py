@@ -1,4 +1,5 @@
-"""An ImagineAPI image read as a TaskUpdate, and the refs and task ids of its ready-made upscales."""
+"""An ImagineAPI image read as a TaskUpdate, and the refs and task ids of its ready-made quarter crops
+(ImagineAPI's "upscales"; the names below keep its word)."""
 
 from __future__ import annotations
 
@@ -73,19 +74,23 @@ def parse_upscale_task_id(task_id: str) -> tuple[str, int] | None:
 
 
 def grid_actions(image: ImagineImage) -> tuple[Action, ...]:
-    """U1–U4 (the upscales ImagineAPI made already) and 🔄 (the same prompt submitted again)."""
+    """The four quarters of the grid ImagineAPI cut out already, and 🔄 (the same prompt submitted again).
+
+    ImagineAPI calls them upscales, but its server splits the grid into halves and stores the pieces as they
+    are (imagineapi/imagineapi `api/image/src/index.ts`, `downloadAndSplitImage`): they are crops.
+    """
     # `upscaled` lists the same files in another order; only `upscaled_urls` follows the grid's quadrants.
-    upscales = tuple(
-        Action(ActionKind.UPSCALE, upscale_ref(index, url), index, f"U{index}")
+    crops = tuple(
+        Action(ActionKind.CROP, upscale_ref(index, url), index)
         for index, url in enumerate(image.upscaled_urls[:UPSCALE_COUNT], start=1)
     )
-    return (*upscales, Action(ActionKind.REROLL, REROLL_REF, emoji="🔄"))
+    return (*crops, Action(ActionKind.REROLL, REROLL_REF, emoji="🔄"))
 
 
 def image_to_update(image: ImagineImage) -> TaskUpdate:
     """Normalise an image item (read answer or webhook payload) into a TaskUpdate."""
     match image.status:
-        case ImageStatus.PENDING:
+        case ImageStatus.PENDING | ImageStatus.QUEUED:
             return TaskUpdate(task_id=image.id, status=JobStatus.QUEUED)
         case ImageStatus.IN_PROGRESS:
             progress = parse_progress(image.progress)
@@ -112,7 +117,7 @@ def image_to_update(image: ImagineImage) -> TaskUpdate:
 
 
 def upscale_update(task_id: str, url: str) -> TaskUpdate:
-    """The finished state of a synthetic upscale task: the single image, nothing more to press."""
+    """The finished state of a synthetic crop task: the single image, nothing more to press."""
     return TaskUpdate(
         task_id=task_id, status=JobStatus.SUCCEEDED, progress=MAX_PROGRESS, image_url=url, actions=()
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bot.backends.wire import Items, Wire
 
@@ -21,7 +21,10 @@ class DirectusCode(StrEnum):
 
 
 class ImageStatus(StrEnum):
+    """`status` of an image (imagineapi/imagineapi `api/image/src/shared.ts`, `Image`)."""
+
     PENDING = "pending"
+    QUEUED = "queued"
     IN_PROGRESS = "in-progress"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -44,11 +47,42 @@ class ImagineImage(Wire):
     results: str | None = None
     upscaled_urls: Items = ()  # null until the image completes
     upscaled: Items = ()
-    ref: str | None = None
 
 
 class ImageEnvelope(Wire):
     data: ImagineImage
+
+
+class BotStatus(StrEnum):
+    """`bot_status` of the `status` singleton: whether ImagineAPI's Discord bot takes prompts now.
+
+    Its consumer of the `bot_status` queue accepts these four (`api/image/src/index.ts`); the field reads
+    "not started" until the bot first reports (`api/build_files/snapshot.json`), read here as starting.
+    """
+
+    STARTING = "starting"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    PAUSED = "paused"
+
+
+NOT_STARTED = "not started"
+
+
+class ServiceStatus(Wire):
+    bot_status: BotStatus | None = None
+    message: str | None = None
+
+    @field_validator("bot_status", mode="before")
+    @classmethod
+    def _known_or_none(cls, value: object) -> object:
+        if value == NOT_STARTED:
+            return BotStatus.STARTING  # the bot has not reported yet: prompts wait all the same
+        return value if value in set(BotStatus) else None
+
+
+class StatusEnvelope(Wire):
+    data: ServiceStatus
 
 
 class WebhookBody(Wire):

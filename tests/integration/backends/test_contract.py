@@ -44,8 +44,8 @@ PRIVATE_OR_LOCAL = [
     "http://localhost/a.png",
 ]
 NOT_HTTP = ["ftp://example.invalid/x.png", "file:///etc/passwd", "javascript:alert(1)"]
-ADAPTERS = ["mjproxy", "imagineapi", "acedata", "simulator"]
-HTTP_ADAPTERS = ["mjproxy", "imagineapi", "acedata"]
+ADAPTERS = ["mjproxy", "imagineapi", "imagineapi-cloud", "acedata", "simulator"]
+HTTP_ADAPTERS = ["mjproxy", "imagineapi", "imagineapi-cloud", "acedata"]
 
 
 @dataclass
@@ -82,8 +82,14 @@ async def _mjproxy(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSid
     )
 
 
-async def _imagineapi(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
-    fake = await stack.enter_async_context(imagineapi.FakeImagineApi())
+async def _imagineapi(
+    stack: AsyncExitStack,
+    client: httpx.AsyncClient,
+    cdn: BotSide,
+    flavour: imagineapi.Flavour = "self-hosted",
+) -> Kit:
+    # Self-hosted: files named under the server's PUBLIC_URL (another origin), readable with the token only.
+    fake = await stack.enter_async_context(imagineapi.FakeImagineApi(flavour=flavour))
     backend = ImagineApiBackend(client, fake.base_url, api_key=imagineapi.DEFAULT_TOKEN, push=False)
     image_id = "41b7ac2b-8a51-481b-a19c-74626a93cacc"
     return Kit(
@@ -122,7 +128,17 @@ async def _simulator(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotS
     return Kit("simulator", backend, finish, "sim://sim-000000000000/grid.png")
 
 
-KITS = {"mjproxy": _mjproxy, "imagineapi": _imagineapi, "acedata": _acedata, "simulator": _simulator}
+async def _imagineapi_cloud(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
+    return await _imagineapi(stack, client, cdn, "cloud")
+
+
+KITS = {
+    "mjproxy": _mjproxy,
+    "imagineapi": _imagineapi,
+    "imagineapi-cloud": _imagineapi_cloud,
+    "acedata": _acedata,
+    "simulator": _simulator,
+}
 
 
 @pytest.fixture(params=ADAPTERS)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from bot.backends import http
 from bot.backends.base import Backend
+from bot.backends.http import BackendHttp
 from bot.backends.imagineapi import (
     REROLL_REF,
     DirectusErrors,
@@ -27,6 +28,8 @@ from bot.backends.imagineapi import (
     upscale_ref,
     upscale_task_id,
 )
+from bot.backends.imagineapi.assets import through_api
+from bot.backends.imagineapi.status import STATUS_TTL, ServiceWatch
 from bot.domain import (
     Action,
     ActionKind,
@@ -59,7 +62,9 @@ HOOK_PATH = "/hooks/imagineapi/s3cret"
 IMAGE_ID = "41b7ac2b-8a51-481b-a19c-74626a93cacc"
 ASSETS = "https://cl.imagineapi.dev/assets"
 URLS = [f"{ASSETS}/{n}/{n}.png" for n in ("0f05", "0ed8", "9eff", "f247")]
-GRID_KINDS = [ActionKind.UPSCALE] * 4 + [ActionKind.REROLL]
+AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+GRID_KINDS = [ActionKind.CROP] * 4 + [ActionKind.REROLL]
+FLAVOURS = ["self-hosted", "cloud"]
 
 
 def image(**fields: object) -> ImagineImage:
@@ -75,9 +80,9 @@ async def receiver() -> AsyncIterator[BotSide]:
         yield state
 
 
-@pytest.fixture
-async def fake(receiver: BotSide) -> AsyncIterator[FakeImagineApi]:
-    async with FakeImagineApi() as api:
+@pytest.fixture(params=FLAVOURS)
+async def fake(receiver: BotSide, request: pytest.FixtureRequest) -> AsyncIterator[FakeImagineApi]:
+    async with FakeImagineApi(flavour=request.param) as api:
         api.webhook_urls.append(receiver.url + HOOK_PATH)
         yield api
 
@@ -101,6 +106,11 @@ async def backend(
 def no_backoff(monkeypatch: pytest.MonkeyPatch, fake: FakeImagineApi) -> None:
     monkeypatch.setattr(http, "READ_RETRY_BACKOFF", (0.0, 0.0))
     fake.retry_after = 0
+
+
+def via_api(fake: FakeImagineApi, url: str | None) -> str | None:
+    """Where the bot reads one of the server's files: at the address it uses for the API."""
+    return url.replace(fake.public_url, fake.base_url, 1) if url else None
 
 
 async def finished_grid(fake: FakeImagineApi, backend: ImagineApiBackend) -> str:
@@ -190,9 +200,9 @@ def test_completed_maps_upscales_by_url_order_not_by_upscaled() -> None:
         None,
     )
     assert update.actions is not None and [a.kind for a in update.actions] == GRID_KINDS
-    upscales = [a for a in update.actions if a.kind is ActionKind.UPSCALE]
-    assert [(a.index, a.label) for a in upscales] == [(1, "U1"), (2, "U2"), (3, "U3"), (4, "U4")]
-    assert [parse_upscale_ref(a.ref) for a in upscales] == [(i, url) for i, url in enumerate(URLS, start=1)]
+    crops = [a for a in update.actions if a.kind is ActionKind.CROP]
+    assert [a.index for a in crops] == [1, 2, 3, 4]
+    assert [parse_upscale_ref(a.ref) for a in crops] == [(i, url) for i, url in enumerate(URLS, start=1)]
     assert update.actions[-1].ref == REROLL_REF
 
 
@@ -216,7 +226,12 @@ def test_unknown_fields_are_ignored_and_bad_status_refused() -> None:
     parsed = image(status="pending", user_created="x", date_created="2023-12-19T23:01:47.708Z", extra=[1])
     assert parsed.id == IMAGE_ID
     with pytest.raises(ValueError):
-        image(status="queued")
+        image(status="waiting")
+
+
+def test_queued_is_a_status_and_reads_as_queued() -> None:
+    """shared.ts lists "queued" among an image's statuses; it used to fail to parse."""
+    assert image_to_update(image(status="queued")) == TaskUpdate(IMAGE_ID, JobStatus.QUEUED)
 
 
 @pytest.mark.parametrize(
@@ -258,14 +273,28 @@ def test_backend_satisfies_the_protocol_and_declares_push(client: httpx.AsyncCli
     assert polling.capabilities.max_prompt_length == 9
 
 
-async def test_imagine_creates_an_image_with_our_ref_and_the_bearer_token(
+async def test_imagine_sends_only_the_prompt_with_the_bearer_token(
     fake: FakeImagineApi, backend: ImagineApiBackend
 ) -> None:
     submission = await backend.imagine(PROMPT, job_id=JOB_ID)
-    assert submission.status is JobStatus.QUEUED
-    assert fake.submissions == [("/items/images/", {"prompt": PROMPT, "ref": JOB_ID})]
-    assert fake.images[submission.task_id].ref == JOB_ID
-    assert fake.requests[0].headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
+    assert submission.status is JobStatus.QUEUED and submission.task_id in fake.images
+    assert fake.submissions == [("/items/images/", {"prompt": PROMPT})]
+    assert all(r.headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}" for r in fake.requests)
+
+
+async def test_self_hosted_create_fails_with_500_on_any_unknown_field(client: httpx.AsyncClient) -> None:
+    """Regression: `ref` made every /imagine fail on a self-hosted server (its strict create schema)."""
+    auth = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    async with FakeImagineApi(flavour="self-hosted") as fake:
+        for body in ({"prompt": PROMPT, "ref": JOB_ID}, {"prompt": PROMPT, "ref": None}):
+            answer = await client.post(fake.base_url + "/items/images/", json=body, headers=auth)
+            assert (answer.status_code, answer.json()["errors"][0]["extensions"]["code"]) == (
+                500,
+                "INTERNAL_SERVER_ERROR",
+            )
+        assert fake.images == {}
+        accepted = await client.post(fake.base_url + "/items/images/", json={"prompt": PROMPT}, headers=auth)
+        assert accepted.status_code == 200 and "ref" not in accepted.json()["data"]
 
 
 async def test_overlong_prompt_is_refused_before_sending(
@@ -308,36 +337,37 @@ async def test_imagine_fetch_goes_queued_running_succeeded_with_grid_actions(
         None,
     )
     assert done.image_url is not None and done.image_url.endswith(".png")
-    assert done.image_url == fake.images[submission.task_id].url
+    assert done.image_url == via_api(fake, fake.images[submission.task_id].url)
     assert done.actions is not None and [a.kind for a in done.actions] == GRID_KINDS
     stored = fake.images[submission.task_id]
     assert stored.upscaled != [url.rsplit("/", 2)[1] for url in stored.upscaled_urls or []]
-    assert [parse_upscale_ref(a.ref) for a in done.actions[:4]] == list(
-        enumerate(stored.upscaled_urls or [], start=1)
-    )
+    assert [parse_upscale_ref(a.ref) for a in done.actions[:4]] == [
+        (i, via_api(fake, url)) for i, url in enumerate(stored.upscaled_urls or [], start=1)
+    ]
 
 
 async def test_upscale_is_a_synthetic_finished_task_without_a_backend_call(
     fake: FakeImagineApi, backend: ImagineApiBackend, sink: RecordingSink
 ) -> None:
     grid = await finished_grid(fake, backend)
-    u2 = await action_of(backend, grid, ActionKind.UPSCALE, 2)
+    u2 = await action_of(backend, grid, ActionKind.CROP, 2)
     seen = len(fake.requests)
 
     submission = await backend.act(grid, u2, job_id="job-u2")
     reported = await sink.next()
 
     assert len(fake.requests) == seen and len(fake.images) == 1
-    expected_url = (fake.images[grid].upscaled_urls or [])[1]
+    expected_url = via_api(fake, (fake.images[grid].upscaled_urls or [])[1])
     assert submission.task_id == f"{grid}#u2" and submission.status is JobStatus.QUEUED
     assert reported == TaskUpdate(
         submission.task_id, JobStatus.SUCCEEDED, progress=100, image_url=expected_url, actions=()
     )
     assert await backend.fetch(submission.task_id) == reported  # polling resolves it from the parent
 
+    assert expected_url is not None
     data = await backend.download(expected_url, max_bytes=10 * 1024 * 1024)
     with Image.open(io.BytesIO(data)) as picture:
-        assert picture.format == "PNG"
+        assert (picture.format, picture.size) == ("PNG", (512, 512)), "a quarter of the 1024² grid"
         assert picture.convert("RGB").getpixel((0, 0)) == fake.quadrant_colour(grid, 2)
 
 
@@ -346,10 +376,12 @@ async def test_upscale_without_a_sink_is_found_by_polling(
 ) -> None:
     unstarted = ImagineApiBackend(client, fake.base_url, api_key=DEFAULT_TOKEN, push=False)
     grid = await finished_grid(fake, unstarted)
-    u4 = await action_of(unstarted, grid, ActionKind.UPSCALE, 4)
+    u4 = await action_of(unstarted, grid, ActionKind.CROP, 4)
     submission = await unstarted.act(grid, u4, job_id="job-u4")
     update = await unstarted.fetch(submission.task_id)
-    assert update is not None and update.image_url == (fake.images[grid].upscaled_urls or [])[3]
+    assert update is not None and update.image_url == via_api(
+        fake, (fake.images[grid].upscaled_urls or [])[3]
+    )
 
 
 async def test_synthetic_upscale_of_an_unknown_or_unfinished_image_is_unknown(
@@ -367,7 +399,7 @@ async def test_reroll_submits_the_parents_prompt_again(
     reroll = await action_of(backend, grid, ActionKind.REROLL)
     submission = await backend.act(grid, reroll, job_id="job-reroll")
     assert submission.task_id != grid and submission.task_id in fake.images
-    assert fake.submissions[-1] == ("/items/images/", {"prompt": PROMPT, "ref": "job-reroll"})
+    assert fake.submissions[-1] == ("/items/images/", {"prompt": PROMPT})
 
 
 async def test_reroll_of_an_unknown_image_is_not_found(
@@ -442,7 +474,8 @@ async def test_webhooks_round_trip_through_parse_callback_matched_by_id(
     await fake.run_to_completion(submission.task_id, steps=(None, 30))
     bodies = [json.loads(body) for body in receiver.bodies]
     assert [b["event"] for b in bodies] == ["images.items.create"] + ["images.items.update"] * 3
-    assert all("ref" not in b["payload"] for b in bodies)  # self-hosted flows leave it out
+    # The self-hosted flow re-reads a field list without `ref`; the cloud's payloads carry it.
+    assert all(("ref" in b["payload"]) is (fake.flavour == "cloud") for b in bodies)
     updates = [u for body in receiver.bodies for u in backend.parse_callback(body, {})]
     assert [(u.task_id, u.status, u.progress) for u in updates] == [
         (submission.task_id, JobStatus.QUEUED, None),
@@ -491,7 +524,7 @@ async def test_lost_webhooks_leave_polling_to_find_the_result(
         b'{"event": "users.items.update", "payload": {"id": "x", "status": "pending"}}',
         b'{"event": "images.items.update", "payload": {"status": "pending"}}',
         b'{"event": "images.items.update", "payload": {"id": "", "status": "pending"}}',
-        b'{"event": "images.items.update", "payload": {"id": "x", "status": "queued"}}',
+        b'{"event": "images.items.update", "payload": {"id": "x", "status": "waiting"}}',
         b'{"event": "images.items.update", "payload": {"id": "x", "status": "failed", "upscaled_urls": "u"}}',
     ],
 )
@@ -527,9 +560,13 @@ async def test_missing_token_is_forbidden(fake: FakeImagineApi, client: httpx.As
     assert "Authorization" not in fake.requests[0].headers
 
 
-async def test_validation_failure_is_refused_with_directus_message(
-    fake: FakeImagineApi, backend: ImagineApiBackend
-) -> None:
+async def test_validation_failure_is_refused_with_directus_message(client: httpx.AsyncClient) -> None:
+    async with FakeImagineApi(flavour="cloud") as fake:
+        backend = ImagineApiBackend(client, fake.base_url, api_key=DEFAULT_TOKEN, push=False)
+        await _refused_with_directus_message(fake, backend)
+
+
+async def _refused_with_directus_message(fake: FakeImagineApi, backend: ImagineApiBackend) -> None:
     with pytest.raises(BackendRefused, match='field "prompt"'):
         await backend.imagine("   ", job_id=JOB_ID)
     fake.fail_next_http(400)
@@ -572,7 +609,7 @@ async def test_fetch_retries_503_and_429_then_succeeds(
     fake.fail_next_http(429)
     update = await backend.fetch(submission.task_id)
     assert update is not None and update.status is JobStatus.QUEUED
-    assert sum(r.method == "GET" for r in fake.requests) == 3
+    assert sum(r.method == "GET" and r.path.startswith("/items/images/") for r in fake.requests) == 3
 
 
 @pytest.mark.parametrize(("status", "error"), [(503, BackendUnavailable), (429, BackendBusy)])
@@ -593,10 +630,163 @@ async def test_unreachable_backend_is_unavailable(client: httpx.AsyncClient, no_
         await backend.fetch(IMAGE_ID)
 
 
+# --- adapter over HTTP: queued images -----------------------------------------------------------------------
+
+
+async def test_a_queued_image_is_queued_when_fetched_and_when_pushed(
+    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
+) -> None:
+    """Regression: "queued" (valid in shared.ts) failed to parse, both read and in a webhook."""
+    submission = await backend.imagine(PROMPT, job_id=JOB_ID)
+    await fake.drain()
+    await fake.hold(submission.task_id)
+    fetched = await backend.fetch(submission.task_id)
+    assert fetched == TaskUpdate(submission.task_id, JobStatus.QUEUED)
+    pushed = json.loads(receiver.bodies[-1])
+    assert pushed["payload"]["status"] == "queued"
+    assert backend.parse_callback(receiver.bodies[-1], {}) == [fetched]
+
+
+# --- adapter over HTTP: the server's status -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", ["paused", "unhealthy", "starting", "not started"])
+async def test_jobs_submitted_while_the_bot_is_not_healthy_know_they_will_wait(
+    fake: FakeImagineApi, backend: ImagineApiBackend, state: str
+) -> None:
+    assert backend.waiting_reason() is None  # nothing asked yet: nothing to say
+    fake.bot_status = state  # type: ignore[assignment]  # the parametrised BotStatus values
+    await backend.imagine(PROMPT, job_id=JOB_ID)
+    assert backend.waiting_reason() == ("starting" if state == "not started" else state)
+    assert fake.requests[-1].path == "/items/status"
+    assert fake.requests[-1].headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
+
+
+async def test_the_status_is_asked_at_most_once_a_minute_however_many_jobs(
+    fake: FakeImagineApi, backend: ImagineApiBackend
+) -> None:
+    fake.bot_status = "paused"
+    for n in range(5):
+        await backend.imagine(f"{PROMPT} {n}", job_id=f"{JOB_ID}-{n}")
+    assert len(fake.images) == 5 and fake.status_requests() == 1
+    fake.bot_status = "healthy"
+    await backend.imagine(PROMPT, job_id=JOB_ID)
+    assert backend.waiting_reason() == "paused", "the answer stands for a minute"
+    assert fake.status_requests() == 1
+
+
+async def test_the_status_is_asked_again_after_a_minute(
+    fake: FakeImagineApi, client: httpx.AsyncClient
+) -> None:
+    now = [1000.0]
+    watch = ServiceWatch(
+        BackendHttp(client, fake.base_url, label="ImagineAPI", credentials=AUTH), clock=lambda: now[0]
+    )
+    fake.bot_status = "unhealthy"
+    await watch.refresh()
+    fake.bot_status = "healthy"
+    now[0] += STATUS_TTL - 1
+    await watch.refresh()
+    assert (watch.waiting_reason(), fake.status_requests()) == ("unhealthy", 1)
+    now[0] += 1
+    await watch.refresh()
+    assert (watch.waiting_reason(), fake.status_requests()) == (None, 2)
+
+
+@pytest.mark.parametrize("status", [503, 403, 200])
+async def test_an_unreadable_status_says_nothing_and_waits_a_minute(
+    fake: FakeImagineApi, client: httpx.AsyncClient, status: int
+) -> None:
+    watch = ServiceWatch(BackendHttp(client, fake.base_url, label="ImagineAPI", credentials=AUTH))
+    fake.bot_status = "paused"
+    fake.fail_next_http(status, bare=status == 200)
+    await watch.refresh()  # never raises
+    await watch.refresh()
+    assert (watch.waiting_reason(), fake.status_requests()) == (None, 1)
+
+
+async def test_a_failing_create_does_not_ask_the_status(
+    fake: FakeImagineApi, backend: ImagineApiBackend
+) -> None:
+    fake.fail_next_http(503)
+    with pytest.raises(BackendUnavailable):
+        await backend.imagine(PROMPT, job_id=JOB_ID)
+    assert fake.status_requests() == 0
+
+
 # --- adapter over HTTP: downloads ---------------------------------------------------------------------------
 
 
 # Caps, refused URLs and where the token goes: test_contract.py.
+
+
+async def test_self_hosted_files_are_read_through_the_api_address_with_the_token(
+    client: httpx.AsyncClient, receiver: BotSide
+) -> None:
+    """Regression: files named under the server's PUBLIC_URL (another origin) could not be downloaded."""
+    async with FakeImagineApi(flavour="self-hosted") as fake:
+        fake.webhook_urls.append(receiver.url + HOOK_PATH)
+        backend = ImagineApiBackend(client, fake.base_url, api_key=DEFAULT_TOKEN, push=True)
+        submission = await backend.imagine(PROMPT, job_id=JOB_ID)
+        await fake.advance(submission.task_id, 40)
+        await fake.complete(submission.task_id)
+        stored = fake.images[submission.task_id]
+        assert stored.url is not None and stored.url.startswith("http://localhost:")
+        anonymous = await client.get(stored.url.replace(fake.public_url, fake.base_url))
+        assert anonymous.status_code == 403, "self-hosted files need the token"
+
+        [running] = backend.parse_callback(receiver.bodies[-2], {})
+        [pushed] = backend.parse_callback(receiver.bodies[-1], {})
+        fetched = await backend.fetch(submission.task_id)
+        assert fetched == pushed and pushed.image_url == via_api(fake, stored.url)
+        assert running.preview_url is not None and running.preview_url.startswith(fake.base_url + "/assets/")
+        crops = [parse_upscale_ref(a.ref) for a in pushed.actions or () if a.kind is ActionKind.CROP]
+        assert [url for _, url in crops] == [via_api(fake, u) for u in stored.upscaled_urls or []]
+
+        for url in (running.preview_url, pushed.image_url, crops[0][1]):
+            assert url is not None
+            assert len(await backend.download(url, max_bytes=10 * 1024 * 1024)) > 0
+            assert fake.requests[-1].headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
+            assert fake.requests[-1].headers["Host"] == fake.base_url.removeprefix("http://")
+
+
+async def test_a_third_party_url_in_an_answer_keeps_its_host_and_gets_no_token(
+    fake: FakeImagineApi, backend: ImagineApiBackend, receiver: BotSide
+) -> None:
+    elsewhere = receiver.url + "/cdn/picture.png"
+    lookalike = f"{receiver.url}/assets/0f05/0f05.png"  # Directus' shape, but not one of the image's files
+    body = json.dumps(
+        {
+            "event": "images.items.update",
+            "payload": {
+                "id": IMAGE_ID,
+                "status": "completed",
+                "results": "23a8",
+                "url": elsewhere,
+                "upscaled_urls": [lookalike],
+                "upscaled": ["0ed8"],
+            },
+        }
+    ).encode()
+    [update] = backend.parse_callback(body, {})
+    assert update.image_url == elsewhere
+    assert update.actions is not None and parse_upscale_ref(update.actions[0].ref) == (1, lookalike)
+    assert await backend.download(elsewhere, max_bytes=1_000_000) == receiver.image
+    assert "authorization" not in {key.lower() for key in receiver.image_request_headers[-1]}
+
+
+def test_only_the_images_own_files_move_to_the_api_address() -> None:
+    own = image(
+        status="completed",
+        results="23a8",
+        url="http://gizmo.example.ts.net:8055/assets/23a8/23a8.png",
+        upscaled_urls=["http://gizmo.example.ts.net:8055/assets/0f05/0f05.png", "https://cdn.example/x.png"],
+        upscaled=["0f05"],
+    )
+    moved = through_api(own, "http://imagineapi:8055")
+    assert moved.url == "http://imagineapi:8055/assets/23a8/23a8.png"
+    assert moved.upscaled_urls == ("http://imagineapi:8055/assets/0f05/0f05.png", "https://cdn.example/x.png")
+    assert through_api(image(url=URLS[0]), "http://imagineapi:8055").url == URLS[0], "no files listed"
 
 
 async def test_download_returns_the_final_png(fake: FakeImagineApi, backend: ImagineApiBackend) -> None:
