@@ -9,7 +9,7 @@ from bot.backends.base import Backend
 from bot.domain import BlendDimensions, Command, FailureKind, Job, JobStatus, Requester, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.jobs.actions import ButtonActions
-from bot.jobs.ingest import JobIngest
+from bot.jobs.ingest import JobIngest, OrphanUsage
 from bot.jobs.inputs import InputFlow
 from bot.jobs.outcomes import PressOutcome
 from bot.jobs.policy import JobPolicy
@@ -134,6 +134,10 @@ class JobService:
     async def replay_orphans(self, task_id: str) -> None:
         """Fold in what arrived for `task_id` before any job knew it (done after each accepted submit)."""
         await self._ingest.replay_orphans(task_id)
+
+    def orphan_usage(self) -> OrphanUsage:
+        """What is held of reports about tasks no job knows (bounded in count, bytes and age)."""
+        return self._ingest.orphan_usage()
 
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job now."""
