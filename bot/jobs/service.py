@@ -107,8 +107,9 @@ class JobService:
         """Record what a button starts; a `Started` job's backend call follows in `Started.submit`."""
         return await self._actions.press(token, user_id, user_name, language)
 
-    async def seed(self, job: Job) -> str:
-        return await self._actions.seed(job)
+    async def seed(self, job: Job, user_id: int) -> str:
+        """The seed of a job for `user_id`, who may ask only where they may press its Seed button."""
+        return await self._actions.seed_for(job, user_id)
 
     async def cancel(self, job: Job, user_id: int) -> Job:
         return await self._actions.cancel(job, user_id)
@@ -134,6 +135,10 @@ class JobService:
     async def replay_orphans(self, task_id: str) -> None:
         """Fold in what arrived for `task_id` before any job knew it (done after each accepted submit)."""
         await self._ingest.replay_orphans(task_id)
+
+    def orphan_usage(self) -> OrphanUsage:
+        """What is held of reports about tasks no job knows (bounded in count, bytes and age)."""
+        return self._ingest.orphan_usage()
 
     def orphan_usage(self) -> OrphanUsage:
         """What is held of reports about tasks no job knows (bounded in count, bytes and age)."""
