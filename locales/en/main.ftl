@@ -60,6 +60,8 @@ failure-invalid = the image service refused it: { $reason }
 failure-unavailable = the image service could not be reached
 failure-backend = { $reason }
 failure-unknown = the image service reported an error
+failure-uncertain = the bot restarted while handing this job over; it is unknown whether the image service ran it
+failure-interrupted = the bot restarted before the image service took this job; nothing was started
 
 ## Buttons
 

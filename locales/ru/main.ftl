@@ -61,6 +61,8 @@ failure-invalid = сервис отказал: { $reason }
 failure-unavailable = сервис недоступен
 failure-backend = { $reason }
 failure-unknown = сервис сообщил об ошибке
+failure-uncertain = бот перезапустился, пока передавал задачу; неизвестно, запустил ли её сервис
+failure-interrupted = бот перезапустился до того, как сервис принял задачу; ничего не запущено
 
 ## Buttons
 

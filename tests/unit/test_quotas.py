@@ -130,5 +130,7 @@ async def test_the_daily_count_is_every_job_recorded_except_uncharged_failures(d
         (FailureKind.QUEUE_FULL, None),
         (FailureKind.INVALID, "t"),
         (FailureKind.INVALID, None),
+        (FailureKind.INTERRUPTED, "t"),
+        (FailureKind.INTERRUPTED, None),
         (FailureKind.CANCELLED, None),
     }
