@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.domain.errors import EmptyPrompt, InvalidParameter, PromptTooLong
+from bot.domain.errors import EmptyPrompt, InvalidParameter, PromptTooLong, RepeatRefused
 
 # iOS and Android turn "--" into an em or en dash; Midjourney parameters need the two hyphens back.
 _DASH_PARAMETER = re.compile(r"(^|\s)[—–](?=[A-Za-z])")
@@ -123,12 +123,23 @@ def parameters(prompt: str) -> list[tuple[str, str]]:
     return found
 
 
+# --repeat N makes Midjourney run the prompt N times for one submit, but the backend reports (and the
+# bot shows, and the quota counts) one task: every run beyond the first would be a charge nobody sees.
+REPEAT_PARAMETERS = frozenset({"r", "repeat"})
+REPEAT_CAP = 1
+
+
 def check_parameters(prompt: str) -> None:
-    """Raise InvalidParameter for a known Midjourney parameter with a value it can't take."""
+    """Raise InvalidParameter for a known Midjourney parameter with a value it can't take.
+
+    `--repeat`/`--r` above REPEAT_CAP is refused (RepeatRefused): one job, one quota unit, one result.
+    """
     for name, value in parameters(prompt):
         rule = _PARAMETER_RULES.get(name)
         if rule is not None and not _accepts(rule, value):
             raise InvalidParameter(name=name, value=value or "—", expected=_expected(rule))
+        if name in REPEAT_PARAMETERS and float(value) > REPEAT_CAP:
+            raise RepeatRefused(name=name, value=value)
 
 
 def _accepts(rule: _Rule, value: str) -> bool:

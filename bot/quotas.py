@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
-from bot.storage.jobs import active_jobs, submitted_since
+from bot.storage.jobs import active_jobs, counted_since
 
 DAY_SECONDS = 86_400
 
@@ -49,7 +49,11 @@ PoolLookup = Callable[[int], Awaitable[int | None]]
 
 
 class QuotaGuard:
-    """Checked before a job is created; admins are never limited."""
+    """Checked inside the transaction that records a job; admins are never limited.
+
+    Running and daily counts both include every job from the moment it is recorded (a submit in flight,
+    a job waiting for the user's prompt), so concurrent requests cannot pass the check together.
+    """
 
     def __init__(self, limits: Limits, admins: frozenset[int], pool_for: PoolLookup | None = None) -> None:
         self._limits = limits
@@ -72,18 +76,18 @@ class QuotaGuard:
         hours, minutes = hours_minutes(resets_in(now))
         since = day_start(now)
         if limits.daily_per_user:
-            used = await submitted_since(conn, since, user_id=user_id)
+            used = await counted_since(conn, since, user_id=user_id)
             if used + jobs > limits.daily_per_user:
                 raise DailyQuotaReached(limit=limits.daily_per_user, hours=hours, minutes=minutes)
         pool = await self._pool_for(chat_id) if self._pool_for is not None and chat_id < 0 else None
         if pool is not None:
-            used = await submitted_since(conn, since, chat_id=chat_id, exclude_users=self._admins)
+            used = await counted_since(conn, since, chat_id=chat_id, exclude_users=self._admins)
             if used + jobs > pool:
                 raise GroupPoolExhausted(limit=pool, hours=hours, minutes=minutes)
 
     async def usage(self, conn: AsyncConnection, user_id: int, now: float) -> Usage:
         return Usage(
-            used_today=await submitted_since(conn, day_start(now), user_id=user_id),
+            used_today=await counted_since(conn, day_start(now), user_id=user_id),
             daily_limit=0 if user_id in self._admins else self._limits.daily_per_user,
             active=await active_jobs(conn, user_id=user_id),
             active_limit=0 if user_id in self._admins else self._limits.active_per_user,

@@ -35,6 +35,18 @@ class ReportsWaiting(Protocol):
 
 
 @runtime_checkable
+class TaskFinder(Protocol):
+    """A backend that can find a task by the job id sent with its submit (Capabilities.find_task)."""
+
+    async def find_task(self, job_id: str, *, since: float) -> TaskUpdate | None:
+        """The task a submit for `job_id` made at or after `since` (epoch seconds) started.
+
+        None only when the backend can tell that no such task exists; raises BackendError when it
+        cannot tell (unreachable, or its listing does not reach back to `since`).
+        """
+
+
+@runtime_checkable
 class Backend(Protocol):
     """One image backend; adapters speak its wire format and return domain values.
 
@@ -136,6 +148,8 @@ def check_capabilities(backend: Backend) -> None:
     wrong = sorted(name for name in declined(backend) if offered.get(name, False))
     if capabilities.cancel != isinstance(backend, Cancellable):
         wrong.append("cancel")
+    if capabilities.find_task != isinstance(backend, TaskFinder):
+        wrong.append("find_task")
     if wrong:
         raise TypeError(f"{backend.name}: capabilities disagree with the methods for {', '.join(wrong)}")
 

@@ -67,6 +67,10 @@ def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
             return t("failure-cancelled")
         case FailureKind.LOST:
             return t("failure-lost")
+        case FailureKind.UNCERTAIN:
+            return t("failure-uncertain")
+        case FailureKind.INTERRUPTED:
+            return t("failure-interrupted")
         case FailureKind.UNAVAILABLE:
             return t("failure-unavailable")
         case FailureKind.INVALID:

@@ -16,7 +16,7 @@ from bot.domain.backend import (
     TaskNotFound,
     UpdateSink,
 )
-from bot.domain.jobs import Job, Requester, TaskUpdate
+from bot.domain.jobs import Job, Requester, TaskUpdate, counts_against_quota
 from bot.domain.kinds import FailureKind, JobKind, JobStatus, as_percent
 
 __all__ = [
@@ -46,4 +46,5 @@ __all__ = [
     "TaskUpdate",
     "UpdateSink",
     "as_percent",
+    "counts_against_quota",
 ]

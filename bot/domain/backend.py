@@ -39,6 +39,9 @@ class Capabilities:
     simulated: bool = False
     animate: bool = False  # runs the Animate buttons it offers and reports the video (TaskUpdate.video_url)
     cancel: bool = False  # can stop a queued or running task
+    # Can find the task a submit started by the job id sent with it (TaskFinder.find_task), so a job
+    # whose submit answer was lost in a restart is reconciled instead of declared lost.
+    find_task: bool = False
     # Buttons whose follow-up can take an edited prompt (Remix mode); empty: the backend can't remix.
     remix: frozenset[ActionKind] = frozenset()
 

@@ -85,7 +85,11 @@ class ButtonPolicy:
 
 
 def retryable(job: Job) -> bool:
-    """A failed job whose 🔁 can run it again (not a banned prompt, not one the user cancelled)."""
-    if job.failure in (FailureKind.BANNED, FailureKind.CANCELLED):
+    """A failed job whose 🔁 can run it again.
+
+    Not a banned prompt, not one the user cancelled, and not one the backend may be running still
+    (UNCERTAIN: a retry could run and charge it twice).
+    """
+    if job.failure in (FailureKind.BANNED, FailureKind.CANCELLED, FailureKind.UNCERTAIN):
         return False
     return job.kind in (JobKind.IMAGINE, JobKind.SHORTEN) or job.origin is not None

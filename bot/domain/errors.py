@@ -51,6 +51,10 @@ class SeedUnavailable(DomainError):
     message_id = "seed-unavailable"
 
 
+class SeedNotYours(DomainError):
+    message_id = "seed-not-yours"
+
+
 class CommandUnsupported(DomainError):
     message_id = "command-unsupported"
 
@@ -153,6 +157,12 @@ class ChatSettingsAdminsOnly(DomainError):
 
 class InvalidParameter(DomainError):
     message_id = "invalid-parameter"
+
+
+class RepeatRefused(DomainError):
+    """--repeat above one: Midjourney would run the prompt several times for one job the bot shows."""
+
+    message_id = "prompt-repeat-refused"
 
 
 class MaskRequired(DomainError):

@@ -126,3 +126,16 @@ def waits_for_mask(job: Job) -> bool:
         and job.origin is not None
         and job.origin.kind is ActionKind.VARY_REGION
     )
+
+
+def counts_against_quota(job: Job) -> bool:
+    """Whether a daily quota counts the job: from the moment it is recorded, unless it failed uncharged.
+
+    Uncharged: a failure the backend never ran (`FailureKind.nothing_charged`), or a job cancelled before
+    the backend had a task for it (a question left unanswered, Cancel on a job waiting for its prompt).
+    """
+    if job.status is not JobStatus.FAILED or job.failure is None:
+        return True
+    if job.failure.nothing_charged:
+        return False
+    return not (job.failure is FailureKind.CANCELLED and job.task_id is None)

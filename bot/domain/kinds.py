@@ -80,8 +80,16 @@ class FailureKind(StrEnum):
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
     BACKEND = "backend"
+    # The bot stopped between recording a job and storing the backend's answer to its submit:
+    INTERRUPTED = "interrupted"  # ...and the backend says it has no such task
+    UNCERTAIN = "uncertain"  # ...and the backend cannot tell; retrying could run (and charge) it twice
 
     @property
     def nothing_charged(self) -> bool:
         """True where the backend never ran the job, so no credit was spent."""
-        return self in (FailureKind.BANNED, FailureKind.QUEUE_FULL, FailureKind.INVALID)
+        return self in (
+            FailureKind.BANNED,
+            FailureKind.QUEUE_FULL,
+            FailureKind.INVALID,
+            FailureKind.INTERRUPTED,
+        )

@@ -17,9 +17,9 @@ from bot.jobs import JobService
 async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
     reply = message.reply_to_message
     job = await jobs.job_for_message(message.chat.id, reply.message_id) if reply else None
-    if job is None:
+    if job is None or message.from_user is None:
         raise SeedUnavailable()
-    seed = await jobs.seed(job)
+    seed = await jobs.seed(job, message.from_user.id)
     await sender.call(
         reply_message(
             message.chat.id,

@@ -26,16 +26,18 @@ from bot.domain.errors import (
     CancelUnsupported,
     NothingToCancel,
     NotYourButton,
+    SeedNotYours,
     SeedUnavailable,
 )
 from bot.jobs.inputs import InputFlow
 from bot.jobs.outcomes import AlreadyDone, Cancelled, PressOutcome, SeedFound, Started
 from bot.jobs.submit import Submitter
+from bot.jobs.writer import ResultExists
 from bot.preferences import PreferenceService
 from bot.prompts import numbered_prompts, with_zoom
 from bot.storage.buttons import get_button
 from bot.storage.database import Database
-from bot.storage.jobs import child_jobs, get_job
+from bot.storage.jobs import get_job
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +92,13 @@ class ButtonActions:
         action = job.find_action(button.action_ref)
         if action is None or not self._buttons.offers(action) or action.result_kind is None:
             raise ButtonUnavailable()
-        if action.result_kept:
-            existing = await self._existing_child(job, action)
-            if existing is not None:
-                return AlreadyDone(existing)
         return await self._start(job, action, requester)
+
+    async def seed_for(self, job: Job, user_id: int) -> str:
+        """The seed of a job, for whoever may press its Seed button (the rule of `press`)."""
+        if job.user_id != user_id and not await self._open_to_everyone(job):
+            raise SeedNotYours()
+        return await self.seed(job)
 
     async def seed(self, job: Job) -> str:
         """The seed of a finished image job, from the backend."""
@@ -132,17 +136,14 @@ class ButtonActions:
             return False
         return await self._preferences.buttons_open(job.chat_id)
 
-    async def _existing_child(self, parent: Job, action: Action) -> Job | None:
-        async with self._db.read() as conn:
-            children = await child_jobs(conn, parent.id)
-        alive = [
-            c
-            for c in children
-            if c.origin and c.origin.ref == action.ref and c.status is not JobStatus.FAILED
-        ]
-        return alive[-1] if alive else None
+    async def _start(self, parent: Job, action: Action, requester: Requester) -> Started | AlreadyDone:
+        """Record what `action` starts; a kept result's button pressed again brings back its job."""
+        try:
+            return await self._record(parent, action, requester)
+        except ResultExists as exists:
+            return AlreadyDone(exists.job)
 
-    async def _start(self, parent: Job, action: Action, requester: Requester) -> Started:
+    async def _record(self, parent: Job, action: Action, requester: Requester) -> Started:
         match action.kind:
             case ActionKind.PROMPT_PICK:
                 offered = numbered_prompts(parent.text).get(action.index)
@@ -175,12 +176,7 @@ class ButtonActions:
         prompts = list(numbered_prompts(parent.text).values())
         if not prompts:
             raise ButtonUnavailable()
-        async with self._db.read() as conn:
-            # All or nothing: don't start three of four because the limit allows only three.
-            await self._submitter.check_quota(conn, requester, jobs=len(prompts))
-        started = [
-            await self._submitter.record_imagine(requester, p, origin=action, parent=parent) for p in prompts
-        ]
+        started = await self._submitter.record_imagines(requester, prompts, origin=action, parent=parent)
 
         async def submit_all() -> Job:
             for each in started:
@@ -189,7 +185,7 @@ class ButtonActions:
 
         return Started(started[0].job, submit_all)
 
-    async def _retry(self, failed: Job, requester: Requester) -> Started:
+    async def _retry(self, failed: Job, requester: Requester) -> Started | AlreadyDone:
         if failed.status is not JobStatus.FAILED:
             raise ButtonUnavailable()
         if failed.origin is not None and failed.parent_id is not None:

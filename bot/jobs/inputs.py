@@ -104,7 +104,11 @@ class InputFlow:
                 updated_at=self._clock(),
             )
 
-        queued = await self._writer.update(job_id, answered, forget_questions=True)
+        # The job is counted from the moment it was recorded, so this re-check adds nothing (jobs=0):
+        # it refuses only a job that was not counted when it was made (recorded before waiting jobs
+        # counted) or no longer fits limits lowered since. Same transaction as the answer: no race.
+        still_fits = self._submitter.within_limits(job.user_id, job.chat_id, 0)
+        queued = await self._writer.update(job_id, answered, forget_questions=True, check=still_fits)
         if queued is None:
             raise InputNotExpected()
         return Started(

@@ -6,15 +6,16 @@ import time
 from collections.abc import Callable, Sequence
 
 from bot.backends.base import Backend
-from bot.domain import BlendDimensions, Command, FailureKind, Job, JobStatus, Requester, TaskUpdate
+from bot.domain import BlendDimensions, Command, Job, JobStatus, Requester, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.jobs.actions import ButtonActions
-from bot.jobs.ingest import JobIngest
+from bot.jobs.ingest import JobIngest, OrphanUsage
 from bot.jobs.inputs import InputFlow
 from bot.jobs.outcomes import PressOutcome
 from bot.jobs.policy import JobPolicy
 from bot.jobs.poller import Poller
 from bot.jobs.questions import Questions
+from bot.jobs.recovery import Reconciler
 from bot.jobs.submit import Submitter
 from bot.jobs.writer import Ingest, JobListener, JobWriter
 from bot.preferences import PreferenceService
@@ -51,6 +52,7 @@ class JobService:
         self.writer.listen(self.poller)
         self._submitter = Submitter(backend, self.writer, self._ingest, self._quotas, clock, preferences)
         self._inputs = InputFlow(backend, self.writer, self._submitter, clock, preferences)
+        self._reconciler = Reconciler(backend, self.writer, self._ingest, self._submitter, clock)
         self._actions = ButtonActions(db, backend, buttons, self._submitter, self._inputs, clock, preferences)
         self.questions = questions or Questions(db, clock)
 
@@ -70,9 +72,8 @@ class JobService:
             if job.status is JobStatus.NEEDS_INPUT:
                 self.poller.check_at(job.id, job.updated_at + self._policy.input_timeout)
             elif job.task_id is None:
-                # Crashed between storing the job and hearing back from the backend: we can't know
-                # whether it started, so say so instead of leaving it spinning.
-                await self._submitter.fail(job, FailureKind.LOST, None)
+                # Stopped between recording the job and storing the backend's answer: ask the backend.
+                await self._reconciler.reconcile(job)
             else:
                 self.poller.check_at(job.id, now)
         self.poller.start()
@@ -107,8 +108,9 @@ class JobService:
         """Record what a button starts; a `Started` job's backend call follows in `Started.submit`."""
         return await self._actions.press(token, user_id, user_name, language)
 
-    async def seed(self, job: Job) -> str:
-        return await self._actions.seed(job)
+    async def seed(self, job: Job, user_id: int) -> str:
+        """The seed of a job for `user_id`, who may ask only where they may press its Seed button."""
+        return await self._actions.seed_for(job, user_id)
 
     async def cancel(self, job: Job, user_id: int) -> Job:
         return await self._actions.cancel(job, user_id)
@@ -134,6 +136,10 @@ class JobService:
     async def replay_orphans(self, task_id: str) -> None:
         """Fold in what arrived for `task_id` before any job knew it (done after each accepted submit)."""
         await self._ingest.replay_orphans(task_id)
+
+    def orphan_usage(self) -> OrphanUsage:
+        """What is held of reports about tasks no job knows (bounded in count, bytes and age)."""
+        return self._ingest.orphan_usage()
 
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job now."""

@@ -29,8 +29,8 @@ from bot.domain import (
 )
 from bot.domain.errors import BlendCount, CommandUnsupported
 from bot.jobs.ingest import JobIngest
-from bot.jobs.outcomes import Started
-from bot.jobs.writer import JobWriter
+from bot.jobs.outcomes import Started, Submitting
+from bot.jobs.writer import Check, JobWriter
 from bot.preferences import PreferenceService
 from bot.prompts import checked_prompt
 from bot.quotas import QuotaGuard
@@ -98,7 +98,7 @@ class Submitter:
         """Record an imagine job; its backend call follows in `Started.submit`."""
         prompt = self.prompt(text)
         job = await self.create(requester, JobKind.IMAGINE, prompt, parent=parent, origin=origin)
-        return Started(job, lambda: self.submit(job, lambda: self._backend.imagine(prompt, job_id=job.id)))
+        return Started(job, self._imagine_call(job, prompt))
 
     async def describe(self, requester: Requester, image: bytes, mime_type: str) -> Job:
         """Start a /describe job for an image already checked and downscaled by the caller."""
@@ -127,9 +127,18 @@ class Submitter:
         job = await self.create(requester, JobKind.SHORTEN, prompt)
         return Started(job, lambda: self.submit(job, lambda: self._backend.shorten(prompt, job_id=job.id)))
 
-    async def check_quota(self, conn: AsyncConnection, requester: Requester, *, jobs: int) -> None:
-        """Refuse, before anything is recorded, `jobs` new jobs the requester's limits would not allow."""
-        await self._quotas.check(conn, requester.user_id, requester.chat_id, self._clock(), jobs=jobs)
+    async def record_imagines(
+        self, requester: Requester, texts: list[str], *, origin: Action, parent: Job
+    ) -> list[Started]:
+        """Record several imagine jobs all or none (Imagine all: not three of four because of a limit)."""
+        prompts = [self.prompt(text) for text in texts]
+        new = [self._new_job(requester, JobKind.IMAGINE, p, parent=parent, origin=origin) for p in prompts]
+        check = self.within_limits(requester.user_id, requester.chat_id, len(new))
+        recorded = await self._writer.create_all(new, check=check)
+        return [
+            Started(job, self._imagine_call(job, prompt))
+            for job, prompt in zip(recorded, prompts, strict=True)
+        ]
 
     async def create(
         self,
@@ -141,9 +150,39 @@ class Submitter:
         origin: Action | None = None,
         status: JobStatus = JobStatus.QUEUED,
     ) -> Job:
-        """Record a job within the requester's limits (a kept result also marks its button used)."""
+        """Record a job within the requester's limits (a kept result also marks its button used).
+
+        Raises ResultExists when the kept result's button already started a job that has not failed.
+        """
+        job = self._new_job(requester, kind, prompt, parent=parent, origin=origin, status=status)
+        used_by = parent if origin is not None and origin.result_kept else None
+        check = self.within_limits(requester.user_id, requester.chat_id, 1)
+        return await self._writer.create(job, check=check, used_by=used_by)
+
+    def within_limits(self, user_id: int, chat_id: int, jobs: int) -> Check:
+        """A check, for the writer's transaction, that `jobs` more jobs of the user fit their limits."""
         now = self._clock()
-        job = Job(
+
+        async def check(conn: AsyncConnection) -> None:
+            await self._quotas.check(conn, user_id, chat_id, now, jobs=jobs)
+
+        return check
+
+    def _imagine_call(self, job: Job, prompt: str) -> Submitting:
+        return lambda: self.submit(job, lambda: self._backend.imagine(prompt, job_id=job.id))
+
+    def _new_job(
+        self,
+        requester: Requester,
+        kind: JobKind,
+        prompt: str,
+        *,
+        parent: Job | None = None,
+        origin: Action | None = None,
+        status: JobStatus = JobStatus.QUEUED,
+    ) -> Job:
+        now = self._clock()
+        return Job(
             id=secrets.token_hex(JOB_ID_BYTES),
             kind=kind,
             prompt=prompt,
@@ -160,12 +199,6 @@ class Submitter:
             created_at=now,
             updated_at=now,
         )
-
-        async def within_limits(conn: AsyncConnection) -> None:
-            await self._quotas.check(conn, requester.user_id, requester.chat_id, now)
-
-        used_by = parent if origin is not None and origin.result_kept else None
-        return await self._writer.create(job, check=within_limits, used_by=used_by)
 
     async def submit(self, job: Job, call: SubmitCall) -> Job:
         """Hand the job to the backend; a refusal becomes the job's failure, shown in its message."""

@@ -13,7 +13,7 @@ from bot.domain import Job, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.storage.buttons import create_buttons, job_buttons
 from bot.storage.database import Database
-from bot.storage.jobs import find_jobs_by_tasks, get_job, insert_job, save_job, save_jobs
+from bot.storage.jobs import find_jobs_by_tasks, get_job, insert_job, live_child, save_job, save_jobs
 from bot.storage.questions import delete_job_input_requests
 
 Change = Callable[[Job], Job]
@@ -29,6 +29,14 @@ class Ingest(StrEnum):
     APPLIED = "applied"
     UNCHANGED = "unchanged"
     UNKNOWN = "unknown"
+
+
+class ResultExists(Exception):
+    """A kept result's button was pressed again: `job` is the result it started the first time."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job.id)
+        self.job = job
 
 
 class JobListener(Protocol):
@@ -61,20 +69,35 @@ class JobWriter:
             return await get_job(conn, job_id)
 
     async def create(self, job: Job, *, check: Check | None = None, used_by: Job | None = None) -> Job:
-        """Record a new job (after `check`), and mark the button that started it used on `used_by`."""
+        """Record a new job (after `check`), and mark the button that started it used on `used_by`.
+
+        A button whose result is kept (U1, Animate) starts one job: when `used_by` has a live one for
+        it already, ResultExists names it and nothing is recorded. Looking, checking and recording
+        happen in one write transaction, so two quick presses cannot both start a job.
+        """
+        return (await self.create_all([job], check=check, used_by=used_by))[0]
+
+    async def create_all(
+        self, new: Sequence[Job], *, check: Check | None = None, used_by: Job | None = None
+    ) -> list[Job]:
+        """`create` for several jobs at once: all are recorded, or none (one check for all of them)."""
         marked: Job | None = None
         async with self._lock:
             async with self._db.write() as conn:
+                for job in new:
+                    await self._refuse_second_result(conn, job, used_by)
                 if check is not None:
                     await check(conn)
-                if used_by is not None and job.origin is not None:
-                    marked = await self._mark_used(conn, used_by.id, job.origin.ref)
-                await insert_job(conn, job)
-                await self._store_buttons(conn, job)
+                for job in new:
+                    if used_by is not None and job.origin is not None:
+                        marked = await self._mark_used(conn, used_by.id, job.origin.ref) or marked
+                    await insert_job(conn, job)
+                    await self._store_buttons(conn, job)
             if marked is not None:
                 self._notify(marked)
-            self._notify(job)
-        return job
+            for job in new:
+                self._notify(job)
+        return list(new)
 
     async def mark_used(self, job_id: str, ref: str) -> None:
         """Remember that a button of the job was used (its label then shows ✅)."""
@@ -85,9 +108,18 @@ class JobWriter:
                 self._notify(marked)
 
     async def update(
-        self, job_id: str, change: Change, *, fallback: Job | None = None, forget_questions: bool = False
+        self,
+        job_id: str,
+        change: Change,
+        *,
+        fallback: Job | None = None,
+        forget_questions: bool = False,
+        check: Check | None = None,
     ) -> Job | None:
-        """Apply `change` to the stored job (or to `fallback` if none is stored); the job as it now is."""
+        """Apply `change` to the stored job (or to `fallback` if none is stored); the job as it now is.
+
+        `check` runs in the same transaction before anything is written (a quota re-check).
+        """
         async with self._lock:
             async with self._db.write() as conn:
                 current = await get_job(conn, job_id) or fallback
@@ -96,6 +128,8 @@ class JobWriter:
                 changed = change(current)
                 if changed is current:
                     return current
+                if check is not None:
+                    await check(conn)
                 await save_job(conn, changed)
                 if changed.status is not current.status or changed.actions != current.actions:
                     await self._store_buttons(conn, changed)
@@ -129,6 +163,14 @@ class JobWriter:
             for job in changed.values():
                 self._notify(job)
         return outcomes
+
+    @staticmethod
+    async def _refuse_second_result(conn: AsyncConnection, job: Job, used_by: Job | None) -> None:
+        if used_by is None or job.origin is None or not job.origin.result_kept:
+            return
+        existing = await live_child(conn, used_by.id, job.origin.ref)
+        if existing is not None:
+            raise ResultExists(existing)
 
     async def _mark_used(self, conn: AsyncConnection, job_id: str, ref: str) -> Job | None:
         current = await get_job(conn, job_id)

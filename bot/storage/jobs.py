@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -145,10 +145,6 @@ async def jobs_waiting_for_input(conn: AsyncConnection, chat_id: int, user_id: i
     return await _jobs(conn, query)
 
 
-async def child_jobs(conn: AsyncConnection, parent_id: str) -> list[Job]:
-    return await _jobs(conn, select(jobs).where(jobs.c.parent_id == parent_id).order_by(jobs.c.created_at))
-
-
 async def unfinished_jobs(conn: AsyncConnection, backend: str) -> list[Job]:
     final = [JobStatus.SUCCEEDED.value, JobStatus.FAILED.value]
     query = (
@@ -196,7 +192,7 @@ async def active_jobs(
     return int((await conn.execute(query)).scalar_one())
 
 
-async def submitted_since(
+async def counted_since(
     conn: AsyncConnection,
     since: float,
     *,
@@ -204,10 +200,20 @@ async def submitted_since(
     chat_id: int | None = None,
     exclude_users: frozenset[int] = frozenset(),
 ) -> int:
-    """Jobs handed to the backend (they have a task id) since `since`: what a daily quota counts."""
-    query = (
-        select(func.count()).select_from(jobs).where(jobs.c.created_at >= since, jobs.c.task_id.is_not(None))
+    """Jobs recorded since `since` that a daily quota counts (`bot.domain.counts_against_quota` in SQL).
+
+    Every job counts from the moment it is recorded (submit still in flight, waiting for the user's
+    prompt, running, done), except one that failed without the backend charging for it.
+    """
+    free = [kind.value for kind in FailureKind if kind.nothing_charged]
+    not_free = or_(
+        jobs.c.status != JobStatus.FAILED.value,
+        and_(
+            func.coalesce(jobs.c.failure, "").not_in(free),
+            or_(jobs.c.failure != FailureKind.CANCELLED.value, jobs.c.task_id.is_not(None)),
+        ),
     )
+    query = select(func.count()).select_from(jobs).where(jobs.c.created_at >= since, not_free)
     if user_id is not None:
         query = query.where(jobs.c.user_id == user_id)
     if chat_id is not None:
@@ -215,6 +221,17 @@ async def submitted_since(
     if exclude_users:
         query = query.where(jobs.c.user_id.not_in(list(exclude_users)))
     return int((await conn.execute(query)).scalar_one())
+
+
+async def live_child(conn: AsyncConnection, parent_id: str, ref: str) -> Job | None:
+    """The newest job a button (`ref`) of `parent_id` started that has not failed."""
+    query = (
+        select(jobs)
+        .where(jobs.c.parent_id == parent_id, jobs.c.status != JobStatus.FAILED.value)
+        .order_by(jobs.c.created_at)
+    )
+    alive = [c for c in await _jobs(conn, query) if c.origin is not None and c.origin.ref == ref]
+    return alive[-1] if alive else None
 
 
 # --- delivery state -----------------------------------------------------------------------------------

@@ -67,6 +67,8 @@ failure-invalid = the image service refused it: { $reason }
 failure-unavailable = the image service could not be reached
 failure-backend = { $reason }
 failure-unknown = the image service reported an error
+failure-uncertain = the bot restarted while handing this job over; it is unknown whether the image service ran it
+failure-interrupted = the bot restarted before the image service took this job; nothing was started
 
 ## Buttons
 
@@ -139,6 +141,7 @@ input-invalid-zoom = Custom Zoom needs --zoom with a value from 1 to 2, for exam
 input-not-expected = This prompt is no longer needed.
 input-cancelled = Cancelled.
 seed-unavailable = The backend could not tell this image's seed.
+seed-not-yours = Only the person who asked for this picture can get its seed.
 seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = This picture is already upscaled ↑
 already-cropped = This part of the grid was sent already ↑
@@ -182,5 +185,6 @@ cmd-me = Your usage and limits
 cmd-cancel = Stop your running job
 cmd-settings = Your default image settings
 invalid-parameter = The parameter --{ $name } { $value } is not valid; it takes: { $expected }.
+prompt-repeat-refused = --{ $name } { $value } is not available here: the bot shows one result per prompt, so every extra run would use up jobs you never see. Send the prompt again instead.
 region-mask-required = Vary (Region) needs the area to change: press “🖌️ Select the region” on the picture.
 region-private-intro = Paint the area to change on your picture, then send it from the editor.

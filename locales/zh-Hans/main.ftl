@@ -63,6 +63,8 @@ failure-invalid = 服务拒绝了请求：{ $reason }
 failure-unavailable = 无法连接到服务
 failure-backend = { $reason }
 failure-unknown = 服务报告了一个错误
+failure-uncertain = 机器人在提交任务时重启了，无法确定服务是否已运行它
+failure-interrupted = 机器人在服务接收任务之前重启了，没有启动任何任务
 
 ## Buttons
 
@@ -131,6 +133,7 @@ input-invalid-zoom = 自定义缩放需要 --zoom，取值 1 到 2，例如：�
 input-not-expected = 已不需要这个提示词。
 input-cancelled = 已取消。
 seed-unavailable = 服务无法提供这张图片的种子。
+seed-not-yours = 只有提交这张图片的人才能获取它的种子。
 seed-value = 🌱 种子：<code>{ $seed }</code>
 already-upscaled = 这张图片已经放大过了 ↑
 already-cropped = 网格的这一格已经发送过了 ↑
@@ -174,5 +177,6 @@ cmd-me = 用量与限额
 cmd-cancel = 停止你正在运行的任务
 cmd-settings = 默认图片设置
 invalid-parameter = 参数 --{ $name } { $value } 无效，可接受：{ $expected }。
+prompt-repeat-refused = 此处不能使用 --{ $name } { $value }：机器人每个提示只显示一个结果，多出的每次运行都会消耗你看不到的任务额度。请改为再次发送提示。
 region-mask-required = 局部重绘需要先选择区域：请点击图片上的“🖌️ 选择区域”。
 region-private-intro = 在图片上涂抹要修改的区域，然后在编辑器中提交。

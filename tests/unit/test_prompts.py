@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.domain.errors import EmptyPrompt, InvalidParameter, PromptTooLong
+from bot.domain.errors import EmptyPrompt, InvalidParameter, PromptTooLong, RepeatRefused
 from bot.prompts import checked_prompt, normalize_prompt
 
 
@@ -71,3 +71,25 @@ def test_invalid_parameters_are_named(prompt: str, name: str, expected: str) -> 
         checked_prompt(prompt, limit=500)
     assert info.value.args_for_message["name"] == name
     assert expected in str(info.value.args_for_message["expected"])
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name", "value"),
+    [
+        ("a cat --repeat 40", "repeat", "40"),
+        ("a cat --r 2", "r", "2"),
+        ("a cat —r 3 --ar 1:1", "r", "3"),  # a phone's em dash is turned back into "--" first
+        ("a cat --REPEAT 1.5", "repeat", "1.5"),
+    ],
+)
+def test_repeat_above_one_is_refused(prompt: str, name: str, value: str) -> None:
+    """One job, one quota unit, one result: --repeat would run the prompt again for nobody to see."""
+    with pytest.raises(RepeatRefused) as info:
+        checked_prompt(prompt, limit=500)
+    assert info.value.args_for_message == {"name": name, "value": value}
+
+
+def test_repeat_of_one_and_malformed_repeats() -> None:
+    assert checked_prompt("a cat --r 1", limit=500) == "a cat --r 1"
+    with pytest.raises(InvalidParameter):
+        checked_prompt("a cat --repeat lots", limit=500)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Job, JobKind, JobStatus
+from bot.domain import FailureKind, Job, JobKind, JobStatus, counts_against_quota
 from bot.domain.errors import ChatBusy, DailyQuotaReached, GroupPoolExhausted, TooManyActive
 from bot.quotas import DAY_SECONDS, Limits, QuotaGuard, day_start, hours_minutes, resets_in
 from bot.storage.database import Database
-from bot.storage.jobs import insert_job
+from bot.storage.jobs import counted_since, insert_job
 
 NOON = 20_000 * DAY_SECONDS + 12 * 3600  # some day, 12:00 UTC
 GROUP = -100
@@ -88,3 +88,49 @@ async def test_running_limits_and_group_pool(db: Database) -> None:
             await guard.check(conn, 3, GROUP, NOON)
         with pytest.raises(TooManyActive):
             await guard.check(conn, 1, GROUP, NOON, jobs=1)
+
+
+async def test_the_daily_count_is_every_job_recorded_except_uncharged_failures(db: Database) -> None:
+    """The SQL count agrees with the domain rule for every status, failure and task-id combination."""
+    combos: list[tuple[JobStatus, FailureKind | None, str | None]] = [
+        (status, None, task) for status in JobStatus if status is not JobStatus.FAILED for task in ("t", None)
+    ] + [(JobStatus.FAILED, failure, task) for failure in FailureKind for task in ("t", None)]
+    made: list[Job] = []
+    for n, (status, failure, task) in enumerate(combos):
+        job = Job(
+            id=f"combo{n:03d}",
+            kind=JobKind.IMAGINE,
+            prompt="p",
+            chat_id=1,
+            user_id=n + 100,
+            user_name="u",
+            backend="b",
+            status=status,
+            failure=failure,
+            task_id=task,
+            created_at=NOON,
+            updated_at=NOON,
+        )
+        made.append(job)
+        async with db.write() as conn:
+            await insert_job(conn, job)
+
+    async with db.read() as conn:
+        for job in made:
+            counted = await counted_since(conn, day_start(NOON), user_id=job.user_id)
+            assert counted == int(counts_against_quota(job)), (job.status, job.failure, job.task_id)
+    in_flight = next(j for j in made if j.status is JobStatus.QUEUED and j.task_id is None)
+    waiting = next(j for j in made if j.status is JobStatus.NEEDS_INPUT and j.task_id is None)
+    assert counts_against_quota(in_flight) and counts_against_quota(waiting)
+    free = {(j.failure, j.task_id) for j in made if not counts_against_quota(j)}
+    assert free == {
+        (FailureKind.BANNED, "t"),
+        (FailureKind.BANNED, None),
+        (FailureKind.QUEUE_FULL, "t"),
+        (FailureKind.QUEUE_FULL, None),
+        (FailureKind.INVALID, "t"),
+        (FailureKind.INVALID, None),
+        (FailureKind.INTERRUPTED, "t"),
+        (FailureKind.INTERRUPTED, None),
+        (FailureKind.CANCELLED, None),
+    }

@@ -8,7 +8,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from bot.backends.base import check_prompt
 from bot.backends.http import (
@@ -45,6 +45,9 @@ DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
 STATE_MAX_LENGTH: Final = 255  # BaseSubmitDTO.state limit
 PNG_MIME: Final = "image/png"
 LABEL: Final = "midjourney-proxy"
+LISTED_TASKS: Final = 100  # trueai's GET /mj/task/list answers the newest 100 tasks
+CLOCK_SKEW: Final = 300.0  # seconds the proxy's clock may differ from ours
+_TASK_LIST: Final = TypeAdapter(list[ProxyTask])
 
 
 def _parse_reply(response: httpx.Response) -> SubmitReply | None:
@@ -84,6 +87,7 @@ class MjProxyBackend:
             remix=REMIX_ACTIONS,
             animate=True,
             cancel=True,
+            find_task=True,
         )
 
     async def start(self, sink: UpdateSink) -> None:
@@ -193,6 +197,35 @@ class MjProxyBackend:
                 f"midjourney-proxy sent a malformed task ({exc.error_count()} errors)"
             ) from exc
         return task_to_update(task)
+
+    async def find_task(self, job_id: str, *, since: float) -> TaskUpdate | None:
+        """The task whose `state` is the job id, from `GET /mj/task/list`.
+
+        `list-by-condition` looks tasks up by id only (J: `dto/TaskConditionDTO.java`, T:
+        `Dto/TaskConditionDTO.cs`), so the listing is searched instead: every stored task, newest
+        first (J: `controller/TaskController.java`), or the newest LISTED_TASKS (T:
+        `Controllers/TaskController.cs`).
+        A full listing that does not reach back to `since` cannot prove the task absent.
+        """
+        response = await self._get("/mj/task/list")
+        if response.status_code >= HTTP_BAD_REQUEST:
+            raise BackendRefused(f"midjourney-proxy refused the task list with HTTP {response.status_code}")
+        try:
+            tasks = _TASK_LIST.validate_json(response.content)
+        except ValidationError as exc:
+            raise BackendUnavailable(
+                f"midjourney-proxy sent a malformed task list ({exc.error_count()} errors)"
+            ) from exc
+        state = job_id[:STATE_MAX_LENGTH]
+        found = [task for task in tasks if task.state == state]
+        if found:
+            return task_to_update(max(found, key=lambda task: task.submit_time or 0))
+        reaches_back = any(
+            task.submit_time is not None and task.submit_time < (since - CLOCK_SKEW) * 1000 for task in tasks
+        )
+        if len(tasks) >= LISTED_TASKS and not reaches_back:
+            raise BackendUnavailable("midjourney-proxy's task list does not reach back to the job")
+        return None
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """The notify body is the task object itself (unsigned: the route authenticates the hook URL)."""

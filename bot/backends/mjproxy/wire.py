@@ -89,6 +89,7 @@ class ProxyTask(ProxyWire):
     prompt_en: str | None = None
     description: str | None = None
     state: str | None = None
+    submit_time: int | None = None  # epoch milliseconds, the proxy's clock
     progress: str | None = None
     image_url: str | None = None
     video_url: str | None = None
