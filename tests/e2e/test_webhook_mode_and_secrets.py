@@ -12,7 +12,7 @@ from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import ALICE, ALICE_CHAT, TOKEN, free_port, running_bot, wait_for_caption, wait_for_text
 
-TELEGRAM_SECRET = "telegram-header-secret-42"
+TELEGRAM_SECRET = "telegram-header-secret-0123456789abcdef"
 HOOK_SECRET = "hook-secret-for-tests-0123456789"
 PROXY_SECRET = "proxy-secret"
 
