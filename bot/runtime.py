@@ -22,7 +22,7 @@ from bot.backends import BackendOptions, create_backend, ensure_available
 from bot.backends.base import Backend
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
-from bot.credentials import load_hook_secret, notify_url
+from bot.credentials import BotSecrets, load_secrets, notify_url
 from bot.delivery import JobDelivery
 from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
@@ -33,7 +33,7 @@ from bot.jobs import JobPolicy, JobService, Questions
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
-from bot.region_links import RegionLinks, link_secret
+from bot.region_links import RegionLinks
 from bot.storage.database import Database
 from webhook.app import create_app
 from webhook.miniapp import create_region_router
@@ -62,7 +62,7 @@ class Runtime:
     delivery: JobDelivery
     jobs: JobService
     dispatcher: Dispatcher
-    hook_secret: str
+    secrets: BotSecrets
     http_socket: socket.socket
     image_host: ImageHost | None
     region_links: RegionLinks | None
@@ -76,8 +76,12 @@ class Runtime:
         return int(self.http_socket.getsockname()[1])
 
     @property
+    def hook_secret(self) -> str:
+        return self.secrets.hook
+
+    @property
     def notify_url(self) -> str | None:
-        return notify_url(self.settings, self.hook_secret)
+        return notify_url(self.settings, self.secrets.hook)
 
     @classmethod
     async def build(cls, settings: Settings, *, limits: DeliveryLimits | None = None) -> Runtime:
@@ -86,7 +90,7 @@ class Runtime:
         db = Database(settings.async_database_url)
         try:
             await db.open()
-            hook_secret = await load_hook_secret(settings, db)
+            secrets = await load_secrets(settings, db)
         except Exception:
             http_socket.close()
             await db.close()
@@ -102,7 +106,7 @@ class Runtime:
         image_host = ImageHost(settings.public_url) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
-            RegionLinks(settings.public_url, link_secret(hook_secret), ttl=settings.input_timeout)
+            RegionLinks(settings.public_url, secrets.region_link, ttl=settings.input_timeout)
             if settings.public_url and settings.public_url.startswith("https://")
             else None
         )
@@ -112,7 +116,7 @@ class Runtime:
                 client=http,
                 base_url=settings.mj_base_url,
                 api_key=settings.mj_api_key.get_secret_value() if settings.mj_api_key else None,
-                notify_url=notify_url(settings, hook_secret),
+                notify_url=notify_url(settings, secrets.hook),
                 image_host=image_host.publish if image_host else None,
                 simulator_step_seconds=settings.simulator_step_seconds,
             ),
@@ -178,11 +182,11 @@ class Runtime:
             delivery,
             jobs,
             dispatcher,
-            hook_secret,
+            secrets,
             http_socket,
             image_host,
             region_links,
-            TelegramIntake(settings, bot, dispatcher, hook_secret),
+            TelegramIntake(settings, bot, dispatcher, secrets),
         )
 
     async def start(self) -> None:
@@ -206,7 +210,7 @@ class Runtime:
         app = create_app(
             self.jobs,
             self.backend,
-            self.hook_secret,
+            self.secrets.hook,
             telegram=self.intake.webhook(),
             image_host=self.image_host,
             region=self._region_router(),
