@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import time
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
+from bot.logs import REDACTED, SecretRedaction, configured_secrets, install_redaction
 from bot.miniapp import read_region_token, region_token
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeTelegram
@@ -20,6 +23,7 @@ from tests.harness import (
     ALICE_CHAT,
     TOKEN,
     free_port,
+    make_settings,
     running_bot,
     wait_for_caption,
     wait_for_text,
@@ -230,3 +234,27 @@ async def test_editor_links_signed_with_a_key_derived_from_the_hook_secret_are_r
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             assert (await client.get(f"/region/{forged}")).status_code == 404
             assert (await client.get(f"/region/{genuine}")).status_code == 200
+
+
+async def test_a_failed_picture_download_keeps_the_bot_token_out_of_the_logs(
+    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    picture = io.BytesIO()
+    Image.new("RGB", (320, 240), (200, 40, 40)).save(picture, "PNG")
+    # Installed as `mjgram` installs it (bot.cli), around a real run.
+    uninstall = install_redaction(SecretRedaction(configured_secrets(make_settings(tg, tmp_path))))
+    try:
+        async with running_bot(tg, tmp_path):
+            tg.fail_next_download(404)
+            tg.user_sends(ALICE_CHAT, ALICE, photo=picture.getvalue(), caption="/describe")
+            answer = await wait_for_text(tg, ALICE_CHAT.id, "")
+    finally:
+        uninstall()
+    token_secret = TOKEN.split(":", 1)[1]
+    assert token_secret not in caplog.text
+    for record in caplog.records:
+        assert token_secret not in record.getMessage()
+        assert token_secret not in (record.exc_text or "")
+    assert f"/file/bot{REDACTED}/" in caplog.text, "the failure was logged, redacted"
+    assert answer.text == "Telegram did not hand me that picture. Please send it again."
