@@ -37,6 +37,7 @@ from bot.region_links import RegionLinks
 from bot.storage.database import Database
 from webhook.app import create_app
 from webhook.miniapp import create_region_router
+from webhook.server import HttpLimits, server_config
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Runtime:
     image_host: ImageHost | None
     region_links: RegionLinks | None
     intake: TelegramIntake
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -84,7 +86,13 @@ class Runtime:
         return notify_url(self.settings, self.secrets.hook)
 
     @classmethod
-    async def build(cls, settings: Settings, *, limits: DeliveryLimits | None = None) -> Runtime:
+    async def build(
+        cls,
+        settings: Settings,
+        *,
+        limits: DeliveryLimits | None = None,
+        http_limits: HttpLimits | None = None,
+    ) -> Runtime:
         ensure_available(settings.mj_backend)
         http_socket = _bind(settings.http_host, settings.http_port)
         db = Database(settings.async_database_url)
@@ -187,6 +195,7 @@ class Runtime:
             image_host,
             region_links,
             TelegramIntake(settings, bot, dispatcher, secrets),
+            http_limits or HttpLimits(),
         )
 
     async def start(self) -> None:
@@ -198,9 +207,8 @@ class Runtime:
         except TelegramUnauthorizedError as exc:
             raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)") from exc
         except TelegramNetworkError as exc:
-            raise StartupError(
-                f"cannot reach the Telegram Bot API at {self.settings.telegram_api_url}"
-            ) from exc
+            # Not the URL: it may carry credentials.
+            raise StartupError("cannot reach the Telegram Bot API at TELEGRAM_API_URL") from exc
         log.info("running as @%s with backend %s", me.username, self.backend.name)
         if self.region_links is not None:
             self.region_links.bot_username = me.username or ""
@@ -215,8 +223,7 @@ class Runtime:
             image_host=self.image_host,
             region=self._region_router(),
         )
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(server_config(app, self.http_limits))
         self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
         await self.intake.start()
 
