@@ -14,6 +14,10 @@ REDACTED = "[redacted]"
 # Shorter values are not redacted: replacing them would garble ordinary text (a bot token's secret part has
 # at least 20 characters, see bot.config).
 MIN_REDACTED_LENGTH = 16
+QUIET_LOGGERS = {
+    "httpx": logging.WARNING,  # every request URL at INFO: backend URLs can carry secrets in their path
+    "aiosqlite": logging.INFO,  # every SQL statement with its parameters at DEBUG: stored secrets, prompts
+}
 
 
 class SecretRedaction(logging.Filter):
@@ -86,6 +90,6 @@ def install_redaction(redaction: SecretRedaction) -> Callable[[], None]:
 
 def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
-    # httpx logs every request URL at INFO; backend URLs can carry secrets in their path.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
     install_redaction(SecretRedaction(configured_secrets(settings)))

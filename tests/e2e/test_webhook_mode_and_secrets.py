@@ -14,7 +14,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.logs import REDACTED, SecretRedaction, configured_secrets, install_redaction
+from bot.logs import QUIET_LOGGERS, REDACTED, SecretRedaction, configured_secrets, install_redaction
 from bot.miniapp import read_region_token, region_token
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeTelegram
@@ -165,7 +165,11 @@ async def test_a_backend_cannot_forge_telegram_updates_from_the_hook_secret(
         assert not telegram_secrets & {path_secret, header_secret}
 
 
-async def test_telegram_secrets_are_generated_once_and_kept(tg: FakeTelegram, tmp_path: Path) -> None:
+async def test_telegram_secrets_are_generated_once_and_kept(
+    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(QUIET_LOGGERS["aiosqlite"], logger="aiosqlite")  # as `mjgram` sets it
     port = free_port()
     settings = {"telegram_mode": "webhook", "public_url": f"http://127.0.0.1:{port}", "http_port": port}
     seen = []
@@ -177,6 +181,8 @@ async def test_telegram_secrets_are_generated_once_and_kept(tg: FakeTelegram, tm
     url, header, secrets = seen[0]
     assert len(header) >= 32 and len(url.rsplit("/", 1)[1]) >= 32
     assert secrets.hook not in url and secrets.hook != header
+    for secret in (secrets.hook, secrets.telegram_path, secrets.telegram_header, secrets.region_link):
+        assert secret not in caplog.text
 
 
 async def test_a_configured_telegram_secret_is_the_header_telegram_sends(
