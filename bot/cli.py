@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import ctypes
 import gc
-import logging
 import os
 import signal
 import sys
@@ -15,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pydantic import ValidationError
 
 from bot.config import Settings, describe_error
+from bot.logs import configure_logging
 
 DESCRIPTION = """\
 mjgram: a Telegram bot for Midjourney-style image APIs.
@@ -115,13 +115,7 @@ async def callback_url(settings: Settings) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs every request URL at INFO; backend URLs can carry secrets in their path.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings)
     if args.command == "check-config":
         print(f"configuration is valid: backend={settings.mj_backend}")
         return

@@ -22,6 +22,11 @@ BACKEND_BASE_URLS: Final[Mapping[BackendName, str | None]] = {
 
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
+# WEBHOOK_SECRET and TELEGRAM_WEBHOOK_SECRET: at least this many characters (~190 bits as URL-safe base64).
+MIN_SECRET_LENGTH: Final = 32
+# Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+_TELEGRAM_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
 IdSet = Annotated[frozenset[int], NoDecode]
 
 
@@ -64,9 +69,25 @@ class Settings(BaseSettings):
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         if not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("does not look like a bot token (digits:secret from @BotFather)")
+        return value
+
+    @field_validator("webhook_secret", "telegram_webhook_secret")
+    @classmethod
+    def _secret_strength(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty value is refused too: it would make the secret guessable, not unset.
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(
-                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits:secret from @BotFather)"
+                f"must be at least {MIN_SECRET_LENGTH} characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TELEGRAM_SECRET_RE.match(value.get_secret_value()):
+            raise ValueError("may contain only A-Z, a-z, 0-9, _ and - (at most 256 characters)")
         return value
 
     @field_validator("admin_ids", "allowed_user_ids", "allowed_chat_ids", mode="before")
@@ -86,7 +107,8 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"expected an http(s) URL, got {value!r}")
+            # Not the value: a URL may carry credentials (https://user:password@host).
+            raise ValueError("is not an http(s) URL")
         return value.rstrip("/")
 
     @model_validator(mode="after")

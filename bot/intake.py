@@ -11,7 +11,7 @@ from aiogram.types import Update
 from pydantic import ValidationError
 
 from bot.config import Settings
-from bot.credentials import derived_secret
+from bot.credentials import BotSecrets
 from bot.domain import InvalidCallback
 from webhook.app import TelegramWebhook
 
@@ -24,11 +24,11 @@ UPDATE_CONCURRENCY = 128
 class TelegramIntake:
     """Feeds Telegram's updates to the dispatcher, by polling or through the HTTP app's webhook route."""
 
-    def __init__(self, settings: Settings, bot: Bot, dispatcher: Dispatcher, hook_secret: str) -> None:
+    def __init__(self, settings: Settings, bot: Bot, dispatcher: Dispatcher, secrets: BotSecrets) -> None:
         self._settings = settings
         self._bot = bot
         self._dispatcher = dispatcher
-        self._hook_secret = hook_secret
+        self._secrets = secrets
         self._polling: asyncio.Task[None] | None = None
         self.handling: set[asyncio.Task[Any]] = set()
 
@@ -40,14 +40,14 @@ class TelegramIntake:
         """The HTTP app's Telegram route, in webhook mode."""
         if not self.by_webhook:
             return None
-        return TelegramWebhook(self._path_secret(), self._header_secret(), self._feed_update)
+        return TelegramWebhook(self._secrets.telegram_path, self._secrets.telegram_header, self._feed_update)
 
     async def start(self) -> None:
         if self.by_webhook:
             assert self._settings.public_url is not None
             await self._bot.set_webhook(
-                f"{self._settings.public_url}/telegram/{self._path_secret()}",
-                secret_token=self._header_secret(),
+                f"{self._settings.public_url}/telegram/{self._secrets.telegram_path}",
+                secret_token=self._secrets.telegram_header,
                 allowed_updates=self._dispatcher.resolve_used_update_types(),
             )
             return
@@ -71,18 +71,6 @@ class TelegramIntake:
             close_bot_session=False,
             allowed_updates=self._dispatcher.resolve_used_update_types(),
             tasks_concurrency_limit=UPDATE_CONCURRENCY,
-        )
-
-    def _path_secret(self) -> str:
-        # Backends learn the hook secret from their callback URL: Telegram's secrets must not follow from it.
-        return derived_secret(self._hook_secret, b"telegram-path")
-
-    def _header_secret(self) -> str:
-        configured = self._settings.telegram_webhook_secret
-        return (
-            configured.get_secret_value()
-            if configured
-            else derived_secret(self._hook_secret, b"telegram-header")
         )
 
     async def _feed_update(self, body: bytes) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, WebAppInfo
@@ -12,13 +10,6 @@ from bot.domain import Job
 from bot.i18n import Translator
 from bot.miniapp import region_token
 
-LINK_SECRET_LABEL = b"region-link"
-
-
-def link_secret(hook_secret: str) -> str:
-    """A key for editor links derived from the webhook secret, so no extra setting is needed."""
-    return hmac.new(hook_secret.encode(), LINK_SECRET_LABEL, hashlib.sha256).hexdigest()
-
 
 @dataclass
 class RegionLinks:
@@ -26,7 +17,7 @@ class RegionLinks:
     (Telegram allows web_app buttons only in private chats)."""
 
     public_url: str
-    secret: str
+    secret: str  # a key of its own (bot.credentials), never derived from a secret a backend sees
     ttl: float
     bot_username: str = ""
 

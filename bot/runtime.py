@@ -22,7 +22,7 @@ from bot.backends import BackendOptions, create_backend, ensure_available
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
-from bot.credentials import load_hook_secret, notify_url
+from bot.credentials import BotSecrets, load_secrets, notify_url
 from bot.delivery import JobDelivery
 from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
@@ -33,11 +33,12 @@ from bot.jobs import JobPolicy, JobService, Questions
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
-from bot.region_links import RegionLinks, link_secret
+from bot.region_links import RegionLinks
 from bot.storage.database import Database
 from bot.update_once import seen_updates_for
 from webhook.app import create_app
 from webhook.miniapp import create_region_router
+from webhook.server import HttpLimits, server_config
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,12 @@ class Runtime:
     delivery: JobDelivery
     jobs: JobService
     dispatcher: Dispatcher
-    hook_secret: str
+    secrets: BotSecrets
     http_socket: socket.socket
     image_host: ImageHost | None
     region_links: RegionLinks | None
     intake: TelegramIntake
+    http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -77,17 +79,27 @@ class Runtime:
         return int(self.http_socket.getsockname()[1])
 
     @property
+    def hook_secret(self) -> str:
+        return self.secrets.hook
+
+    @property
     def notify_url(self) -> str | None:
-        return notify_url(self.settings, self.hook_secret)
+        return notify_url(self.settings, self.secrets.hook)
 
     @classmethod
-    async def build(cls, settings: Settings, *, limits: DeliveryLimits | None = None) -> Runtime:
+    async def build(
+        cls,
+        settings: Settings,
+        *,
+        limits: DeliveryLimits | None = None,
+        http_limits: HttpLimits | None = None,
+    ) -> Runtime:
         ensure_available(settings.mj_backend)
         http_socket = _bind(settings.http_host, settings.http_port)
         db = Database(settings.async_database_url)
         try:
             await db.open()
-            hook_secret = await load_hook_secret(settings, db)
+            secrets = await load_secrets(settings, db)
         except Exception:
             http_socket.close()
             await db.close()
@@ -103,7 +115,7 @@ class Runtime:
         image_host = ImageHost(settings.public_url) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
-            RegionLinks(settings.public_url, link_secret(hook_secret), ttl=settings.input_timeout)
+            RegionLinks(settings.public_url, secrets.region_link, ttl=settings.input_timeout)
             if settings.public_url and settings.public_url.startswith("https://")
             else None
         )
@@ -113,7 +125,7 @@ class Runtime:
                 client=http,
                 base_url=settings.mj_base_url,
                 api_key=settings.mj_api_key.get_secret_value() if settings.mj_api_key else None,
-                notify_url=notify_url(settings, hook_secret),
+                notify_url=notify_url(settings, secrets.hook),
                 image_host=image_host.publish if image_host else None,
                 simulator_step_seconds=settings.simulator_step_seconds,
             ),
@@ -181,11 +193,12 @@ class Runtime:
             delivery,
             jobs,
             dispatcher,
-            hook_secret,
+            secrets,
             http_socket,
             image_host,
             region_links,
-            TelegramIntake(settings, bot, dispatcher, hook_secret),
+            TelegramIntake(settings, bot, dispatcher, secrets),
+            http_limits or HttpLimits(),
         )
 
     async def start(self) -> None:
@@ -197,9 +210,8 @@ class Runtime:
         except TelegramUnauthorizedError as exc:
             raise StartupError("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized)") from exc
         except TelegramNetworkError as exc:
-            raise StartupError(
-                f"cannot reach the Telegram Bot API at {self.settings.telegram_api_url}"
-            ) from exc
+            # Not the URL: it may carry credentials.
+            raise StartupError("cannot reach the Telegram Bot API at TELEGRAM_API_URL") from exc
         log.info("running as @%s with backend %s", me.username, self.backend.name)
         if self.region_links is not None:
             self.region_links.bot_username = me.username or ""
@@ -209,13 +221,12 @@ class Runtime:
         app = create_app(
             self.jobs,
             self.backend,
-            self.hook_secret,
+            self.secrets.hook,
             telegram=self.intake.webhook(),
             image_host=self.image_host,
             region=self._region_router(),
         )
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(server_config(app, self.http_limits))
         self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
         await self.intake.start()
 

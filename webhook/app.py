@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from bot.backends.base import Backend
 from bot.domain import InvalidCallback
@@ -62,6 +63,10 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+async def _client_gone(_request: Request, _exc: Exception) -> Response:
+    return Response(status_code=400)
+
+
 def create_app(
     jobs: JobService,
     backend: Backend,
@@ -73,6 +78,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app; it holds no state of its own."""
     app = FastAPI(title="mjgram", docs_url=None, redoc_url=None, openapi_url=None)
+    # A client that went away mid-body (or was dropped for reading too slowly, see webhook.server) is no
+    # error of ours: answer nobody instead of logging a traceback.
+    app.add_exception_handler(ClientDisconnect, _client_gone)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

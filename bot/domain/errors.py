@@ -75,6 +75,10 @@ class ImageTooBig(DomainError):
     message_id = "image-too-big"
 
 
+class PictureUnavailable(DomainError):
+    message_id = "picture-unavailable"
+
+
 class EmptyShorten(DomainError):
     message_id = "shorten-empty"
 

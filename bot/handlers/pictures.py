@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 
+import aiohttp
 from aiogram import Bot
 from aiogram.types import Message
 
-from bot.domain.errors import ImageTooBig, ImageUnreadable
+from bot.domain.errors import ImageTooBig, ImageUnreadable, PictureUnavailable
 from bot.media import INPUT_IMAGE_MAX_BYTES, NotAnImage, prepare_input_image
+
+log = logging.getLogger(__name__)
 
 MEGABYTE = 1024 * 1024
 
@@ -43,7 +47,13 @@ async def download_picture(bot: Bot, ref: PictureRef) -> tuple[bytes, str]:
     """The picture's bytes ready for a backend (downscaled, metadata stripped) and their MIME type."""
     check_size(ref)
     buffer = io.BytesIO()
-    await bot.download(ref.file_id, destination=buffer)
+    try:
+        await bot.download(ref.file_id, destination=buffer)
+    except aiohttp.ClientError as exc:
+        # A file path expires after an hour, and the file server has its bad moments. The error names the
+        # download URL, which holds the bot token: the logging set-up redacts it (bot.logs).
+        log.warning("downloading a user's picture failed: %s", exc)
+        raise PictureUnavailable() from exc
     data = buffer.getvalue()
     if len(data) > INPUT_IMAGE_MAX_BYTES:
         raise ImageTooBig(size=f"{len(data) / MEGABYTE:.1f}", limit=INPUT_IMAGE_MAX_BYTES // MEGABYTE)

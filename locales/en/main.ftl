@@ -123,6 +123,7 @@ command-unsupported = The image service this bot uses can't do /{ $command }.
 image-required = Send /describe as the caption of a photo, or as a reply to a photo or image file.
 image-unreadable = That file is not an image I can read (JPEG, PNG or WebP, please).
 image-too-big = That image is too large ({ $size } MB); the limit is { $limit } MB.
+picture-unavailable = Telegram did not hand me that picture. Please send it again.
 blend-count =
     { $count ->
         [one] /blend needs 2 to 5 images; I got 1.

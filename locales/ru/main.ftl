@@ -124,6 +124,7 @@ command-unsupported = Сервис картинок этого бота не у�
 image-required = Отправьте /describe подписью к фото или ответом на фото или файл с картинкой.
 image-unreadable = Этот файл не похож на картинку, которую я могу прочитать (нужен JPEG, PNG или WebP).
 image-too-big = Картинка слишком большая ({ $size } МБ); предел — { $limit } МБ.
+picture-unavailable = Telegram не отдал мне эту картинку. Пришлите её ещё раз.
 blend-count =
     { $count ->
         [one] Для /blend нужно от 2 до 5 картинок; пришла { $count }.

@@ -119,6 +119,7 @@ command-unsupported = 本机器人使用的图片服务不支持 /{ $command }�
 image-required = 请把 /describe 作为图片的说明发送，或用它回复一张图片或图片文件。
 image-unreadable = 这个文件不是我能读取的图片（请使用 JPEG、PNG 或 WebP）。
 image-too-big = 图片太大（{ $size } MB），上限为 { $limit } MB。
+picture-unavailable = Telegram 没有把这张图片交给我。请重新发送。
 blend-count = /blend 需要 2 到 5 张图片，我收到了 { $count } 张。
 blend-start = 请发送 2 到 5 张图片（相册或逐张发送；在群组中请回复这条消息），然后点击“开始混合”。
 blend-collecting = 已收到 { $count }/5 张图片。继续发送，或点击“开始混合”。

@@ -61,6 +61,20 @@ def test_bad_configuration_exits_with_one_line(tmp_path: Path, env: dict[str, st
     assert TOKEN.split(":")[1] not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("PUBLIC_URL", "ftp://operator:hunter2-password@bot.example"),
+        ("TELEGRAM_API_URL", "http://operator:hunter2-password@127.0.0.1:9"),
+    ],
+)
+def test_errors_about_a_url_do_not_echo_its_credentials(tmp_path: Path, variable: str, url: str) -> None:
+    result = run_cli(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, **{variable: url})
+    assert result.returncode == 1
+    assert variable in result.stderr.strip().splitlines()[-1]
+    assert "hunter2-password" not in result.stderr and "operator" not in result.stderr
+
+
 def test_check_config_accepts_a_token_alone(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "check-config", TELEGRAM_BOT_TOKEN=TOKEN)
     assert result.returncode == 0 and "backend=simulator" in result.stdout

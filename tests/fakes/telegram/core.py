@@ -82,6 +82,7 @@ class TelegramCore:
         self._media_group_ids = itertools.count(FIRST_MEDIA_GROUP_ID)
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._injected: dict[str, deque[ApiError]] = {}
+        self._download_failures: deque[int] = deque()  # statuses the next file downloads answer with
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None

@@ -31,6 +31,11 @@ class FaultInjection(TelegramCore):
             error = ApiError(text, error_code=error_code, retry_after=retry_after)
         self._injected.setdefault(method.lower(), deque()).extend([error] * times)
 
+    def fail_next_download(self, status: int = 404, *, times: int = 1) -> None:
+        """Make the next `times` downloads from /file/bot<token>/... answer `status` (Telegram's file server
+        answers 404 once a file_path has expired: paths are valid for at least an hour)."""
+        self._download_failures.extend([status] * times)
+
     def clear_failures(self, method: str) -> None:
         """Forget the failures still queued for `method` (the outage is over)."""
         self._injected.pop(method.lower(), None)

@@ -20,6 +20,7 @@ from tests.fakes.telegram.editing import Editing
 from tests.fakes.telegram.faults import FaultInjection
 from tests.fakes.telegram.inspecting import Inspecting
 from tests.fakes.telegram.limits import (
+    DEFAULT_FAILURE_TEXT,
     ERR_NOT_FOUND,
     ERR_UNAUTHORIZED,
     LOOPBACK,
@@ -96,6 +97,10 @@ class FakeTelegram(Driving, Inspecting, FaultInjection, Sending, Editing, Chats,
         if request.match_info["token"] != self.token:
             return web.json_response(ApiError(ERR_UNAUTHORIZED, error_code=401).payload(), status=401)
         stored = self._files.by_path(request.match_info["path"])
+        if self._download_failures:
+            status = self._download_failures.popleft()
+            error = ApiError(DEFAULT_FAILURE_TEXT.get(status, f"Error {status}"), error_code=status)
+            return web.json_response(error.payload(), status=status)
         if stored is None:
             return web.json_response(ApiError(ERR_NOT_FOUND, error_code=404).payload(), status=404)
         return web.Response(body=stored.data, content_type="application/octet-stream")
