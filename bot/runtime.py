@@ -30,6 +30,7 @@ from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.intake import TelegramIntake
 from bot.jobs import JobPolicy, JobService, Questions
+from bot.media import ImageDecoder
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
@@ -67,6 +68,7 @@ class Runtime:
     image_host: ImageHost | None
     region_links: RegionLinks | None
     intake: TelegramIntake
+    decoder: ImageDecoder
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -118,11 +120,18 @@ class Runtime:
             ),
         )
         questions = Questions(db)
+        decoder = ImageDecoder()
+
+        async def fail_unreadable_result(job_id: str, reason: str) -> None:
+            await jobs.fail_unreadable_result(job_id, reason)  # `jobs` exists by the time delivery runs
+
         delivery = JobDelivery(
             sender,
             db,
             locales,
             download=backend.download,
+            fail_result=fail_unreadable_result,
+            decoder=decoder,
             questions=questions,
             simulated=backend.capabilities.simulated,
             max_image_bytes=settings.max_image_bytes,
@@ -165,6 +174,7 @@ class Runtime:
                 delivery=delivery,
                 preferences=preferences,
                 region_links=region_links,
+                decoder=decoder,
             )
         )
         return cls(
@@ -183,6 +193,7 @@ class Runtime:
             image_host,
             region_links,
             TelegramIntake(settings, bot, dispatcher, hook_secret),
+            decoder,
         )
 
     async def start(self) -> None:
@@ -227,6 +238,7 @@ class Runtime:
             submit=editor.submit,
             max_age=self.settings.input_timeout,
             locales=self.locales,
+            decoder=self.decoder,
         )
 
     async def _set_commands(self) -> None:

@@ -6,9 +6,10 @@ from bot.delivery.media import Download, MediaResolver
 from bot.delivery.questions import InputQuestions, QuestionBook
 from bot.delivery.queue import DELIVERIES_IN_HAND, DeliveryQueue
 from bot.delivery.sender import Sender
-from bot.delivery.sync import MessageSync
+from bot.delivery.sync import FailResult, MessageSync
 from bot.domain import Job
 from bot.i18n import Locales
+from bot.media import ImageDecoder
 from bot.region_links import RegionLinks
 from bot.storage.database import Database
 
@@ -23,12 +24,14 @@ class JobDelivery:
         locales: Locales,
         *,
         download: Download,
+        fail_result: FailResult,
         questions: QuestionBook,
         simulated: bool,
         max_image_bytes: int,
         timeout_minutes: int,
         region_links: RegionLinks | None = None,
         in_hand: int = DELIVERIES_IN_HAND,
+        decoder: ImageDecoder | None = None,
     ) -> None:
         self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand)
         media = MediaResolver(
@@ -37,6 +40,7 @@ class JobDelivery:
             simulated=simulated,
             max_image_bytes=max_image_bytes,
             failed_attempts=self._queue.failed_attempts,
+            decoder=decoder or ImageDecoder(),
         )
         self._sync = MessageSync(
             sender,
@@ -44,6 +48,7 @@ class JobDelivery:
             locales,
             media,
             InputQuestions(sender, db, locales, questions),
+            fail_result=fail_result,
             simulated=simulated,
             timeout_minutes=timeout_minutes,
             region_links=region_links,

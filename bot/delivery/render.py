@@ -63,6 +63,8 @@ def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
             return t("failure-lost")
         case FailureKind.UNAVAILABLE:
             return t("failure-unavailable")
+        case FailureKind.UNREADABLE_RESULT:
+            return t("failure-unreadable-result")
         case FailureKind.INVALID:
             return t("failure-invalid", reason=reason) if reason else t("failure-unknown")
         case _:

@@ -80,6 +80,7 @@ class FailureKind(StrEnum):
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
     BACKEND = "backend"
+    UNREADABLE_RESULT = "unreadable_result"  # the backend finished, but its picture cannot be read
 
     @property
     def nothing_charged(self) -> bool:

@@ -87,6 +87,14 @@ class JobService:
         """Refuse a command the backend cannot run, with an explanation rather than an error."""
         self._submitter.require(command)
 
+    async def check_limits(self, requester: Requester, *, jobs: int = 1) -> None:
+        """Refuse early, before costly work (downloading and decoding pictures), what the limits refuse.
+
+        Only a forecast: the job's creation checks the limits again, inside its own transaction.
+        """
+        async with self._db.read() as conn:
+            await self._submitter.check_quota(conn, requester, jobs=jobs)
+
     async def imagine(self, requester: Requester, text: str | None) -> Job:
         return await self._submitter.imagine(requester, text)
 
@@ -134,6 +142,10 @@ class JobService:
     async def replay_orphans(self, task_id: str) -> None:
         """Fold in what arrived for `task_id` before any job knew it (done after each accepted submit)."""
         await self._ingest.replay_orphans(task_id)
+
+    async def fail_unreadable_result(self, job_id: str, reason: str) -> None:
+        """Delivery found a finished job's picture unreadable: the job fails (with 🔁 where it can)."""
+        await self.writer.update(job_id, lambda job: job.result_unreadable(reason, self._clock()))
 
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job now."""

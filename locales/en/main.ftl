@@ -60,6 +60,7 @@ failure-invalid = the image service refused it: { $reason }
 failure-unavailable = the image service could not be reached
 failure-backend = { $reason }
 failure-unknown = the image service reported an error
+failure-unreadable-result = the image service's picture could not be read; try again
 
 ## Buttons
 

@@ -61,6 +61,7 @@ failure-invalid = сервис отказал: { $reason }
 failure-unavailable = сервис недоступен
 failure-backend = { $reason }
 failure-unknown = сервис сообщил об ошибке
+failure-unreadable-result = картинку от сервиса не удалось прочитать; попробуйте ещё раз
 
 ## Buttons
 

@@ -56,6 +56,7 @@ failure-invalid = 服务拒绝了请求：{ $reason }
 failure-unavailable = 无法连接到服务
 failure-backend = { $reason }
 failure-unknown = 服务报告了一个错误
+failure-unreadable-result = 无法读取服务返回的图片；请重试
 
 ## Buttons
 
