@@ -15,7 +15,10 @@ from PIL import Image
 # Pillow reads dozens of formats, some through outside programs (EPS runs Ghostscript): only these are
 # ever opened, whatever the bytes claim to be (the JPEG reader also opens cameras' MPO files).
 IMAGE_FORMATS: Final = ("PNG", "JPEG", "WEBP", "GIF")
-MAX_CONCURRENT_DECODES: Final = 2  # a 64-megapixel picture takes some hundred MB while it is decoded
+# A 64-megapixel picture takes ~360 MB while it is decoded. Users' pictures take turns on their own slot,
+# so that a flood of them never delays a job's result, which is decoded on the others.
+MAX_CONCURRENT_DECODES: Final = 2
+USER_PICTURE_DECODES: Final = 1
 # What Pillow raises for bytes it cannot decode: truncated data, broken chunks, headers over its bomb limit.
 DECODE_ERRORS: Final = (
     OSError,
@@ -46,7 +49,7 @@ T = TypeVar("T")
 
 
 class ImageDecoder:
-    """Runs decoding off the event loop, in worker threads, and at most a few at a time (bounded memory)."""
+    """Runs decoding off the event loop, in worker threads, and at most `slots` at a time (bounded memory)."""
 
     def __init__(self, slots: int = MAX_CONCURRENT_DECODES) -> None:
         self._slots = asyncio.Semaphore(slots)

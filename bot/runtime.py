@@ -30,7 +30,7 @@ from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.intake import TelegramIntake
 from bot.jobs import JobPolicy, JobService, Questions
-from bot.media import ImageDecoder
+from bot.media import USER_PICTURE_DECODES, ImageDecoder
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
@@ -68,7 +68,7 @@ class Runtime:
     image_host: ImageHost | None
     region_links: RegionLinks | None
     intake: TelegramIntake
-    decoder: ImageDecoder
+    user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -120,7 +120,7 @@ class Runtime:
             ),
         )
         questions = Questions(db)
-        decoder = ImageDecoder()
+        user_pictures = ImageDecoder(USER_PICTURE_DECODES)
 
         async def fail_unreadable_result(job_id: str, reason: str) -> None:
             await jobs.fail_unreadable_result(job_id, reason)  # `jobs` exists by the time delivery runs
@@ -131,7 +131,7 @@ class Runtime:
             locales,
             download=backend.download,
             fail_result=fail_unreadable_result,
-            decoder=decoder,
+            decoder=ImageDecoder(),
             questions=questions,
             simulated=backend.capabilities.simulated,
             max_image_bytes=settings.max_image_bytes,
@@ -174,7 +174,7 @@ class Runtime:
                 delivery=delivery,
                 preferences=preferences,
                 region_links=region_links,
-                decoder=decoder,
+                decoder=user_pictures,
             )
         )
         return cls(
@@ -193,7 +193,7 @@ class Runtime:
             image_host,
             region_links,
             TelegramIntake(settings, bot, dispatcher, hook_secret),
-            decoder,
+            user_pictures,
         )
 
     async def start(self) -> None:
@@ -238,7 +238,7 @@ class Runtime:
             submit=editor.submit,
             max_age=self.settings.input_timeout,
             locales=self.locales,
-            decoder=self.decoder,
+            decoder=self.user_pictures,
         )
 
     async def _set_commands(self) -> None:
