@@ -28,6 +28,7 @@ from bot.handlers import (
 from bot.handlers import settings as settings_panel
 from bot.i18n import Locales
 from bot.jobs import JobService
+from bot.media import ImageDecoder
 from bot.middlewares import AccessMiddleware, I18nMiddleware
 from bot.preferences import PreferenceService
 from bot.region_links import RegionLinks
@@ -61,6 +62,7 @@ class HandlerDeps(TypedDict):
     delivery: JobDelivery
     preferences: PreferenceService
     region_links: RegionLinks | None
+    decoder: ImageDecoder
 
 
 ROUTER_MODULES = (

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from PIL import Image, ImageChops
 
-from bot.media import NotAnImage, open_image
+from bot.media import DECODE_ERRORS, HEADER_ONLY_MAX_PIXELS, NotAnImage, open_image
 
 INIT_DATA_KEY = b"WebAppData"  # Telegram's fixed key for deriving the initData secret from the bot token
 INIT_DATA_MAX_CHARS = 8192
@@ -33,7 +33,8 @@ _JOB_ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TOKEN_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 MASK_MAX_SIDE = 8192
-MASK_MAX_PIXELS = 40_000_000
+MASK_MAX_PIXELS = 40_000_000  # of the picture a mask is for; a mask itself is never larger than its picture
+MASK_FORMATS = ("PNG",)  # what the page's canvas.toDataURL("image/png") makes
 MASK_THRESHOLD = 128  # alpha or brightness at or above which a pixel counts as painted
 MASK_ASPECT_TOLERANCE = 0.02  # the page draws at the image's natural size; allow rounding, not distortion
 MASK_BLACK, MASK_WHITE = 0, 255
@@ -208,19 +209,25 @@ def mask_png(painted: bytes, width: int, height: int) -> bytes:
     """The backend's mask at the image's size: black background, white where the user painted, PNG mode L.
 
     A picture with transparency counts its opaque pixels as painted (strokes of any colour on a clear
-    canvas); a fully opaque one counts its bright pixels (white or coloured strokes on black).
+    canvas); a fully opaque one counts its bright pixels (white or coloured strokes on black). The page
+    paints at the image's own size, so a larger drawing is refused before it is decoded.
     """
     if not _size_ok(width, height):
         raise MaskInvalid(MaskProblem.BAD_SIZE)
     try:
-        picture = open_image(painted)
-        if not _size_ok(picture.width, picture.height):
-            raise MaskInvalid(MaskProblem.BAD_SIZE)
-        picture.load()
-    except (NotAnImage, OSError, Image.DecompressionBombError) as exc:
+        picture = open_image(painted, formats=MASK_FORMATS, max_pixels=HEADER_ONLY_MAX_PIXELS)
+    except NotAnImage as exc:
         raise MaskInvalid(MaskProblem.UNREADABLE) from exc
+    if not (0 < picture.width <= MASK_MAX_SIDE and 0 < picture.height <= MASK_MAX_SIDE):
+        raise MaskInvalid(MaskProblem.BAD_SIZE)
     if not _same_shape(picture.width, picture.height, width, height):
         raise MaskInvalid(MaskProblem.WRONG_SHAPE)
+    if picture.width > width or picture.height > height:
+        raise MaskInvalid(MaskProblem.BAD_SIZE)
+    try:
+        picture.load()
+    except DECODE_ERRORS as exc:
+        raise MaskInvalid(MaskProblem.UNREADABLE) from exc
     coverage = _coverage(picture)
     if coverage.size != (width, height):
         coverage = coverage.resize((width, height), Image.Resampling.BILINEAR)

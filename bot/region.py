@@ -10,10 +10,16 @@ from bot.domain.jobs import waits_for_mask
 from bot.imagehost import ImageHost
 from bot.jobs import JobService
 from bot.media import NotAnImage, open_image
-from bot.miniapp import RegionJob
+from bot.miniapp import MASK_MAX_PIXELS, MASK_MAX_SIDE, RegionJob
 
 EDITOR_IMAGE_MAX_BYTES = 20 * 1024 * 1024
-_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+_MIME = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
 
 
 @dataclass
@@ -36,8 +42,10 @@ class RegionEditor:
             return None
         try:
             data = await self.backend.download(parent.image_url, max_bytes=EDITOR_IMAGE_MAX_BYTES)
-            image = open_image(data)
+            image = open_image(data, max_pixels=MASK_MAX_PIXELS)  # the header only: its size and format
         except (BackendError, NotAnImage):
+            return None  # the editor answers 404: nothing it can paint on
+        if not _paintable(image.width, image.height):
             return None
         url = await self.image_host.publish(data, _MIME.get(image.format or "", "image/png"))
         region = RegionJob(job.id, job.user_id, job.prompt, url, image.width, image.height, job.language)
@@ -47,3 +55,7 @@ class RegionEditor:
     async def submit(self, job_id: str, user_id: int, prompt: str, mask_png: bytes) -> None:
         self._published.pop(job_id, None)
         await self.jobs.provide_input(job_id, user_id, prompt or None, mask_png=mask_png)
+
+
+def _paintable(width: int, height: int) -> bool:
+    return 0 < width <= MASK_MAX_SIDE and 0 < height <= MASK_MAX_SIDE

@@ -30,6 +30,7 @@ from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.intake import TelegramIntake
 from bot.jobs import JobPolicy, JobService, Questions
+from bot.media import USER_PICTURE_DECODES, ImageDecoder
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
@@ -69,6 +70,7 @@ class Runtime:
     image_host: ImageHost | None
     region_links: RegionLinks | None
     intake: TelegramIntake
+    user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
@@ -131,12 +133,19 @@ class Runtime:
             ),
         )
         questions = Questions(db)
+        user_pictures = ImageDecoder(USER_PICTURE_DECODES)
+
+        async def fail_unreadable_result(job_id: str, reason: str) -> None:
+            await jobs.fail_unreadable_result(job_id, reason)  # `jobs` exists by the time delivery runs
+
         delivery = JobDelivery(
             sender,
             db,
             locales,
             download=backend.download,
             waiting=backend.waiting_reason if isinstance(backend, ReportsWaiting) else None,
+            fail_result=fail_unreadable_result,
+            decoder=ImageDecoder(),
             questions=questions,
             simulated=backend.capabilities.simulated,
             max_image_bytes=settings.max_image_bytes,
@@ -179,6 +188,7 @@ class Runtime:
                 delivery=delivery,
                 preferences=preferences,
                 region_links=region_links,
+                decoder=user_pictures,
             ),
             seen=seen_updates_for(db),
         )
@@ -198,6 +208,7 @@ class Runtime:
             image_host,
             region_links,
             TelegramIntake(settings, bot, dispatcher, secrets),
+            user_pictures,
             http_limits or HttpLimits(),
         )
 
@@ -241,6 +252,7 @@ class Runtime:
             submit=editor.submit,
             max_age=self.settings.input_timeout,
             locales=self.locales,
+            decoder=self.user_pictures,
         )
 
     async def _set_commands(self) -> None:

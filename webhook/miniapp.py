@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -11,6 +10,7 @@ import json
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.domain.errors import DomainError, InputNotExpected, NotYourButton
 from bot.i18n import Locales, Translator
+from bot.media import ImageDecoder
 from bot.miniapp import (
     INIT_DATA_MAX_CHARS,
     InitDataInvalid,
@@ -50,6 +51,7 @@ STATIC_DIR: Final = Path(__file__).resolve().parent / "static" / "region"
 STATIC_TYPES: Final = {"region.js": "text/javascript; charset=utf-8", "region.css": "text/css; charset=utf-8"}
 STATIC_MAX_AGE: Final = 86400  # links carry a content hash, so a new release is fetched at once
 VERSION_CHARS: Final = 12
+MASKED_JOBS_REMEMBERED: Final = 4096  # jobs that got their mask, kept to refuse a second one
 
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": "; ".join(
@@ -135,6 +137,28 @@ class _Refusal(Exception):
         return JSONResponse(body, status_code=self.status, headers={"Cache-Control": "no-store"})
 
 
+class _MaskClaims:
+    """One mask per job: none while another is being decoded or handed over, none after one was taken."""
+
+    def __init__(self, remembered: int = MASKED_JOBS_REMEMBERED) -> None:
+        self._busy: set[str] = set()
+        self._taken: OrderedDict[str, None] = OrderedDict()
+        self._remembered = remembered
+
+    def claim(self, job_id: str) -> None:
+        if job_id in self._busy or job_id in self._taken:
+            raise _Refusal(409, "gone", "this job has its mask already")
+        self._busy.add(job_id)
+
+    def release(self, job_id: str, *, taken: bool) -> None:
+        """The claim ends; `taken`: the mask was handed over, so the job takes no other."""
+        self._busy.discard(job_id)
+        if taken:
+            self._taken[job_id] = None
+            while len(self._taken) > self._remembered:
+                self._taken.popitem(last=False)
+
+
 def create_region_router(
     *,
     bot_token: str,
@@ -144,9 +168,12 @@ def create_region_router(
     max_age: float,
     locales: Locales | None = None,
     clock: Callable[[], float] = time.time,
+    decoder: ImageDecoder | None = None,
 ) -> APIRouter:
     """The editor's routes under /region; `submit(job_id, user_id, prompt, mask_png)` hands the mask over."""
     texts = locales or Locales()
+    decoding = decoder or ImageDecoder()
+    claims = _MaskClaims()
     template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     statics = {name: _static_file(name, media_type) for name, media_type in STATIC_TYPES.items()}
     router = APIRouter(prefix=REGION_PATH)
@@ -193,11 +220,19 @@ def create_region_router(
             if user.id != grant.user_id:
                 raise _Refusal(403, "forbidden", "this link belongs to someone else")
             job = await waiting_job(grant)
-            mask = await asyncio.to_thread(_mask, body.mask, job)  # decoding a big PNG would stall the loop
-            prompt = body.prompt.strip() or job.prompt  # a cleared field means "keep the prompt"
-            await _hand_over(submit, job, user.id, prompt, mask, texts.translator(job.language))
+            claims.claim(job.job_id)
         except _Refusal as refusal:
             return refusal.response()
+        taken = False
+        try:
+            mask = await decoding.run(_mask, body.mask, job)  # off the event loop, a few at a time
+            prompt = body.prompt.strip() or job.prompt  # a cleared field means "keep the prompt"
+            await _hand_over(submit, job, user.id, prompt, mask, texts.translator(job.language))
+            taken = True
+        except _Refusal as refusal:
+            return refusal.response()
+        finally:
+            claims.release(job.job_id, taken=taken)
         return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
     return router

@@ -12,7 +12,9 @@ import httpx
 
 from bot.domain import BackendUnavailable, ImageTooLarge
 
+HTTP_OK: Final = 200
 HTTP_NO_CONTENT: Final = 204
+HTTP_MULTIPLE_CHOICES: Final = 300
 HTTP_BAD_REQUEST: Final = 400
 HTTP_UNAUTHORIZED: Final = 401
 HTTP_FORBIDDEN: Final = 403
@@ -29,6 +31,21 @@ RETRY_AFTER_CAP: Final = 5.0  # seconds; a longer Retry-After is not worth holdi
 MAX_DOWNLOAD_BYTES: Final = 40 * 1024 * 1024
 DOWNLOAD_TIMEOUT: Final = 60.0
 ALLOWED_SCHEMES: Final = frozenset({"http", "https"})
+# IPv6 ranges that carry an IPv4 address inside them (and so can reach 127.0.0.1 or 10.0.0.0/8 through a
+# translator or a host's own stack), though Python 3.11 counts most of them as global.
+IPV6_EMBEDDING_IPV4: Final = tuple(
+    ipaddress.IPv6Network(net)
+    for net in (
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::/96",  # IPv4-compatible (deprecated), also :: and ::1
+        "64:ff9b::/96",  # NAT64, well-known prefix
+        "64:ff9b:1::/48",  # NAT64, local use
+        "2002::/16",  # 6to4
+        "2001::/32",  # Teredo
+    )
+)
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 ImageHost = Callable[[bytes, str], Awaitable[str]]
 """Serves (bytes, MIME type) under a public, unguessable, expiring URL of the bot and returns that URL."""
@@ -150,7 +167,7 @@ class UnsafeUrl(BackendUnavailable):
 
 
 async def check_public_url(url: str) -> None:
-    """Refuse non-http(s) URLs and hosts resolving to loopback, private, link-local or reserved addresses."""
+    """Refuse non-http(s) URLs and hosts resolving to anything but public unicast addresses."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -158,11 +175,20 @@ async def check_public_url(url: str) -> None:
     if parsed.scheme not in ALLOWED_SCHEMES or not parsed.host:
         raise UnsafeUrl(f"refusing to fetch a {parsed.scheme or 'schemeless'} URL")
     for address in await _addresses(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)):
-        if not address.is_global:
-            raise UnsafeUrl("refusing to fetch from a private or loopback address")
+        if not is_public_address(address):
+            raise UnsafeUrl("refusing to fetch from a private, loopback, multicast or tunnelled address")
 
 
-async def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def is_public_address(address: IpAddress) -> bool:
+    """A unicast address on the public internet, and not an IPv6 wrapping of some IPv4 address."""
+    if address.is_multicast or not address.is_global:
+        return False
+    return not (
+        isinstance(address, ipaddress.IPv6Address) and any(address in net for net in IPV6_EMBEDDING_IPV4)
+    )
+
+
+async def _addresses(host: str, port: int) -> list[IpAddress]:
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
@@ -191,7 +217,8 @@ async def download_limited(
         await check_public_url(url)
     try:
         async with asyncio.timeout(DOWNLOAD_TIMEOUT), client.stream("GET", url, headers=headers) as response:
-            if response.status_code >= HTTP_BAD_REQUEST:
+            if not HTTP_OK <= response.status_code < HTTP_MULTIPLE_CHOICES:
+                # A redirect's body is not the image, and its target is not followed (nor checked).
                 raise BackendUnavailable(f"image download failed with HTTP {response.status_code}")
             declared = response.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > max_bytes:

@@ -7,9 +7,10 @@ from bot.delivery.questions import InputQuestions, QuestionBook
 from bot.delivery.queue import DELIVERIES_IN_HAND, DeliveryQueue
 from bot.delivery.render import WaitingReason
 from bot.delivery.sender import Sender
-from bot.delivery.sync import MessageSync
+from bot.delivery.sync import FailResult, MessageSync
 from bot.domain import Job
 from bot.i18n import Locales
+from bot.media import ImageDecoder
 from bot.region_links import RegionLinks
 from bot.storage.database import Database
 
@@ -24,6 +25,7 @@ class JobDelivery:
         locales: Locales,
         *,
         download: Download,
+        fail_result: FailResult,
         questions: QuestionBook,
         simulated: bool,
         max_image_bytes: int,
@@ -31,6 +33,7 @@ class JobDelivery:
         region_links: RegionLinks | None = None,
         waiting: WaitingReason | None = None,
         in_hand: int = DELIVERIES_IN_HAND,
+        decoder: ImageDecoder | None = None,
     ) -> None:
         self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand)
         media = MediaResolver(
@@ -39,6 +42,7 @@ class JobDelivery:
             simulated=simulated,
             max_image_bytes=max_image_bytes,
             failed_attempts=self._queue.failed_attempts,
+            decoder=decoder or ImageDecoder(),
         )
         self._sync = MessageSync(
             sender,
@@ -46,6 +50,7 @@ class JobDelivery:
             locales,
             media,
             InputQuestions(sender, db, locales, questions),
+            fail_result=fail_result,
             simulated=simulated,
             timeout_minutes=timeout_minutes,
             region_links=region_links,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from bot.delivery.render import VideoProblem
 from bot.domain import BackendError, ImageTooLarge, Job, JobStatus
 from bot.media import (
     TELEGRAM_UPLOAD_MAX_BYTES,
+    ImageDecoder,
     NotAnImage,
     NotAVideo,
     Picture,
@@ -38,6 +38,10 @@ class Download(Protocol):
     """Fetches a backend's image or video; raises ImageTooLarge over `max_bytes`, else a BackendError."""
 
     async def __call__(self, url: str, *, max_bytes: int) -> bytes: ...
+
+
+class UnusableResult(Exception):
+    """The job's final picture arrived but cannot be read (truncated, a decompression bomb, not an image)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +98,21 @@ class MediaResolver:
         simulated: bool,
         max_image_bytes: int,
         failed_attempts: Callable[[str], int],
+        decoder: ImageDecoder,
     ) -> None:
         self._db = db
         self._download = download
+        self._decoder = decoder
         self._simulated = simulated
         self._max_image_bytes = max_image_bytes
         self._failed_attempts = failed_attempts
         self._card_ids: dict[str, str] = {}
 
     async def for_state(self, job: Job, state: DeliveryState) -> Media | None:
-        """The picture this state shows; None when the final image cannot be had."""
+        """The picture this state shows; None when the final image cannot be had.
+
+        Raises UnusableResult when the final image was had but is no readable picture.
+        """
         if job.status is JobStatus.SUCCEEDED:
             if job.kind.makes_video and job.video_url is not None:
                 return await self._video_media(job, job.video_url, state)
@@ -148,7 +157,7 @@ class MediaResolver:
         assert job.preview_url is not None
         try:
             data = await self._download(job.preview_url, max_bytes=PREVIEW_MAX_BYTES)
-            picture = await asyncio.to_thread(as_telegram_photo, data, f"preview-{job.id}")
+            picture = await self._decoder.run(as_telegram_photo, data, f"preview-{job.id}")
         except (BackendError, NotAnImage) as exc:
             # A preview is a nicety: keep what the message shows.
             log.info("preview of job %s not shown: %s", job.id, exc)
@@ -159,10 +168,10 @@ class MediaResolver:
         assert job.image_url is not None
         try:
             data = await self._download(job.image_url, max_bytes=self._max_image_bytes)
-            picture = await asyncio.to_thread(as_telegram_photo, data, f"mjgram-{job.id}")
+            picture = await self._decoder.run(as_telegram_photo, data, f"mjgram-{job.id}")
         except NotAnImage as exc:
             log.warning("final image of job %s is not an image: %s", job.id, exc)
-            return None
+            raise UnusableResult(str(exc)) from exc
         except BackendError as exc:
             if self._failed_attempts(job.id) + 1 < FINAL_DOWNLOAD_ATTEMPTS:
                 raise TransientDeliveryError(f"final image not downloadable yet: {exc}") from exc

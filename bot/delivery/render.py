@@ -1,4 +1,8 @@
-"""A job's state → the caption Telegram shows (HTML), within Telegram's caption limit."""
+"""A job's state → the caption Telegram shows (HTML), within Telegram's caption limit.
+
+Everything a backend or a user wrote (prompts, names, reasons, labels, results) is escaped where it enters
+the HTML; only the locale files' own markup stays markup.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ TELEGRAM_TEXT_LIMIT = 4096
 PROGRESS_BAR_CELLS = 10
 ELLIPSIS = "…"
 PROMPT_IN_TEXT_LIMIT = 600
+REASON_LIMIT = 300  # a backend's failure text, so that it cannot push the caption over Telegram's limit
 LINKABLE_SCHEMES = ("https://", "http://")
 
 WaitingReason = Callable[[], str | None]
@@ -50,12 +55,12 @@ def origin_line(action: Action, t: Translator) -> str:
         return t("origin-reroll")
     if action.kind is ActionKind.PROMPT_PICK:
         return t("origin-prompt-pick", index=action.index)
-    return t("origin-action", action=button_label(action, t))
+    return t("origin-action", action=escape(button_label(action, t)))  # a backend's label for unknown kinds
 
 
 def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
-    """Why the job failed, in the user's language."""
-    reason = (job.fail_reason or "").strip()
+    """Why the job failed, in the user's language (HTML: the backend's reason escaped)."""
+    reason = escape(truncate((job.fail_reason or "").strip(), REASON_LIMIT))
     match job.failure:
         case FailureKind.BANNED:
             return t("failure-banned-detail", detail=reason) if reason else t("failure-banned")
@@ -73,6 +78,8 @@ def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
             return t("failure-interrupted")
         case FailureKind.UNAVAILABLE:
             return t("failure-unavailable")
+        case FailureKind.UNREADABLE_RESULT:
+            return t("failure-unreadable-result")
         case FailureKind.INVALID:
             return t("failure-invalid", reason=reason) if reason else t("failure-unknown")
         case _:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import replace
+from typing import Protocol
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import EditMessageCaption, EditMessageMedia, EditMessageText, SendDocument
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.delivery.keyboards import job_keyboard
-from bot.delivery.media import Media, MediaResolver, needs_document, shown_format
+from bot.delivery.media import Media, MediaResolver, UnusableResult, needs_document, shown_format
 from bot.delivery.methods import HTML, input_media, media_message, reply_message, reply_parameters
 from bot.delivery.questions import InputQuestions
 from bot.delivery.render import WaitingReason, render_caption, render_text
@@ -38,6 +39,12 @@ _CHAT_GONE = (
 )
 
 
+class FailResult(Protocol):
+    """Asks the job service to fail a finished job whose result cannot be shown (delivery writes no jobs)."""
+
+    async def __call__(self, job_id: str, reason: str) -> None: ...
+
+
 class MessageSync:
     """Sends or edits a job's message (photo, video or text) until Telegram shows its newest state."""
 
@@ -49,6 +56,7 @@ class MessageSync:
         media: MediaResolver,
         questions: InputQuestions,
         *,
+        fail_result: FailResult,
         simulated: bool,
         timeout_minutes: int,
         region_links: RegionLinks | None,
@@ -59,6 +67,7 @@ class MessageSync:
         self._locales = locales
         self._media = media
         self._questions = questions
+        self._fail_result = fail_result
         self._simulated = simulated
         self._timeout_minutes = timeout_minutes
         self._region_links = region_links
@@ -83,6 +92,10 @@ class MessageSync:
                 state = await self._sync_message(job, state, tokens)
             if job.status is JobStatus.NEEDS_INPUT:
                 await self._questions.ask(job)
+        except UnusableResult as exc:
+            # Nothing is shown for this state: the job fails instead, and that new state is delivered.
+            await self._fail_result(job.id, str(exc))
+            return False
         except TelegramForbiddenError as exc:
             state = await self._give_up(job, state, str(exc))
         except TelegramBadRequest as exc:

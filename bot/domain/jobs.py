@@ -115,6 +115,19 @@ class Job:
             now,
         )
 
+    def result_unreadable(self, reason: str, now: float) -> Job:
+        """A finished job whose picture turned out unreadable: failed after all, so its message says so."""
+        if self.status is not JobStatus.SUCCEEDED:
+            return self
+        return replace(
+            self,
+            status=JobStatus.FAILED,
+            failure=FailureKind.UNREADABLE_RESULT,
+            fail_reason=reason,
+            version=self.version + 1,
+            updated_at=now,
+        )
+
     def find_action(self, ref: str) -> Action | None:
         return next((a for a in self.actions if a.ref == ref), None)
 

@@ -83,6 +83,7 @@ class FailureKind(StrEnum):
     # The bot stopped between recording a job and storing the backend's answer to its submit:
     INTERRUPTED = "interrupted"  # ...and the backend says it has no such task
     UNCERTAIN = "uncertain"  # ...and the backend cannot tell; retrying could run (and charge) it twice
+    UNREADABLE_RESULT = "unreadable_result"  # the backend finished, but its picture cannot be read
 
     @property
     def nothing_charged(self) -> bool:

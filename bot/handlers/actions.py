@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import F, Router
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import CallbackQuery
@@ -34,7 +36,7 @@ async def press_button(
             await _reply(sender, job, pointer)
         case SeedFound(job, seed):
             await _answer(sender, query, seed)
-            await _reply(sender, job, t("seed-value", seed=seed), html=True)
+            await _reply(sender, job, t("seed-value", seed=escape(seed)), html=True)
         case Cancelled():
             await _answer(sender, query, t("input-cancelled"))
 

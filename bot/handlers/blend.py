@@ -27,9 +27,10 @@ from bot.domain import BlendDimensions, Command, Requester
 from bot.domain.drafts import BlendDraft
 from bot.domain.errors import BlendCount, ButtonExpired
 from bot.handlers.context import display_name, thread_of
-from bot.handlers.pictures import PictureRef, download_picture, picture_of
+from bot.handlers.pictures import PictureRef, check_size, download_picture, picture_of
 from bot.i18n import Translator
 from bot.jobs import JobService
+from bot.media import ImageDecoder
 
 DRAFT_PREFIX = "d1:"
 _SHAPES = {
@@ -94,6 +95,8 @@ async def _start_draft(
 ) -> None:
     assert message.from_user is not None
     jobs.require(Command.BLEND)
+    for picture in pictures:
+        check_size(picture.size)
     file_ids = [p.file_id for p in pictures]
     ready = message.media_group_id is not None and len(file_ids) >= MIN_BLEND_IMAGES
     draft = await blends.open(
@@ -142,6 +145,8 @@ async def _add_to_open_draft(
     draft = await blends.find_open(message.chat.id, message.from_user.id)
     if draft is None:
         return
+    for picture in pictures:
+        check_size(picture.size)
     draft = await blends.add(draft, [p.file_id for p in pictures])
     await _show_panel(draft, sender, blends, t)
 
@@ -165,6 +170,7 @@ async def lone_photo(
 ) -> None:
     picture = picture_of(message)
     assert picture is not None
+    check_size(picture.size)
     draft = await blends.add(draft, [picture.file_id])
     await _show_panel(draft, sender, blends, t)
 
@@ -174,6 +180,7 @@ async def draft_button(
     bot: Bot,
     blends: BlendService,
     jobs: JobService,
+    decoder: ImageDecoder,
     sender: Sender,
     t: Translator,
     language: str,
@@ -194,10 +201,6 @@ async def draft_button(
     elif op in _SHAPES:
         draft = _on_panel(await blends.owned(draft_id, query.from_user.id, DRAFT_READY), panel_id)
         dimensions, label = _SHAPES[op]
-        draft = await blends.move(draft, DRAFT_USED)
-        await _answer(sender, query, t("press-started", action=t(label)))
-        await _show_panel(draft, sender, blends, t)
-        images = [await download_picture(bot, PictureRef(f, None)) for f in draft.file_ids]
         requester = Requester(
             chat_id=draft.chat_id,
             user_id=query.from_user.id,
@@ -206,6 +209,12 @@ async def draft_button(
             thread_id=draft.thread_id,
             reply_to_message_id=draft.message_id,
         )
+        # Up to five pictures to download and decode: only for a job the limits would let start.
+        await jobs.check_limits(requester)
+        draft = await blends.move(draft, DRAFT_USED)
+        await _answer(sender, query, t("press-started", action=t(label)))
+        await _show_panel(draft, sender, blends, t)
+        images = [await download_picture(bot, PictureRef(f, None), decoder) for f in draft.file_ids]
         await jobs.blend(requester, images, dimensions)
     else:
         raise ButtonExpired()

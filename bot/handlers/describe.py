@@ -11,16 +11,21 @@ from bot.domain.errors import ImageRequired
 from bot.handlers.context import requester_for
 from bot.handlers.pictures import download_picture, picture_of
 from bot.jobs import JobService
+from bot.media import ImageDecoder
 
 
-async def describe_command(message: Message, bot: Bot, jobs: JobService, language: str) -> None:
+async def describe_command(
+    message: Message, bot: Bot, jobs: JobService, decoder: ImageDecoder, language: str
+) -> None:
     assert message.from_user is not None
     jobs.require(Command.DESCRIBE)
     picture = picture_of(message) or picture_of(message.reply_to_message)
     if picture is None:
         raise ImageRequired()
-    data, mime = await download_picture(bot, picture)
-    await jobs.describe(requester_for(message, message.from_user, language), data, mime)
+    requester = requester_for(message, message.from_user, language)
+    await jobs.check_limits(requester)  # before the picture costs a download and a decode
+    data, mime = await download_picture(bot, picture, decoder)
+    await jobs.describe(requester, data, mime)
 
 
 def create_router() -> Router:

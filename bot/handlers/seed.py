@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
@@ -24,7 +26,7 @@ async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Tr
         reply_message(
             message.chat.id,
             thread_of(message),
-            t("seed-value", seed=seed),
+            t("seed-value", seed=escape(seed)),  # the backend's text, in an HTML message
             reply_to=message.message_id,
             html=True,
         ),

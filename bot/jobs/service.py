@@ -88,6 +88,15 @@ class JobService:
         """Refuse a command the backend cannot run, with an explanation rather than an error."""
         self._submitter.require(command)
 
+    async def check_limits(self, requester: Requester, *, jobs: int = 1) -> None:
+        """Refuse early, before costly work (downloading and decoding pictures), what the limits refuse.
+
+        Only a forecast: the job's creation checks the limits again, inside its own transaction.
+        """
+        check = self._submitter.within_limits(requester.user_id, requester.chat_id, jobs)
+        async with self._db.read() as conn:
+            await check(conn)
+
     async def imagine(self, requester: Requester, text: str | None) -> Job:
         return await self._submitter.imagine(requester, text)
 
@@ -140,6 +149,10 @@ class JobService:
     def orphan_usage(self) -> OrphanUsage:
         """What is held of reports about tasks no job knows (bounded in count, bytes and age)."""
         return self._ingest.orphan_usage()
+
+    async def fail_unreadable_result(self, job_id: str, reason: str) -> None:
+        """Delivery found a finished job's picture unreadable: the job fails (with 🔁 where it can)."""
+        await self.writer.update(job_id, lambda job: job.result_unreadable(reason, self._clock()))
 
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job now."""

@@ -69,6 +69,7 @@ failure-backend = { $reason }
 failure-unknown = the image service reported an error
 failure-uncertain = the bot restarted while handing this job over; it is unknown whether the image service ran it
 failure-interrupted = the bot restarted before the image service took this job; nothing was started
+failure-unreadable-result = the image service's picture could not be read; try again
 
 ## Buttons
 

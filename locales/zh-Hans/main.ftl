@@ -65,6 +65,7 @@ failure-backend = { $reason }
 failure-unknown = 服务报告了一个错误
 failure-uncertain = 机器人在提交任务时重启了，无法确定服务是否已运行它
 failure-interrupted = 机器人在服务接收任务之前重启了，没有启动任何任务
+failure-unreadable-result = 无法读取服务返回的图片；请重试
 
 ## Buttons
 

@@ -315,6 +315,10 @@ class FakeMjProxy:
         self.remix_auto_submit = False  # the account confirms remix modals itself, with the parent's prompt
         self.drop_notifications = False
         self.attachment_delay = 0.0  # seconds each picture download takes
+        # Test controls for hostile or broken answers: the seed text a task reports (trueai passes on
+        # whatever Discord's message said), and the bytes served for attachments of a kind ("grid", …).
+        self.seed_texts: dict[str, str] = {}
+        self.served_instead: dict[str, bytes] = {}
         self.downloads_in_flight = 0
         self.most_downloads_in_flight = 0
         self._http_failures: list[int] = []
@@ -685,8 +689,10 @@ class FakeMjProxy:
             return _reply(3, TASK_MISSING, status=404)
         if task.status != "SUCCESS" or task.action in TEXT_ACTIONS or not task.image_url:
             return _reply(4, NO_IMAGE_HASH, status=400)
-        seed = int(hashlib.sha256(task.hash.encode()).hexdigest()[:8], 16)
-        return _reply(1, OK_SEED, str(seed))
+        seed = self.seed_texts.get(task.id) or str(
+            int(hashlib.sha256(task.hash.encode()).hexdigest()[:8], 16)
+        )
+        return _reply(1, OK_SEED, seed)
 
     async def _list_by_ids(self, request: web.Request) -> web.Response:
         body = await json_object(request)
@@ -734,6 +740,8 @@ class FakeMjProxy:
         if kind == "video":
             return tiny_mp4(self.video_bytes), "video/mp4"
         mime = "image/webp" if kind == "preview" else "image/png"
+        if kind in self.served_instead:
+            return self.served_instead[kind], mime
         key = (task.id, name)
         if key not in self._images:
             self._images[key] = self._draw(task, kind)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
+from aiohttp import web
 
 from bot.backends import http
-from bot.backends.http import BackendHttp, UnsafeUrl, check_public_url, download_limited, retry_delay
+from bot.backends.http import (
+    BackendHttp,
+    UnsafeUrl,
+    check_public_url,
+    download_from_backend,
+    download_limited,
+    is_public_address,
+    retry_delay,
+)
 from bot.domain import BackendUnavailable, ImageTooLarge
 
 
@@ -30,8 +42,39 @@ async def test_unsafe_urls_are_refused(url: str) -> None:
         await check_public_url(url)
 
 
-async def test_public_address_is_allowed() -> None:
-    await check_public_url("https://93.184.216.34/grid.png")
+# Addresses Python 3.11's `is_global` calls global although they reach no public host of their own.
+TUNNELLED_OR_MULTICAST = [
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a01:203",  # NAT64 of 10.1.2.3
+    "64:ff9b:1::a01:203",  # local-use NAT64
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    "::127.0.0.1",  # IPv4-compatible
+    "::a01:203",  # IPv4-compatible 10.1.2.3
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:93.184.216.34",  # IPv4-mapped, even of a public address: getaddrinfo never answers one
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    "224.0.0.1",
+    "233.252.0.1",
+    "239.255.255.250",
+    "ff02::1",
+    "ff0e::1",
+]
+
+
+@pytest.mark.parametrize("address", TUNNELLED_OR_MULTICAST)
+async def test_tunnelled_and_multicast_addresses_are_refused(address: str) -> None:
+    assert not is_public_address(ipaddress.ip_address(address))
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(UnsafeUrl):
+        await check_public_url(f"http://{host}/grid.png")
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "1.1.1.1"])
+async def test_public_address_is_allowed(address: str) -> None:
+    assert is_public_address(ipaddress.ip_address(address))
+    host = f"[{address}]" if ":" in address else address
+    await check_public_url(f"https://{host}/grid.png")
 
 
 async def test_refused_url_is_never_requested() -> None:
@@ -94,3 +137,37 @@ async def test_a_send_is_never_repeated_and_network_errors_are_unavailable() -> 
         api = BackendHttp(client, "http://backend.test", label="the backend", credentials={})
         with pytest.raises(BackendUnavailable, match="the backend unreachable: ConnectError"):
             await api.send("POST", "/submit", {"prompt": "p"})
+
+
+@pytest.fixture
+async def redirecting_server() -> AsyncIterator[str]:
+    """A backend on 127.0.0.1 whose image route answers 302 with a body that looks like an image."""
+
+    async def moved(request: web.Request) -> web.Response:
+        return web.Response(
+            status=302, body=b"\x89PNG\r\n\x1a\n not the image", headers={"Location": "http://10.0.0.1/x.png"}
+        )
+
+    app = web.Application()
+    app.router.add_get("/attachments/grid.png", moved)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_redirect_is_an_error_not_the_image(redirecting_server: str) -> None:
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        with pytest.raises(BackendUnavailable, match="HTTP 302"):
+            await download_from_backend(
+                client,
+                httpx.URL(redirecting_server),
+                "/attachments/grid.png",
+                max_bytes=1000,
+                credentials={},
+            )

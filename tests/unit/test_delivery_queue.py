@@ -26,6 +26,7 @@ class RecordingDelivery(JobDelivery):
             cast(Database, object()),  # only resume() reads it
             Locales(),
             download=refuse_download,
+            fail_result=refuse_failing,
             questions=cast(QuestionBook, object()),  # no job here waits for input
             simulated=False,
             max_image_bytes=1024,
@@ -39,6 +40,10 @@ class RecordingDelivery(JobDelivery):
 
 async def refuse_download(url: str, *, max_bytes: int) -> bytes:
     raise AssertionError(f"nothing should be downloaded, asked for {url}")
+
+
+async def refuse_failing(job_id: str, reason: str) -> None:
+    raise AssertionError(f"no result is decoded here, asked to fail {job_id}")
 
 
 def job(job_id: str) -> Job:

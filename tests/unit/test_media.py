@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
+import threading
+import time
 import zlib
 
 import pytest
@@ -11,10 +14,12 @@ from PIL import Image
 
 from bot.media import (
     MAX_DECODE_PIXELS,
+    ImageDecoder,
     NotAnImage,
     NotAVideo,
     VideoFormat,
     as_telegram_photo,
+    image_extension,
     open_image,
     prepare_input_image,
     video_format,
@@ -22,11 +27,28 @@ from bot.media import (
 from tests.fakes.videos import tiny_gif, tiny_mp4
 
 
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
 def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims huge dimensions (a decompression bomb's header) with almost no data."""
+    """A PNG that claims huge dimensions (a decompression bomb's header) with almost no data.
+
+    Pillow opens it (the header is well-formed up to the first IDAT), so only a size check refuses it.
+    """
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = b"IHDR" + ihdr
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(bytes(64)))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def test_a_bomb_header_is_an_image_header_to_pillow() -> None:
+    """Guards the tests below: the refusals must come from the size checks, not from a broken file."""
+    with Image.open(io.BytesIO(png_header_only(5000, 5000))) as image:
+        assert image.size == (5000, 5000)
 
 
 def jpeg_with_exif() -> bytes:
@@ -45,6 +67,80 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
         open_image(png_header_only(side, side))
     with pytest.raises(NotAnImage):
         prepare_input_image(png_header_only(side, side))
+
+
+def truncated_png(size: tuple[int, int] = (600, 400)) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise(size, 64).convert("RGB").save(out, "PNG")
+    data = out.getvalue()
+    return data[: len(data) // 2]
+
+
+def eps() -> bytes:
+    """An EPS file: Pillow would hand it to Ghostscript when that is installed."""
+    return b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n%%EOF\n"
+
+
+def bmp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "BMP")
+    return out.getvalue()
+
+
+# A header above Pillow's own bomb limit (2 x 89 megapixels): Image.open raises DecompressionBombError,
+# which is no OSError; ~50 bytes suffice.
+OVER_PILLOWS_LIMIT = png_header_only(20_000, 20_000)
+
+
+@pytest.mark.parametrize(
+    "data", [truncated_png(), OVER_PILLOWS_LIMIT, eps(), bmp()], ids=["truncated", "bomb", "eps", "bmp"]
+)
+def test_broken_bombs_and_other_formats_are_not_images(data: bytes) -> None:
+    with pytest.raises(NotAnImage):
+        as_telegram_photo(data, "grid")
+    with pytest.raises(NotAnImage):
+        prepare_input_image(data)
+
+
+def test_document_extension_never_fails_and_names_only_allowed_formats() -> None:
+    assert len(OVER_PILLOWS_LIMIT) < 100
+    assert [image_extension(data) for data in (OVER_PILLOWS_LIMIT, eps(), bmp())] == ["bin"] * 3
+    assert image_extension(jpeg_with_exif()) == "jpg"
+
+
+async def test_decoding_runs_in_worker_threads_a_few_at_a_time() -> None:
+    decoder = ImageDecoder(slots=2)
+    running = 0
+    most = 0
+    threads: set[str] = set()
+    lock = threading.Lock()
+
+    def decode(n: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            threads.add(threading.current_thread().name)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return n
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    beating = asyncio.create_task(ticker())
+    results = await asyncio.gather(*(decoder.run(decode, n) for n in range(6)))
+    beating.cancel()
+    assert results == list(range(6))
+    assert most == 2, "never more decodes at once than slots"
+    assert threading.current_thread().name not in threads, "never on the event loop's thread"
+    assert ticks >= 10, "the event loop kept running while pictures were decoded"
 
 
 def test_not_an_image_is_refused() -> None:

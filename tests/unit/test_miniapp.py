@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import io
 import json
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -17,7 +21,11 @@ from aiogram.utils.web_app import check_webapp_signature
 from fastapi import FastAPI
 from PIL import Image, ImageDraw
 
+from bot.backends.base import Backend
+from bot.domain import Action, ActionKind, Job, JobKind, JobStatus
 from bot.domain.errors import InputNotExpected, PromptTooLong
+from bot.imagehost import ImageHost
+from bot.jobs import JobService
 from bot.miniapp import (
     InitDataInvalid,
     InitDataProblem,
@@ -32,6 +40,7 @@ from bot.miniapp import (
     region_token,
     verify_init_data,
 )
+from bot.region import RegionEditor
 from tests.browser.launch import signed_init_data
 from webhook.miniapp import MAX_SUBMIT_BYTES, create_region_router
 
@@ -275,10 +284,32 @@ def test_smaller_drawing_is_scaled_up_to_the_image_size() -> None:
     assert abs(right - BOX[2]) <= 2 and abs(bottom - BOX[3]) <= 2
 
 
-def test_larger_drawing_is_scaled_down_to_the_image_size() -> None:
-    mask = decoded(mask_png(png(strokes((W * 3, H * 3))), W, H))
-    assert mask.size == (W, H) and levels(mask) == {0, 255}
-    assert white_box(mask) == BOX
+def test_drawing_larger_than_the_image_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page paints at the picture's own size: a bigger drawing is an attack on memory and time
+    (a 155 KB PNG of 40 megapixels took 0.66 s and ~390 MB to decode), refused from its header."""
+    drawings = [png(strokes(size)) for size in ((W * 3, H * 3), (W + 1, H), (6000, 3000))]
+    loaded: list[tuple[int, int]] = []
+    real_load = Image.Image.load
+
+    def spy(self: Image.Image) -> object:
+        loaded.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(Image.Image, "load", spy)
+    for drawing in drawings:
+        with pytest.raises(MaskInvalid) as caught:
+            mask_png(drawing, W, H)
+        assert caught.value.reason is MaskProblem.BAD_SIZE
+    assert loaded == [], "nothing was decoded"
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "GIF", "WEBP", "BMP"])
+def test_only_png_drawings_are_read(kind: str) -> None:
+    out = io.BytesIO()
+    strokes().convert("RGB").save(out, kind)
+    with pytest.raises(MaskInvalid) as caught:
+        mask_png(out.getvalue(), W, H)
+    assert caught.value.reason is MaskProblem.UNREADABLE
 
 
 def test_faint_paint_below_the_threshold_does_not_count() -> None:
@@ -368,11 +399,16 @@ class Hooks:
     jobs: dict[str, RegionJob] = field(default_factory=dict)
     submitted: list[tuple[str, int, str, bytes]] = field(default_factory=list)
     error: Exception | None = None
+    hold: asyncio.Event | None = None  # set: submit waits for it (a slow job service)
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def load_job(self, job_id: str) -> RegionJob | None:
         return self.jobs.get(job_id)
 
     async def submit(self, job_id: str, user_id: int, prompt: str, mask: bytes) -> None:
+        self.entered.set()
+        if self.hold is not None:
+            await self.hold.wait()
         if self.error is not None:
             raise self.error
         self.submitted.append((job_id, user_id, prompt, mask))
@@ -572,3 +608,119 @@ async def test_unexpected_failure_answers_json_without_a_trace(
     response = await client.post(f"/region/{link()}/submit", json=submission())
     assert response.status_code == 500
     assert response.json() == {"ok": False, "code": "failed", "detail": "internal error"}
+
+
+async def test_a_job_that_got_its_mask_takes_no_other(client: httpx.AsyncClient, hooks: Hooks) -> None:
+    assert (await client.post(f"/region/{link()}/submit", json=submission())).status_code == 200
+    again = await client.post(f"/region/{link()}/submit", json=submission())
+    assert again.status_code == 409 and again.json()["code"] == "gone"
+    assert len(hooks.submitted) == 1
+
+
+async def test_a_second_mask_while_the_first_is_handed_over_is_refused(
+    client: httpx.AsyncClient, hooks: Hooks
+) -> None:
+    hooks.hold = asyncio.Event()
+    first = asyncio.create_task(client.post(f"/region/{link()}/submit", json=submission()))
+    await hooks.entered.wait()
+    second = await client.post(f"/region/{link()}/submit", json=submission())
+    assert second.status_code == 409 and second.json()["code"] == "gone"
+    hooks.hold.set()
+    assert (await first).status_code == 200 and len(hooks.submitted) == 1
+
+
+async def test_a_refused_mask_can_be_painted_again(client: httpx.AsyncClient, hooks: Hooks) -> None:
+    empty = painted_data_url(Image.new("RGBA", (W, H)))
+    assert (await client.post(f"/region/{link()}/submit", json=submission(mask=empty))).status_code == 422
+    assert (await client.post(f"/region/{link()}/submit", json=submission())).status_code == 200
+
+
+# --- the job side: the picture the editor paints on ---------------------------------------------------------
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """~70 bytes that Pillow opens as a picture of width x height (its pixels never follow)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(bytes(64)))
+        + chunk(b"IEND", b"")
+    )
+
+
+@dataclass
+class StoredJobs:
+    """The part of the job service the editor reads: jobs by id."""
+
+    jobs: dict[str, Job]
+
+    async def get(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
+
+
+@dataclass
+class ServedPicture:
+    """The part of the backend the editor uses: the parent's picture, as the backend serves it."""
+
+    data: bytes
+
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        return self.data
+
+
+def editor_for(picture: bytes) -> RegionEditor:
+    parent = Job("parent", JobKind.UPSCALE, "p", 1, 1001, "Alice", "mjproxy", image_url="https://cdn/x.png")
+    waiting = Job(
+        JOB_ID,
+        JobKind.INPAINT,
+        "p",
+        1,
+        1001,
+        "Alice",
+        "mjproxy",
+        status=JobStatus.NEEDS_INPUT,
+        parent_id="parent",
+        origin=Action(ActionKind.VARY_REGION, "MJ::Inpaint::1"),
+    )
+    jobs = StoredJobs({"parent": parent, JOB_ID: waiting})
+    return RegionEditor(
+        cast(JobService, jobs), cast(Backend, ServedPicture(picture)), ImageHost("https://bot.example")
+    )
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [bomb_png(20_000, 20_000), bomb_png(9_000, 9_000), bomb_png(9_000, 10), b"%!PS-Adobe-3.0 EPSF-3.0\n"],
+    ids=["over-pillows-limit", "over-the-mask-cap", "too-wide", "eps"],
+)
+async def test_a_picture_the_editor_cannot_paint_on_is_not_found_not_a_crash(picture: bytes) -> None:
+    editor = editor_for(picture)
+    app = FastAPI()
+    app.include_router(
+        create_region_router(
+            bot_token=TOKEN,
+            link_secret=LINK_SECRET,
+            load_job=editor.load_job,
+            submit=editor.submit,
+            max_age=DAY,
+            clock=lambda: float(NOW),
+        )
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get(f"/region/{link()}")
+        sent = await client.post(f"/region/{link()}/submit", json=submission())
+    assert (page.status_code, page.json()["code"]) == (404, "gone")
+    assert (sent.status_code, sent.json()["code"]) == (404, "gone")
+
+
+async def test_the_editor_paints_on_a_readable_picture() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (W, H), (1, 2, 3)).save(out, "PNG")
+    region = await editor_for(out.getvalue()).load_job(JOB_ID)
+    assert region is not None and (region.width, region.height) == (W, H)

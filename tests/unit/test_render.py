@@ -78,3 +78,32 @@ def test_a_video_too_large_to_upload_is_linked_with_the_reason() -> None:
     local = job(kind=JobKind.VIDEO, status=JobStatus.SUCCEEDED, video_url="sim://sim-1/animation-low.gif")
     no_link = render_caption(local, T, simulated=True, video_problem=VideoProblem.UNAVAILABLE)
     assert "could not be fetched" in no_link and '<a href="sim:' not in no_link
+
+
+HOSTILE = 'x < y <a href="https://evil.example/">Sign in</a> & more'
+ESCAPED = "x &lt; y &lt;a href=&quot;https://evil.example/&quot;&gt;Sign in&lt;/a&gt; &amp; more"
+
+
+def test_every_failure_reason_a_backend_writes_is_escaped() -> None:
+    for failure in (FailureKind.BANNED, FailureKind.INVALID, FailureKind.BACKEND, None):
+        failed = job(status=JobStatus.FAILED, failure=failure, fail_reason=HOSTILE)
+        caption = render_caption(failed, T, simulated=False)
+        assert ESCAPED in caption and 'evil.example/">' not in caption, failure
+
+
+def test_a_backends_label_of_an_unknown_button_is_escaped() -> None:
+    origin = Action(ActionKind.UNKNOWN, "MJ::Odd::1", label="<i>Odd</i> & co", emoji="<b>")
+    caption = render_caption(job(origin=origin), T, simulated=False)
+    assert "&lt;b&gt; &lt;i&gt;Odd&lt;/i&gt; &amp; co" in caption
+
+
+def test_a_long_failure_reason_keeps_the_caption_within_telegrams_limit() -> None:
+    reason = "<" * 2000  # under Fluent's own cap of 2500 characters per placeable
+    failed = job(status=JobStatus.FAILED, failure=FailureKind.BACKEND, fail_reason=reason)
+    caption = render_caption(failed, T, simulated=False)
+    assert visible_length(caption) <= TELEGRAM_CAPTION_LIMIT
+
+
+def test_an_unreadable_result_says_so() -> None:
+    failed = job(status=JobStatus.FAILED, failure=FailureKind.UNREADABLE_RESULT, fail_reason="truncated")
+    assert "picture could not be read" in render_caption(failed, T, simulated=False)
