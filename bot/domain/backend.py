@@ -39,6 +39,7 @@ class Capabilities:
     simulated: bool = False
     animate: bool = False  # runs the Animate buttons it offers and reports the video (TaskUpdate.video_url)
     cancel: bool = False  # can stop a queued or running task
+    batch_fetch: bool = False  # reports many tasks in one call (Backend.fetch_many)
     # Buttons whose follow-up can take an edited prompt (Remix mode); empty: the backend can't remix.
     remix: frozenset[ActionKind] = frozenset()
 
@@ -64,6 +65,10 @@ class BackendUnavailable(BackendError):
     """Network failure, timeout or a 5xx: the backend could not be reached or broke."""
 
 
+class BackendOffline(BackendUnavailable):
+    """The backend answered, but has nothing to run jobs on now (no live account); nothing was started."""
+
+
 class BackendBusy(BackendError):
     """The backend's queue is full; nothing was started."""
 
@@ -82,6 +87,14 @@ class TaskNotFound(BackendError):
 
 class BackendRefused(BackendError):
     """The backend refused the request for another stated reason (validation, auth, unsupported)."""
+
+
+class RemixUnavailable(BackendRefused):
+    """The backend cannot take an edited prompt with this button (its account's Remix is off, or none)."""
+
+
+class NotPermitted(BackendRefused):
+    """The backend lets only its administrators do this (the bot's key is not one)."""
 
 
 class InvalidCallback(ValueError):

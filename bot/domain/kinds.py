@@ -79,9 +79,17 @@ class FailureKind(StrEnum):
     LOST = "lost"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    OFFLINE = "offline"  # the backend answered but had nothing to run the job on
+    REMIX_OFF = "remix_off"  # the backend can't take the edited prompt with this button
     BACKEND = "backend"
 
     @property
     def nothing_charged(self) -> bool:
         """True where the backend never ran the job, so no credit was spent."""
-        return self in (FailureKind.BANNED, FailureKind.QUEUE_FULL, FailureKind.INVALID)
+        return self in (
+            FailureKind.BANNED,
+            FailureKind.QUEUE_FULL,
+            FailureKind.INVALID,
+            FailureKind.OFFLINE,
+            FailureKind.REMIX_OFF,
+        )

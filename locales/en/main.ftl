@@ -58,6 +58,8 @@ failure-cancelled = the job was cancelled
 failure-lost = the image service lost track of this job
 failure-invalid = the image service refused it: { $reason }
 failure-unavailable = the image service could not be reached
+failure-offline = the image service has no Midjourney account online right now; try again later
+failure-remix-off = the image service can't use an edited prompt with this button (its Midjourney account has Remix off); turn Remix off in /settings to run the button as it is
 failure-backend = { $reason }
 failure-unknown = the image service reported an error
 
@@ -159,6 +161,7 @@ job-not-found = I can't find that job among yours.
 cancel-done = Stopped.
 cancel-nothing = There is nothing of yours to stop here.
 cancel-unsupported = The image service can't stop this job once it has started; it will finish on its own.
+cancel-admin-only = Only the image service's administrator can stop jobs there; this one will finish on its own.
 admin-only = This command is for the bot's admins.
 admin-usage = Use it with a Telegram id (negative for a chat), as a reply to the user's message, or in the group itself.
 admin-allowed = Allowed { $subject } { $id }.

@@ -54,6 +54,8 @@ failure-cancelled = 任务已取消
 failure-lost = 服务丢失了这个任务
 failure-invalid = 服务拒绝了请求：{ $reason }
 failure-unavailable = 无法连接到服务
+failure-offline = 服务当前没有可用的 Midjourney 账号，请稍后再试
+failure-remix-off = 服务无法在此按钮上使用修改后的提示词（其 Midjourney 账号未开启 Remix）；在 /settings 中关闭 Remix 即可按原样执行该按钮
 failure-backend = { $reason }
 failure-unknown = 服务报告了一个错误
 
@@ -151,6 +153,7 @@ job-not-found = 在你的任务中找不到它。
 cancel-done = 已停止。
 cancel-nothing = 这里没有你可以停止的任务。
 cancel-unsupported = 该服务无法停止已开始的任务，它会自行完成。
+cancel-admin-only = 只有该服务的管理员才能停止任务；此任务会自行完成。
 admin-only = 此命令仅限机器人管理员使用。
 admin-usage = 请提供 Telegram id（聊天为负数），或回复该用户的消息，或在群组中直接使用。
 admin-allowed = 已允许：{ $subject } { $id }。
