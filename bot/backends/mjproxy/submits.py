@@ -25,6 +25,7 @@ _QUEUE_FULL_WORDING: Final = "队列已满"
 # Code 3 means "no live account" ("无可用的账号实例", the Java build's "账号不可用: …") as well as "no such
 # task"; only the wording tells them apart (TaskService.cs, TaskServiceImpl.java).
 _ACCOUNT_WORDING: Final = "账号"
+_TASK_WORDING: Final = "任务"
 # Code 4 for enableRemix on an account whose Discord Remix is off (TaskService.SubmitAction).
 _REMIX_WORDING: Final = "remix"
 
@@ -68,7 +69,9 @@ def raise_for_code(reply: SubmitReply, *, task_scoped: bool = False) -> None:
             raise BackendUnavailable(f"midjourney-proxy failure: {reason}")
         case ReturnCode.BANNED_PROMPT:
             raise PromptRejected(reason or "banned prompt", banned_word=reply.properties.banned_word)
-        case ReturnCode.NOT_FOUND if task_scoped and _ACCOUNT_WORDING not in reason:
+        case ReturnCode.NOT_FOUND if _ACCOUNT_WORDING not in reason and (
+            task_scoped or _TASK_WORDING in reason
+        ):
             raise TaskNotFound(reason or "task not found")
         case ReturnCode.NOT_FOUND:
             raise BackendOffline(f"midjourney-proxy has no account to run it: {reason}")
