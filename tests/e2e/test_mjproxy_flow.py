@@ -95,7 +95,9 @@ async def test_polling_without_public_url(tg: FakeTelegram, tmp_path: Path) -> N
         grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
         assert grid.button_texts() == GRID_BUTTONS
         assert not proxy.submissions[0][1].get("notifyHook")
-        assert any(r.path.endswith("/fetch") for r in proxy.requests)
+        # Every running task is checked with one list-by-condition per interval, never a fetch per task.
+        assert proxy.requests_to("/mj/task/list-by-condition")
+        assert not proxy.requests_to("/fetch")
         assert len(photos(tg, ALICE_CHAT.id)) == 1
 
 
@@ -185,8 +187,8 @@ async def test_queued_position_is_shown(tg: FakeTelegram, proxy: FakeMjProxy, tm
 
 
 async def test_backend_down_is_reported(tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path) -> None:
-    proxy.fail_next_http(502)
     async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        proxy.fail_next_http(502)  # after start-up, whose probe would take it
         tg.user_sends(ALICE_CHAT, ALICE, "/imagine a bridge")
         failed = await wait_for_caption(tg, ALICE_CHAT.id, "could not be reached")
         assert failed.button_texts() == ["🔁 Try again"]
@@ -200,7 +202,9 @@ async def test_silent_job_times_out_with_retry(tg: FakeTelegram, proxy: FakeMjPr
         await submitted_task(tg, proxy)
         failed = await wait_for_caption(tg, ALICE_CHAT.id, "no result after")
         assert failed.button_texts() == ["🔁 Try again"]
-        assert any(r.path.endswith("/fetch") for r in proxy.requests), "checked once more before failing"
+        # Every running task is checked with one list-by-condition per interval, never a fetch per task.
+        assert proxy.requests_to("/mj/task/list-by-condition")
+        assert not proxy.requests_to("/fetch"), "checked once more before failing"
 
 
 async def test_telegram_429_storm_is_obeyed(tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path) -> None:

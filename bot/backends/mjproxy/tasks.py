@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
 from bot.backends.mjproxy.buttons import change_buttons, parse_button
 from bot.backends.mjproxy.wire import ProxyStatus, ProxyTask
-from bot.domain import Action, FailureKind, JobStatus, TaskUpdate
+from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 
 _STATUS: Final[Mapping[ProxyStatus, JobStatus]] = {
     ProxyStatus.NOT_START: JobStatus.QUEUED,
@@ -84,10 +85,14 @@ def _is_video(url: str, content_type: str | None) -> bool:
     return url.split("?", 1)[0].lower().endswith(VIDEO_SUFFIXES)
 
 
-def _actions(payload: ProxyTask) -> tuple[Action, ...]:
+def _actions(payload: ProxyTask, video: str | None) -> tuple[Action, ...]:
     if payload.buttons is None:
         return change_buttons() if payload.action in CHANGEABLE_ACTIONS else ()
-    return tuple(parse_button(b.custom_id, b.label, b.emoji) for b in payload.buttons if b.custom_id)
+    actions = tuple(parse_button(b.custom_id, b.label, b.emoji) for b in payload.buttons if b.custom_id)
+    if video is None:
+        return actions
+    # Under a video, 🔄 makes another video (TaskInfo.SetVideoUpscaleButtons): a video button, like the rest.
+    return tuple(replace(a, kind=ActionKind.ANIMATE) if a.kind is ActionKind.REROLL else a for a in actions)
 
 
 def task_to_update(payload: ProxyTask) -> TaskUpdate:
@@ -107,7 +112,7 @@ def task_to_update(payload: ProxyTask) -> TaskUpdate:
         preview_url=image if status is JobStatus.RUNNING else None,
         image_url=image if succeeded else None,
         video_url=video,
-        actions=_actions(payload) if succeeded else None,
+        actions=_actions(payload, video) if succeeded else None,
         text=_result_text(payload) if succeeded and payload.action in TEXT_ACTIONS else None,
         fail_reason=payload.fail_reason if failed else None,
         failure=classify_failure(payload.fail_reason, payload.status) if failed else None,
