@@ -18,6 +18,7 @@ from tests.harness import (
     photos,
     running_bot,
     wait_for_caption,
+    wait_for_text,
 )
 
 SECRET = "proxy-secret"
@@ -262,3 +263,97 @@ async def test_webhook_refuses_forged_and_malformed_calls(
             form = await client.post(f"/hooks/mjproxy/{HOOK_SECRET}", data={"id": "1", "status": "SUCCESS"})
             assert form.status_code == 415
         assert photos(tg, ALICE_CHAT.id) == []
+
+
+# --- what users see of the real servers' answers ------------------------------------------------------------
+
+
+async def _grid(tg: FakeTelegram, proxy: FakeMjProxy, prompt: str) -> Any:
+    before = len(proxy.tasks)
+    tg.user_sends(ALICE_CHAT, ALICE, f"/imagine {prompt}")
+    await tg.wait_for(lambda: len(proxy.tasks) == before + 1)
+    await proxy.succeed(list(proxy.tasks)[-1])
+    return await wait_for_caption(tg, ALICE_CHAT.id, prompt, "Done")
+
+
+async def _remix(tg: FakeTelegram, bot: Any, grid: Any, button: str, prompt: str) -> Any:
+    await bot.dispatcher["preferences"].update_user(ALICE.id, remix=True)
+
+    def questions() -> list[Any]:
+        return [m for m in tg.chat_messages(ALICE_CHAT.id) if m.text and "Edit the prompt" in m.text]
+
+    asked = len(questions())
+    tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text=button)
+    question = await tg.wait_for(lambda: questions()[asked] if len(questions()) > asked else None)
+    tg.user_sends(ALICE_CHAT, ALICE, prompt, reply_to=question.message_id)
+    return question
+
+
+async def test_remix_on_an_account_without_remix_rerolls_the_edit_and_explains_a_variation(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    assert proxy.remix is False  # the proxy's Discord account: enableRemix answers code 4
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)) as bot:
+        grid = await _grid(tg, proxy, "a stone bridge")
+        await _remix(tg, bot, grid, "🔄", "a wooden bridge")
+        await tg.wait_for(lambda: any(t.prompt == "a wooden bridge" for t in proxy.tasks.values()))
+        rerun = next(t for t in proxy.tasks.values() if t.prompt == "a wooden bridge")
+        assert rerun.action == "IMAGINE"
+        await proxy.succeed(rerun.id)
+        await wait_for_caption(tg, ALICE_CHAT.id, "a wooden bridge", "Done")
+
+        await _remix(tg, bot, grid, "V2", "a rope bridge")
+        refused = await wait_for_caption(tg, ALICE_CHAT.id, "can't use an edited prompt with this button")
+        assert "Remix off in /settings" in (refused.caption or "")
+        assert "当前账号" not in (refused.caption or ""), "never the proxy's raw refusal"
+
+
+async def test_shorten_offers_its_picks_and_no_show_details(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        tg.user_sends(ALICE_CHAT, ALICE, "/shorten a koi pond, ukiyo-e, gold leaf, morning mist")
+        task_id = await submitted_task(tg, proxy)
+        await proxy.succeed(task_id)
+        answer = await wait_for_text(tg, ALICE_CHAT.id, "Shortened prompts")
+        texts = answer.button_texts()
+        assert "1️⃣" in texts and not any("Details" in text for text in texts)
+
+
+async def test_no_live_proxy_account_says_try_later_and_nothing_charged(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    proxy.accounts_alive = False
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a bridge")
+        failed = await wait_for_caption(tg, ALICE_CHAT.id, "no Midjourney account online")
+        assert "lost track" not in (failed.caption or "")
+
+
+async def test_cancel_with_a_non_admin_key_says_only_the_admin_can(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    proxy.admin = False
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a slow kite")
+        await submitted_task(tg, proxy)
+        tg.user_sends(ALICE_CHAT, ALICE, "/cancel")
+        await wait_for_text(tg, ALICE_CHAT.id, "Only the image service's administrator")
+        assert proxy.tasks[next(iter(proxy.tasks))].status == "NOT_START"
+
+
+async def test_the_java_build_gets_u_v_reroll_and_no_commands_it_lacks(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    proxy = FakeMjProxy(api_secret=SECRET, flavour="java")
+    async with proxy, running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        menu = [c["command"] for c in tg.calls_of("setMyCommands")[0].params["commands"]]
+        assert "shorten" not in menu and "seed" not in menu and "imagine" in menu
+        grid = await _grid(tg, proxy, "a paper lantern")
+        assert grid.button_texts() == [b for b in GRID_BUTTONS if "Seed" not in b], "no seed there"
+        tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U2")
+        await tg.wait_for(lambda: len(proxy.tasks) == 2)
+        assert proxy.submissions[-1][0] == "/mj/submit/change"
+        await proxy.succeed(list(proxy.tasks)[-1])
+        upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #2", "Done")
+        assert upscale.button_texts() == [], "no dead buttons under the Java build's upscale"
