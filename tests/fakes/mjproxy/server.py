@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import io
 import re
 import time
 import uuid
@@ -19,9 +18,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, web
-from PIL import Image, ImageDraw
 
 from tests.fakes.loopback import FakeRequest, LoopbackService, json_object
+from tests.fakes.mjproxy.attachments import Attachments
 from tests.fakes.mjproxy.routes import Routes
 from tests.fakes.mjproxy.task import (
     DEFAULT_SECRET,
@@ -44,7 +43,6 @@ from tests.fakes.mjproxy.task import (
     shorten_analysis,
     trueai_buttons,
 )
-from tests.fakes.videos import tiny_mp4
 
 AUTH_MISSING: Final = "Authorization header missing."
 DEFAULT_BANNED_WORDS: Final = frozenset({"nude", "gore"})
@@ -52,8 +50,6 @@ ID_EPOCH_MS: Final = 1_763_772_345_000  # ids: 13-digit ms timestamp + 3 digits,
 HASH_NAMESPACE: Final = uuid.UUID("6f0c4c1e-3d0a-4a55-9a59-6d6a2f4f3b10")
 INSTANCE_ID: Final = "1118138338562560102"
 GRID_SIZE: Final = (1024, 1024)
-PREVIEW_SIZE: Final = (128, 128)
-LINK_TTL_SECONDS: Final = 86_400  # Discord's ex= is about a day after is=
 NOTIFY_TIMEOUT: Final = 5.0
 MAX_REQUEST_BYTES: Final = 64 * 1024 * 1024  # describe/blend bodies carry base64 images
 LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -86,7 +82,7 @@ def _is_loopback(url: str) -> bool:
     return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
-class FakeMjProxy(Routes):
+class FakeMjProxy(Routes, Attachments):
     """midjourney-proxy on 127.0.0.1: real HTTP, notify hooks, progress driven by the test."""
 
     def __init__(
@@ -266,12 +262,6 @@ class FakeMjProxy(Routes):
     def seed_of(self, task: FakeTask) -> str:
         return str(int(hashlib.sha256(task.hash.encode()).hexdigest()[:8], 16))
 
-    def video_of(self, task_id: str) -> bytes:
-        """The MP4 a finished video task serves."""
-        task = self.tasks[task_id]
-        name = next(name for name, kind in task.files.items() if kind == "video")
-        return self._render(task, name, "video")[0]
-
     # --- HTTP plumbing ---
 
     @web.middleware
@@ -370,59 +360,6 @@ class FakeMjProxy(Routes):
                 if response.status == 200:
                     return response.content_type, await response.read()
         return None
-
-    # --- attachments ---
-
-    async def _attachment(self, request: web.Request) -> web.Response:
-        task = self.tasks.get(request.match_info["task"])
-        name = request.match_info["name"]
-        if task is None or name not in task.files:
-            return web.Response(status=404, text="Not Found")
-        data, mime = self._render(task, name, task.files[name])
-        self.downloads_in_flight += 1
-        self.most_downloads_in_flight = max(self.most_downloads_in_flight, self.downloads_in_flight)
-        try:
-            await asyncio.sleep(self.attachment_delay)
-        finally:
-            self.downloads_in_flight -= 1
-        return web.Response(body=data, content_type=mime)
-
-    def _publish(self, task: FakeTask, name: str, kind: str) -> str:
-        """A Discord-like attachment URL for `name`; bytes are rendered on first download."""
-        task.files[name] = kind
-        issued = task.submit_time // 1000
-        signature = hashlib.sha256(f"{task.id}/{name}".encode()).hexdigest()
-        query = f"ex={issued + LINK_TTL_SECONDS:x}&is={issued:x}&hm={signature}"
-        return f"{self.base_url}/attachments/{task.id}/{name}?{query}"
-
-    def _render(self, task: FakeTask, name: str, kind: str) -> tuple[bytes, str]:
-        if kind == "upload" and task.upload is not None:
-            return task.upload[1], task.upload[0]
-        if kind == "video":
-            return tiny_mp4(self.video_bytes), "video/mp4"
-        mime = "image/webp" if kind in ("preview", "still") else "image/png"
-        key = (task.id, name)
-        if key not in self._images:
-            self._images[key] = self._draw(task, kind)
-        return self._images[key], mime
-
-    @staticmethod
-    def _draw(task: FakeTask, kind: str) -> bytes:
-        digest = hashlib.sha256(f"{task.id}:{kind}".encode()).digest()
-        colours = [tuple(digest[i : i + 3]) for i in range(0, 12, 3)]
-        size = PREVIEW_SIZE if kind == "preview" else GRID_SIZE
-        image = Image.new("RGB", size, colours[0])
-        draw = ImageDraw.Draw(image)
-        width, height = size
-        if kind in ("grid", "preview"):
-            for i, colour in enumerate(colours):
-                x, y = (i % 2) * width // 2, (i // 2) * height // 2
-                draw.rectangle((x, y, x + width // 2 - 1, y + height // 2 - 1), fill=colour)
-        else:
-            draw.ellipse((width // 4, height // 4, 3 * width // 4, 3 * height // 4), fill=colours[1])
-        out = io.BytesIO()
-        image.save(out, "WEBP" if kind in ("preview", "still") else "PNG")
-        return out.getvalue()
 
     # --- notify hook ---
 
