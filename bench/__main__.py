@@ -30,6 +30,7 @@ from bench.phases import (
     start_running,
     submit_jobs,
 )
+from bench.polling import measure_polling
 from bench.report import Results, json_line, table
 from bench.world import REACTION_USER_BASE, BenchJob, group_seats, jobs_across, private_seats
 from tests.fakes.telegram import FloodLimits
@@ -40,6 +41,7 @@ HOOK_SECRET = "bench-hook-secret-0123456789abcdef"
 RUN_DEADLINE = 420.0  # seconds; a run that takes longer is stopped and reported as failed
 LOAD_TIMEOUT_FACTOR = 3.0
 MIN_LOAD_TIMEOUT = 60.0
+POLL_JOBS = 1000  # the polling figure always runs 1,000 jobs: it costs seconds, not minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,7 @@ async def measure(plan: Plan, data_dir: Path) -> Results:
         )
         bot, startup = await start_bot(tg, config)
         try:
-            phases = _phases(plan, tg, proxy, bot, load_jobs, reaction_jobs, startup, started)
+            phases = _phases(plan, tg, proxy, bot, load_jobs, reaction_jobs, startup, started, data_dir)
             return await _while_alive(bot, phases)
         except BenchError as exc:
             raise BenchError(f"{exc}\n--- bot log (tail) ---\n{bot.log_tail()}") from None
@@ -110,6 +112,7 @@ async def _phases(
     reaction_jobs: list[BenchJob],
     startup: float,
     started: float,
+    data_dir: Path,
 ) -> Results:
     every_job = load_jobs + reaction_jobs
     setup_started = time.monotonic()
@@ -126,6 +129,8 @@ async def _phases(
     _say(f"load: {len(load_jobs)} jobs finish at once")
     load_timeout = max(MIN_LOAD_TIMEOUT, LOAD_TIMEOUT_FACTOR * len(load_jobs) / 30)
     load = await run_load(tg, proxy, bot, load_jobs, plan.concurrency, load_timeout)
+    _say(f"polling without PUBLIC_URL: {POLL_JOBS} jobs in flight, one fetch each, then one list for all")
+    polling = await measure_polling(POLL_JOBS, data_dir)
     return Results(
         startup_seconds=startup,
         intake=intake,
@@ -138,6 +143,7 @@ async def _phases(
         jobs_in_flight=len(every_job),
         bot_log=bot.log_counts(),
         wall_seconds=time.monotonic() - started,
+        polling=polling,
     )
 
 

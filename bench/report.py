@@ -10,12 +10,14 @@ from typing import Any
 
 from bench.botproc import Memory
 from bench.phases import POLLING_INTERVAL_EXAMPLE, Ingest, Intake, Load, Reaction, Settle
+from bench.polling import Polling
 
 INGEST_RATE_TARGET = 2000.0
 INGEST_P99_TARGET_MS = 50.0
 REACTION_P99_TARGET_MS = 50.0
 LOAD_OVER_BOUND_TARGET = 0.15
 PEAK_RSS_TARGET_MB = 150.0
+POLLS_PER_MINUTE_TARGET = 20  # one request per 3 s poll interval, for all jobs together
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Results:
     jobs_in_flight: int
     bot_log: dict[str, int]
     wall_seconds: float
+    polling: Polling | None = None
 
 
 def targets(r: Results) -> dict[str, bool]:
@@ -44,6 +47,8 @@ def targets(r: Results) -> dict[str, bool]:
         "load_429": sum(r.load.refusals.values()) == 0,
         "load_lost": r.load.lost == 0,
         "peak_rss": r.final.peak_rss_mb <= PEAK_RSS_TARGET_MB,
+        # At most one request per poll interval for all jobs together (the default grows 3 s → 20 s).
+        "polling": r.polling is None or r.polling.after.requests <= POLLS_PER_MINUTE_TARGET,
     }
 
 
@@ -127,11 +132,32 @@ def _rows(r: Results) -> list[tuple[str, str, str, str]]:
             "",
             "",
         ),
+        *_polling_rows(r),
         (
             "bot log: warnings / errors",
             f"{r.bot_log.get('WARNING', 0)} / {r.bot_log.get('ERROR', 0)}",
             "",
             "",
+        ),
+    ]
+
+
+def _polling_rows(r: Results) -> list[tuple[str, str, str, str]]:
+    if r.polling is None:
+        return []
+    before, after = r.polling.before, r.polling.after
+    return [
+        (
+            f"polling, no PUBLIC_URL, {before.jobs} jobs: requests per job per minute, one fetch each",
+            f"{before.per_job_per_minute:.3f} ({before.requests}/min)",
+            "",
+            "",
+        ),
+        (
+            f"polling, no PUBLIC_URL, {after.jobs} jobs: requests per job per minute, list-by-condition",
+            f"{after.per_job_per_minute:.4f} ({after.requests}/min)",
+            f"≤ {POLLS_PER_MINUTE_TARGET}/min for all",
+            _verdict(targets(r)["polling"]),
         ),
     ]
 
@@ -176,6 +202,12 @@ def summary(r: Results) -> dict[str, Any]:
         "calls_per_job_life": round(load.life_calls / load.jobs, 3),
         "rss_in_flight_mb": round(r.in_flight.rss_mb, 1),
         "peak_rss_mb": round(r.final.peak_rss_mb, 1),
+        "poll_requests_per_job_min_before": round(r.polling.before.per_job_per_minute, 4)
+        if r.polling
+        else None,
+        "poll_requests_per_job_min_after": round(r.polling.after.per_job_per_minute, 4)
+        if r.polling
+        else None,
         "targets_met": targets(r),
         "wall_s": round(r.wall_seconds, 1),
     }

@@ -18,7 +18,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
 from bot.access import AccessConfig, AccessControl
-from bot.backends import BackendOptions, create_backend, ensure_available
+from bot.backends import BackendOptions, create_backend, ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
@@ -132,6 +132,7 @@ class Runtime:
                 simulator_step_seconds=settings.simulator_step_seconds,
             ),
         )
+        await prepare_backend(backend)
         questions = Questions(db)
         user_pictures = ImageDecoder(USER_PICTURE_DECODES)
 

@@ -6,6 +6,14 @@ from bot.backends.registry import (
     BackendOptions,
     create_backend,
     ensure_available,
+    prepare_backend,
 )
 
-__all__ = ["BACKENDS", "BackendNotAvailable", "BackendOptions", "create_backend", "ensure_available"]
+__all__ = [
+    "BACKENDS",
+    "BackendNotAvailable",
+    "BackendOptions",
+    "create_backend",
+    "ensure_available",
+    "prepare_backend",
+]

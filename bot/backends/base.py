@@ -50,8 +50,8 @@ class TaskFinder(Protocol):
 class Backend(Protocol):
     """One image backend; adapters speak its wire format and return domain values.
 
-    The optional abilities (describe, blend, shorten, seed, remix, cancel) are declared by `capabilities`;
-    the bot offers nothing else, and an adapter inherits `Declines` for what it leaves out.
+    The optional abilities (describe, blend, shorten, seed, remix, cancel, batch fetch) are declared by
+    `capabilities`; the bot offers nothing else, and an adapter inherits `Declines` for what it leaves out.
     """
 
     name: str
@@ -88,6 +88,12 @@ class Backend(Protocol):
     async def fetch(self, task_id: str) -> TaskUpdate | None:
         """The task's current state; None when the backend does not know it."""
 
+    async def fetch_many(self, task_ids: list[str]) -> dict[str, TaskUpdate]:
+        """The current state of many tasks in one call (`capabilities.batch_fetch`), by task id.
+
+        A task the backend does not know is absent from the answer, as `fetch` would return None for it.
+        """
+
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """Parse a pushed report; raises InvalidCallback for anything malformed."""
 
@@ -123,6 +129,9 @@ class Declines:
     async def image_seed(self, task_id: str) -> str:
         raise BackendRefused(f"{self.label} does not report seeds")
 
+    async def fetch_many(self, task_ids: list[str]) -> dict[str, TaskUpdate]:
+        raise BackendRefused(f"{self.label} reports one task per call")
+
 
 def declined(backend: Backend) -> frozenset[str]:
     """The optional methods `backend` leaves to Declines."""
@@ -144,6 +153,7 @@ def check_capabilities(backend: Backend) -> None:
         "shorten": Command.SHORTEN in capabilities.commands,
         "image_seed": Command.SEED in capabilities.commands,
         "remix": bool(capabilities.remix),
+        "fetch_many": capabilities.batch_fetch,
     }
     wrong = sorted(name for name in declined(backend) if offered.get(name, False))
     if capabilities.cancel != isinstance(backend, Cancellable):

@@ -48,7 +48,11 @@ def _mjproxy(options: BackendOptions) -> Backend:
     from bot.backends.mjproxy import MjProxyBackend
 
     return MjProxyBackend(
-        options.client, _base_url(options), api_key=options.api_key, notify_url=options.notify_url
+        options.client,
+        _base_url(options),
+        api_key=options.api_key,
+        notify_url=options.notify_url,
+        image_host=options.image_host,
     )
 
 
@@ -84,6 +88,14 @@ BACKENDS: Final[Mapping[str, BackendFactory]] = {
 def ensure_available(name: str) -> None:
     if name not in BACKENDS:
         raise BackendNotAvailable(f"MJ_BACKEND={name} is not supported by this version yet")
+
+
+async def prepare_backend(backend: Backend) -> None:
+    """Let an adapter learn, before the bot offers commands, which server build it talks to."""
+    from bot.backends.mjproxy import MjProxyBackend
+
+    if isinstance(backend, MjProxyBackend):
+        await backend.detect_flavour()
 
 
 def create_backend(name: str, options: BackendOptions) -> Backend:

@@ -80,6 +80,10 @@ def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
             return t("failure-unavailable")
         case FailureKind.UNREADABLE_RESULT:
             return t("failure-unreadable-result")
+        case FailureKind.OFFLINE:
+            return t("failure-offline")
+        case FailureKind.REMIX_OFF:
+            return t("failure-remix-off")
         case FailureKind.INVALID:
             return t("failure-invalid", reason=reason) if reason else t("failure-unknown")
         case _:

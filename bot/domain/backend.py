@@ -42,6 +42,7 @@ class Capabilities:
     # Can find the task a submit started by the job id sent with it (TaskFinder.find_task), so a job
     # whose submit answer was lost in a restart is reconciled instead of declared lost.
     find_task: bool = False
+    batch_fetch: bool = False  # reports many tasks in one call (Backend.fetch_many)
     # Buttons whose follow-up can take an edited prompt (Remix mode); empty: the backend can't remix.
     remix: frozenset[ActionKind] = frozenset()
 
@@ -67,6 +68,10 @@ class BackendUnavailable(BackendError):
     """Network failure, timeout or a 5xx: the backend could not be reached or broke."""
 
 
+class BackendOffline(BackendUnavailable):
+    """The backend answered, but has nothing to run jobs on now (no live account); nothing was started."""
+
+
 class BackendBusy(BackendError):
     """The backend's queue is full; nothing was started."""
 
@@ -85,6 +90,14 @@ class TaskNotFound(BackendError):
 
 class BackendRefused(BackendError):
     """The backend refused the request for another stated reason (validation, auth, unsupported)."""
+
+
+class RemixUnavailable(BackendRefused):
+    """The backend cannot take an edited prompt with this button (its account's Remix is off, or none)."""
+
+
+class NotPermitted(BackendRefused):
+    """The backend lets only its administrators do this (the bot's key is not one)."""
 
 
 class InvalidCallback(ValueError):

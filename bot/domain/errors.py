@@ -119,6 +119,10 @@ class NothingToCancel(DomainError):
     message_id = "cancel-nothing"
 
 
+class CancelNotPermitted(DomainError):
+    message_id = "cancel-admin-only"
+
+
 class CancelUnsupported(DomainError):
     message_id = "cancel-unsupported"
 

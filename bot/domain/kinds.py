@@ -79,6 +79,8 @@ class FailureKind(StrEnum):
     LOST = "lost"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    OFFLINE = "offline"  # the backend answered but had nothing to run the job on
+    REMIX_OFF = "remix_off"  # the backend can't take the edited prompt with this button
     BACKEND = "backend"
     # The bot stopped between recording a job and storing the backend's answer to its submit:
     INTERRUPTED = "interrupted"  # ...and the backend says it has no such task
@@ -93,4 +95,6 @@ class FailureKind(StrEnum):
             FailureKind.QUEUE_FULL,
             FailureKind.INVALID,
             FailureKind.INTERRUPTED,
+            FailureKind.OFFLINE,
+            FailureKind.REMIX_OFF,
         )

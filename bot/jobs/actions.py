@@ -15,6 +15,7 @@ from bot.domain import (
     Job,
     JobKind,
     JobStatus,
+    NotPermitted,
     Requester,
     TaskNotFound,
 )
@@ -23,6 +24,7 @@ from bot.domain.buttons import ButtonPolicy
 from bot.domain.errors import (
     ButtonExpired,
     ButtonUnavailable,
+    CancelNotPermitted,
     CancelUnsupported,
     NothingToCancel,
     NotYourButton,
@@ -125,6 +127,9 @@ class ButtonActions:
             await self._backend.cancel(job.task_id)
         except TaskNotFound as exc:
             raise NothingToCancel() from exc
+        except NotPermitted as exc:
+            log.warning("the backend refused to cancel job %s: %s", job.id, exc)
+            raise CancelNotPermitted() from exc
         except BackendError as exc:
             log.info("cancelling job %s failed: %s", job.id, exc)
             raise CancelUnsupported() from exc

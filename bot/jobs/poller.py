@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 
 from bot.backends.base import Backend
-from bot.domain import BackendError, FailureKind, Job, JobStatus
+from bot.domain import BackendError, FailureKind, Job, JobStatus, TaskUpdate
 from bot.jobs.ingest import JobIngest
 from bot.jobs.policy import JobPolicy
 from bot.jobs.writer import JobWriter
@@ -81,7 +81,17 @@ class Poller:
 
     async def _loop(self) -> None:
         while True:
-            for job_id in self._schedule.pop_due(self._clock()):
+            due = self._schedule.pop_due(self._clock())
+            if due and self._backend.capabilities.batch_fetch:
+                # One call checks them all, so jobs due within the next interval come along at no cost:
+                # however many run, the backend sees about one request per interval.
+                due += self._schedule.pop_due(self._clock() + self._policy.poll_interval)
+                try:
+                    await self.check_many(due)
+                except Exception:
+                    log.exception("checking %d jobs failed", len(due))
+                due = []
+            for job_id in due:
                 try:
                     await self.check(job_id)
                 except Exception:
@@ -93,29 +103,59 @@ class Poller:
 
     async def check(self, job_id: str) -> Job | None:
         """Poll one unfinished job; fail it when it outlived the timeout or the backend lost it."""
-        async with self._db.read() as conn:
-            job = await get_job(conn, job_id)
-        if job is None or job.status.is_final:
+        job, due = await self._due(job_id)
+        if job is None or not due:
             return job
-        if job.status is JobStatus.NEEDS_INPUT:
-            if self._clock() - job.updated_at >= self._policy.input_timeout:
-                return await self._fail(job, FailureKind.CANCELLED)
-            self.check_at(job.id, job.updated_at + self._policy.input_timeout)
-            return job
-        if job.task_id is None:
-            return job
+        assert job.task_id is not None
         try:
             update = await self._backend.fetch(job.task_id)
         except BackendError as exc:
             log.info("polling job %s failed: %s", job.id, exc)
-            update = None
-            missing = False
+            return await self._settle(job, None, missing=False)
+        return await self._settle(job, update, missing=update is None)
+
+    async def check_many(self, job_ids: list[str]) -> None:
+        """Poll unfinished jobs with one call to a backend that reports many tasks at once."""
+        jobs: list[Job] = []
+        for job_id in job_ids:
+            job, due = await self._due(job_id)
+            if job is not None and due:
+                jobs.append(job)
+        if not jobs:
+            return
+        try:
+            updates = await self._backend.fetch_many([job.task_id for job in jobs if job.task_id])
+        except BackendError as exc:
+            log.info("polling %d jobs failed: %s", len(jobs), exc)
+            updates, answered = {}, False
         else:
-            missing = update is None
+            answered = True
+        for job in jobs:
+            update = updates.get(job.task_id or "")
+            try:
+                await self._settle(job, update, missing=answered and update is None)
+            except Exception:
+                log.exception("checking job %s failed", job.id)
+
+    async def _due(self, job_id: str) -> tuple[Job | None, bool]:
+        """The job, and whether the backend must be asked about it (a waiting or finished one is settled)."""
+        async with self._db.read() as conn:
+            job = await get_job(conn, job_id)
+        if job is None or job.status.is_final:
+            return job, False
+        if job.status is JobStatus.NEEDS_INPUT:
+            if self._clock() - job.updated_at >= self._policy.input_timeout:
+                return await self._fail(job, FailureKind.CANCELLED), False
+            self.check_at(job.id, job.updated_at + self._policy.input_timeout)
+            return job, False
+        return job, job.task_id is not None
+
+    async def _settle(self, job: Job, update: TaskUpdate | None, *, missing: bool) -> Job:
+        """Fold in the backend's answer; count a task it lost; time out; schedule the next check."""
         if update is not None:
             await self._ingest.ingest(update)
         async with self._db.read() as conn:
-            job = await get_job(conn, job_id) or job
+            job = await get_job(conn, job.id) or job
         if job.status.is_final:
             return job
         if missing:

@@ -14,6 +14,7 @@ from bot.domain import (
     Action,
     BackendBusy,
     BackendError,
+    BackendOffline,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
@@ -23,6 +24,7 @@ from bot.domain import (
     JobKind,
     JobStatus,
     PromptRejected,
+    RemixUnavailable,
     Requester,
     Submission,
     TaskNotFound,
@@ -210,8 +212,13 @@ class Submitter:
             return await self.fail(job, FailureKind.QUEUE_FULL, None)
         except TaskNotFound:
             return await self.fail(job, FailureKind.LOST, None)
+        except RemixUnavailable:
+            return await self.fail(job, FailureKind.REMIX_OFF, None)
         except BackendRefused as exc:
             return await self.fail(job, FailureKind.INVALID, str(exc))
+        except BackendOffline as exc:
+            log.warning("backend has nothing to run job %s on: %s", job.id, exc)
+            return await self.fail(job, FailureKind.OFFLINE, None)
         except BackendUnavailable as exc:
             log.warning("backend unavailable for job %s: %s", job.id, exc)
             return await self.fail(job, FailureKind.UNAVAILABLE, None)

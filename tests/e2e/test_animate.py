@@ -113,7 +113,7 @@ async def test_a_video_over_telegrams_upload_limit_is_linked_from_the_picture_it
         assert linked.reply_to_message_id == upscale.message_id and "Done" in (linked.caption or "")
         assert upscale.photo is not None and linked.photo == upscale.photo, "shows the still it animates"
         links = [e["url"] for e in linked.entities if e.get("type") == "text_link"]
-        assert proxy.tasks[task_id].video_url in links
+        assert proxy.tasks[task_id].image_url in links  # the video itself, without EnableFillOfficialCdn
         assert moving(tg) == [] and tg.calls_of("sendVideo") == []
         assert all(c.params["media"]["type"] == "photo" for c in tg.calls_of("editMessageMedia"))
 

@@ -18,6 +18,7 @@ from tests.harness import (
     photos,
     running_bot,
     wait_for_caption,
+    wait_for_text,
 )
 
 SECRET = "proxy-secret"
@@ -95,7 +96,9 @@ async def test_polling_without_public_url(tg: FakeTelegram, tmp_path: Path) -> N
         grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
         assert grid.button_texts() == GRID_BUTTONS
         assert not proxy.submissions[0][1].get("notifyHook")
-        assert any(r.path.endswith("/fetch") for r in proxy.requests)
+        # Every running task is checked with one list-by-condition per interval, never a fetch per task.
+        assert proxy.requests_to("/mj/task/list-by-condition")
+        assert not proxy.requests_to("/fetch")
         assert len(photos(tg, ALICE_CHAT.id)) == 1
 
 
@@ -185,8 +188,8 @@ async def test_queued_position_is_shown(tg: FakeTelegram, proxy: FakeMjProxy, tm
 
 
 async def test_backend_down_is_reported(tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path) -> None:
-    proxy.fail_next_http(502)
     async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        proxy.fail_next_http(502)  # after start-up, whose probe would take it
         tg.user_sends(ALICE_CHAT, ALICE, "/imagine a bridge")
         failed = await wait_for_caption(tg, ALICE_CHAT.id, "could not be reached")
         assert failed.button_texts() == ["🔁 Try again"]
@@ -200,7 +203,9 @@ async def test_silent_job_times_out_with_retry(tg: FakeTelegram, proxy: FakeMjPr
         await submitted_task(tg, proxy)
         failed = await wait_for_caption(tg, ALICE_CHAT.id, "no result after")
         assert failed.button_texts() == ["🔁 Try again"]
-        assert any(r.path.endswith("/fetch") for r in proxy.requests), "checked once more before failing"
+        # Every running task is checked with one list-by-condition per interval, never a fetch per task.
+        assert proxy.requests_to("/mj/task/list-by-condition")
+        assert not proxy.requests_to("/fetch"), "checked once more before failing"
 
 
 async def test_telegram_429_storm_is_obeyed(tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path) -> None:
@@ -258,3 +263,97 @@ async def test_webhook_refuses_forged_and_malformed_calls(
             form = await client.post(f"/hooks/mjproxy/{HOOK_SECRET}", data={"id": "1", "status": "SUCCESS"})
             assert form.status_code == 415
         assert photos(tg, ALICE_CHAT.id) == []
+
+
+# --- what users see of the real servers' answers ------------------------------------------------------------
+
+
+async def _grid(tg: FakeTelegram, proxy: FakeMjProxy, prompt: str) -> Any:
+    before = len(proxy.tasks)
+    tg.user_sends(ALICE_CHAT, ALICE, f"/imagine {prompt}")
+    await tg.wait_for(lambda: len(proxy.tasks) == before + 1)
+    await proxy.succeed(list(proxy.tasks)[-1])
+    return await wait_for_caption(tg, ALICE_CHAT.id, prompt, "Done")
+
+
+async def _remix(tg: FakeTelegram, bot: Any, grid: Any, button: str, prompt: str) -> Any:
+    await bot.dispatcher["preferences"].update_user(ALICE.id, remix=True)
+
+    def questions() -> list[Any]:
+        return [m for m in tg.chat_messages(ALICE_CHAT.id) if m.text and "Edit the prompt" in m.text]
+
+    asked = len(questions())
+    tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text=button)
+    question = await tg.wait_for(lambda: questions()[asked] if len(questions()) > asked else None)
+    tg.user_sends(ALICE_CHAT, ALICE, prompt, reply_to=question.message_id)
+    return question
+
+
+async def test_remix_on_an_account_without_remix_rerolls_the_edit_and_explains_a_variation(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    assert proxy.remix is False  # the proxy's Discord account: enableRemix answers code 4
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)) as bot:
+        grid = await _grid(tg, proxy, "a stone bridge")
+        await _remix(tg, bot, grid, "🔄", "a wooden bridge")
+        await tg.wait_for(lambda: any(t.prompt == "a wooden bridge" for t in proxy.tasks.values()))
+        rerun = next(t for t in proxy.tasks.values() if t.prompt == "a wooden bridge")
+        assert rerun.action == "IMAGINE"
+        await proxy.succeed(rerun.id)
+        await wait_for_caption(tg, ALICE_CHAT.id, "a wooden bridge", "Done")
+
+        await _remix(tg, bot, grid, "V2", "a rope bridge")
+        refused = await wait_for_caption(tg, ALICE_CHAT.id, "can't use an edited prompt with this button")
+        assert "Remix off in /settings" in (refused.caption or "")
+        assert "当前账号" not in (refused.caption or ""), "never the proxy's raw refusal"
+
+
+async def test_shorten_offers_its_picks_and_no_show_details(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        tg.user_sends(ALICE_CHAT, ALICE, "/shorten a koi pond, ukiyo-e, gold leaf, morning mist")
+        task_id = await submitted_task(tg, proxy)
+        await proxy.succeed(task_id)
+        answer = await wait_for_text(tg, ALICE_CHAT.id, "Shortened prompts")
+        texts = answer.button_texts()
+        assert "1️⃣" in texts and not any("details" in text.lower() for text in texts)
+
+
+async def test_no_live_proxy_account_says_try_later_and_nothing_charged(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    proxy.accounts_alive = False
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a bridge")
+        failed = await wait_for_caption(tg, ALICE_CHAT.id, "no Midjourney account online")
+        assert "lost track" not in (failed.caption or "")
+
+
+async def test_cancel_with_a_non_admin_key_says_only_the_admin_can(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    proxy.admin = False
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a slow kite")
+        await submitted_task(tg, proxy)
+        tg.user_sends(ALICE_CHAT, ALICE, "/cancel")
+        await wait_for_text(tg, ALICE_CHAT.id, "Only the image service's administrator")
+        assert proxy.tasks[next(iter(proxy.tasks))].status == "NOT_START"
+
+
+async def test_the_java_build_gets_u_v_reroll_and_no_commands_it_lacks(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    proxy = FakeMjProxy(api_secret=SECRET, flavour="java")
+    async with proxy, running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
+        menu = [c["command"] for c in tg.calls_of("setMyCommands")[0].params["commands"]]
+        assert "shorten" not in menu and "seed" not in menu and "imagine" in menu
+        grid = await _grid(tg, proxy, "a paper lantern")
+        assert grid.button_texts() == [b for b in GRID_BUTTONS if "Seed" not in b], "no seed there"
+        tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U2")
+        await tg.wait_for(lambda: len(proxy.tasks) == 2)
+        assert proxy.submissions[-1][0] == "/mj/submit/change"
+        await proxy.succeed(list(proxy.tasks)[-1])
+        upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #2", "Done")
+        assert upscale.button_texts() == [], "no dead buttons under the Java build's upscale"

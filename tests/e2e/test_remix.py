@@ -83,6 +83,7 @@ async def waiting_jobs(bot: Runtime, chat_id: int, user_id: int) -> list[str]:
 async def test_remix_asks_first_and_the_follow_up_runs_the_edited_prompt(
     tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
 ) -> None:
+    proxy.remix = True  # the proxy's Discord account has Remix on: enableRemix opens the modal
     async with running_bot(tg, tmp_path, **proxy_settings(proxy)):
         await turn_remix_on(tg, ALICE)
         tg.user_sends(ALICE_CHAT, ALICE, "/prefer suffix in watercolour")
@@ -161,6 +162,7 @@ async def test_remix_off_runs_the_button_at_once(
 async def test_remix_in_a_group_only_the_pressers_reply_counts(
     tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
 ) -> None:
+    proxy.remix = True
     async with running_bot(tg, tmp_path, **proxy_settings(proxy)) as bot:
         await bot.dispatcher["preferences"].update_chat(GROUP.id, buttons_open=True)
         await turn_remix_on(tg, BOB)
@@ -189,10 +191,11 @@ async def test_remix_in_a_group_only_the_pressers_reply_counts(
         assert len(submitted(proxy, "action")) == 1
 
 
-async def test_remix_proceeds_when_the_proxy_opens_no_modal(
+async def test_remix_uses_the_edited_prompt_on_an_account_with_remix_auto_submit(
     tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
 ) -> None:
-    proxy.remix_auto_submit = True
+    # trueai opens the modal for enableRemix whatever the account's "remix auto submit" (TaskService.cs).
+    proxy.remix, proxy.remix_auto_submit = True, True
     async with running_bot(tg, tmp_path, **proxy_settings(proxy)) as bot:
         await turn_remix_on(tg, ALICE)
         grid = await proxy_grid(tg, proxy, ALICE_CHAT, "a stone bridge")
@@ -200,15 +203,15 @@ async def test_remix_proceeds_when_the_proxy_opens_no_modal(
         waiting = await wait_for_caption(tg, ALICE_CHAT.id, WAITING)
         question = await wait_for_text(tg, ALICE_CHAT.id, QUESTION)
         tg.user_sends(ALICE_CHAT, ALICE, "a wooden bridge", reply_to=question.message_id)
-        await tg.wait_for(lambda: len(proxy.tasks) == 2)
+        await tg.wait_for(lambda: submitted(proxy, "modal"))
         assert submitted(proxy, "action")[0]["enableRemix"] is True
+        [modal] = submitted(proxy, "modal")
+        assert modal["prompt"] == "a wooden bridge"
 
-        await proxy.succeed(list(proxy.tasks)[-1])
+        await proxy.succeed(modal["taskId"])
         await tg.wait_for(lambda: "Done" in (tg.message(ALICE_CHAT.id, waiting.message_id).caption or ""))
         caption = tg.message(ALICE_CHAT.id, waiting.message_id).caption or ""
-        assert caption.startswith("a stone bridge"), "the caption names the prompt the picture is of"
-        assert "a wooden bridge" not in caption
-        assert submitted(proxy, "modal") == []
+        assert caption.startswith("a wooden bridge"), "the caption names the prompt the picture is of"
         assert await waiting_jobs(bot, ALICE_CHAT.id, ALICE.id) == [], "no question left open"
         job = await bot.jobs.job_for_message(ALICE_CHAT.id, waiting.message_id)
         assert job is not None

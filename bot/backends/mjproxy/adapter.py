@@ -1,9 +1,12 @@
-"""midjourney-proxy (plus / trueai) adapter: submits, task polling, notify-hook parsing and downloads."""
+"""midjourney-proxy adapter (trueai current, or the Java build): submits, polling, notify hooks, downloads."""
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -11,22 +14,23 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from bot.backends.base import check_prompt
-from bot.backends.http import (
-    HTTP_BAD_REQUEST,
-    HTTP_FORBIDDEN,
-    HTTP_NO_CONTENT,
-    HTTP_NOT_FOUND,
-    HTTP_SERVER_ERROR,
-    HTTP_UNAUTHORIZED,
-    BackendHttp,
-    server_error,
-)
-from bot.backends.mjproxy.submits import data_url, raise_for_code, submission_from_reply
+from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NO_CONTENT, HTTP_NOT_FOUND, HTTP_SERVER_ERROR, ImageHost
+from bot.backends.mjproxy.submits import data_url, raise_for_code
 from bot.backends.mjproxy.tasks import task_to_update
-from bot.backends.mjproxy.wire import ProxyTask, ReturnCode, SubmitReply
+from bot.backends.mjproxy.transport import (
+    AUTH_HEADER,
+    THROTTLE_BACKOFF,
+    EndpointMissing,
+    ProxyTransport,
+    not_found_or_missing,
+    parse_reply,
+)
+from bot.backends.mjproxy.wire import ProxyTask, ReturnCode
 from bot.domain import (
     REMIX_ACTIONS,
     Action,
+    ActionKind,
+    BackendError,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
@@ -34,13 +38,17 @@ from bot.domain import (
     Command,
     InvalidCallback,
     JobStatus,
+    NotPermitted,
+    RemixUnavailable,
     Submission,
-    TaskNotFound,
     TaskUpdate,
     UpdateSink,
 )
 
-AUTH_HEADER: Final = "mj-api-secret"
+__all__ = ["AUTH_HEADER", "Flavour", "MjProxyBackend"]
+
+log = logging.getLogger(__name__)
+
 DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
 STATE_MAX_LENGTH: Final = 255  # BaseSubmitDTO.state limit
 PNG_MIME: Final = "image/png"
@@ -48,13 +56,44 @@ LABEL: Final = "midjourney-proxy"
 LISTED_TASKS: Final = 100  # trueai's GET /mj/task/list answers the newest 100 tasks
 CLOCK_SKEW: Final = 300.0  # seconds the proxy's clock may differ from ours
 _TASK_LIST: Final = TypeAdapter(list[ProxyTask])
+LIST_PATH: Final = "/mj/task/list-by-condition"
+MAX_IDS_PER_LIST: Final = 1000  # one list-by-condition answer is ~2 kB per task
+PROBE_PATH: Final = "/mj/task/mjgram-probe/image-seed"
+JAVA_CHANGES: Final = {
+    ActionKind.UPSCALE: "UPSCALE",
+    ActionKind.VARIATION: "VARIATION",
+    ActionKind.REROLL: "REROLL",
+}
 
 
-def _parse_reply(response: httpx.Response) -> SubmitReply | None:
-    try:
-        return SubmitReply.model_validate_json(response.content)
-    except ValidationError:
-        return None
+class Flavour(StrEnum):
+    """Which midjourney-proxy build answers: trueai (plus) or the original Java build."""
+
+    TRUEAI = "trueai"
+    JAVA = "java"
+
+
+def capabilities_of(flavour: Flavour, *, push: bool, max_prompt_length: int) -> Capabilities:
+    """What each build runs: the Java one only imagine, change (U/V/🔄), describe and blend."""
+    if flavour is Flavour.JAVA:
+        return Capabilities(
+            commands=frozenset({Command.IMAGINE, Command.DESCRIBE, Command.BLEND}),
+            push=push,
+            max_prompt_length=max_prompt_length,
+            remix=frozenset({ActionKind.REROLL}),  # runs as an imagine of the edited prompt
+            batch_fetch=True,
+            find_task=True,  # its GET /mj/task/list answers every stored task
+        )
+    return Capabilities(
+        commands=frozenset(Command),
+        push=push,
+        max_prompt_length=max_prompt_length,
+        remix=REMIX_ACTIONS,
+        animate=True,
+        cancel=True,
+        batch_fetch=True,
+        find_task=True,
+    )
 
 
 class MjProxyBackend:
@@ -70,24 +109,37 @@ class MjProxyBackend:
         api_key: str | None,
         notify_url: str | None,
         max_prompt_length: int = DEFAULT_MAX_PROMPT_LENGTH,
+        image_host: ImageHost | None = None,
+        flavour: Flavour = Flavour.TRUEAI,
+        throttle_backoff: tuple[float, ...] = THROTTLE_BACKOFF,
     ) -> None:
-        # The plus doc writes the base as "http://ip:port/mj"; our paths already start with /mj.
-        base = base_url.rstrip("/")
-        self._http = BackendHttp(
-            client,
-            base.removesuffix("/mj") if base.endswith("/mj") else base,
-            label=LABEL,
-            credentials={AUTH_HEADER: api_key} if api_key else {},
-        )
+        self._proxy = ProxyTransport(client, base_url, api_key=api_key, throttle_backoff=throttle_backoff)
         self._notify_url = notify_url
-        self.capabilities = Capabilities(
-            commands=frozenset(Command),
-            push=notify_url is not None,
-            max_prompt_length=max_prompt_length,
-            remix=REMIX_ACTIONS,
-            animate=True,
-            cancel=True,
-            find_task=True,
+        self._image_host = image_host
+        self._max_prompt_length = max_prompt_length
+        self.flavour = flavour
+        self.capabilities = capabilities_of(
+            flavour, push=notify_url is not None, max_prompt_length=max_prompt_length
+        )
+
+    async def detect_flavour(self) -> Flavour:
+        """Ask which build answers (before the bot offers commands): trueai's 404 for an unknown task is a
+        submit answer, the Java build has no such endpoint. Unreachable: assume trueai, learn on the way."""
+        try:
+            response = await self._proxy.read("GET", PROBE_PATH)
+        except BackendError as exc:
+            log.warning("could not tell which midjourney-proxy build answers: %s", exc)
+            return self.flavour
+        if response.status_code == HTTP_NOT_FOUND and parse_reply(response) is None:
+            self._become(Flavour.JAVA)
+        return self.flavour
+
+    def _become(self, flavour: Flavour) -> None:
+        if flavour is not self.flavour:
+            log.warning("midjourney-proxy is the %s build: offering what it runs", flavour.value)
+        self.flavour = flavour
+        self.capabilities = capabilities_of(
+            flavour, push=self._notify_url is not None, max_prompt_length=self._max_prompt_length
         )
 
     async def start(self, sink: UpdateSink) -> None:
@@ -103,26 +155,53 @@ class MjProxyBackend:
         return await self._submit("/mj/submit/imagine", {"prompt": prompt}, job_id=job_id)
 
     async def act(self, task_id: str, action: Action, *, job_id: str) -> Submission:
+        if self.flavour is Flavour.JAVA or action.ref.startswith("change::"):
+            return await self._change(task_id, action, job_id=job_id)
         body = {"taskId": task_id, "customId": action.ref}
-        submission = await self._submit("/mj/submit/action", body, job_id=job_id, task_scoped=True)
+        try:
+            submission = await self._submit("/mj/submit/action", body, job_id=job_id, task_scoped=True)
+        except EndpointMissing:
+            self._become(Flavour.JAVA)
+            return await self._change(task_id, action, job_id=job_id)
         if submission.task_id == task_id:
-            # trueai answers ❤️ (bookmark) with code 1 and the *parent's* id: no new task exists.
+            # ❤️ (bookmark) answers with the *parent's* id: no new task exists.
             raise BackendRefused("this button starts no new task on midjourney-proxy")
         return submission
+
+    async def _change(self, task_id: str, action: Action, *, job_id: str) -> Submission:
+        """The Java build's /mj/submit/change: U/V by index, 🔄; nothing else exists there."""
+        change = JAVA_CHANGES.get(action.kind)
+        if change is None:
+            raise BackendRefused("the Java build of midjourney-proxy runs only U, V and 🔄")
+        body: dict[str, Any] = {"taskId": task_id, "action": change}
+        if action.kind is not ActionKind.REROLL:
+            body["index"] = action.index
+        return await self._submit("/mj/submit/change", body, job_id=job_id, task_scoped=True)
 
     async def remix(self, task_id: str, action: Action, prompt: str, *, job_id: str) -> Submission:
         """Press the button with trueai's `enableRemix`, then confirm the modal it opens with `prompt`.
 
-        Both calls go out together, once the user has written the prompt: no MODAL task waits on the proxy
-        meanwhile. A proxy that answers 1 instead (an account with "remix auto submit", a build without
-        `enableRemix`) has started the task with the parent's prompt, and the Submission says so.
+        trueai always opens the modal then (code 21), even on an account with "remix auto submit"; on an
+        account whose Remix is off it refuses (code 4). A remixed 🔄 is a new run of the edited prompt, so
+        where no modal is to be had it runs as an imagine; other buttons say why the edit can't be used.
         """
         check_prompt(prompt, self.capabilities)
+        if self.flavour is Flavour.JAVA:
+            return await self._without_remix(action, prompt, job_id, "the Java build has no Remix")
         body = {"taskId": task_id, "customId": action.ref, "enableRemix": True}
-        opened = await self._submit("/mj/submit/action", body, job_id=job_id, task_scoped=True)
+        try:
+            opened = await self._submit("/mj/submit/action", body, job_id=job_id, task_scoped=True)
+        except RemixUnavailable as exc:
+            return await self._without_remix(action, prompt, job_id, str(exc))
         if opened.status is not JobStatus.NEEDS_INPUT:
+            # A build without enableRemix ran the button at once, with the parent's prompt.
             return replace(opened, prompt_ignored=True)
         return await self.submit_modal(opened.task_id, prompt, job_id=job_id)
+
+    async def _without_remix(self, action: Action, prompt: str, job_id: str, why: str) -> Submission:
+        if action.kind is ActionKind.REROLL:
+            return await self.imagine(prompt, job_id=job_id)
+        raise RemixUnavailable(f"midjourney-proxy can't use an edited prompt here: {why}")
 
     async def submit_modal(
         self, task_id: str, prompt: str, *, job_id: str, mask_png: bytes | None = None
@@ -135,54 +214,70 @@ class MjProxyBackend:
         return await self._submit("/mj/submit/modal", body, job_id=job_id, task_scoped=True)
 
     async def describe(self, image: bytes, mime_type: str, *, job_id: str) -> Submission:
-        return await self._submit(
-            "/mj/submit/describe", {"base64": data_url(image, mime_type)}, job_id=job_id
-        )
+        body = {"link": link} if (link := await self._link(image, mime_type)) else {}
+        if not body:
+            body = {"base64": data_url(image, mime_type)}
+        return await self._submit("/mj/submit/describe", body, job_id=job_id)
 
     async def blend(
         self, images: list[tuple[bytes, str]], dimensions: BlendDimensions, *, job_id: str
     ) -> Submission:
-        body = {
-            "base64Array": [data_url(data, mime) for data, mime in images],
-            "dimensions": dimensions.value,
-        }
+        # trueai's DataUrl.Parse takes an http(s) entry of base64Array as a link.
+        pictures = [await self._link(data, mime) or data_url(data, mime) for data, mime in images]
+        body = {"base64Array": pictures, "dimensions": dimensions.value}
         return await self._submit("/mj/submit/blend", body, job_id=job_id)
+
+    async def _link(self, image: bytes, mime_type: str) -> str | None:
+        """A link from the bot's image host (trueai takes links; some servers refuse base64 uploads)."""
+        if self._image_host is None or self.flavour is Flavour.JAVA:
+            return None
+        return await self._image_host(image, mime_type)
 
     async def shorten(self, prompt: str, *, job_id: str) -> Submission:
         check_prompt(prompt, self.capabilities)
         return await self._submit("/mj/submit/shorten", {"prompt": prompt}, job_id=job_id)
 
     async def cancel(self, task_id: str) -> None:
-        """trueai's cancel endpoint: the task ends as FAILURE "取消任务" and is notified like any other."""
-        response = await self._send("POST", f"/mj/task/{quote(task_id, safe='')}/cancel", {})
+        """trueai's cancel (admins only): the task ends as FAILURE "取消任务" and is notified like any other.
+
+        Success, an unknown id and a finished task all answer an empty 200 (TaskController.Cancel).
+        """
+        if self.flavour is Flavour.JAVA:
+            raise BackendRefused("the Java build of midjourney-proxy cannot cancel tasks")
+        response = await self._proxy.send("POST", f"/mj/task/{quote(task_id, safe='')}/cancel", {})
         if response.status_code >= HTTP_SERVER_ERROR:
             raise BackendUnavailable(f"midjourney-proxy answered HTTP {response.status_code}")
-        if response.status_code == HTTP_NOT_FOUND:
-            raise TaskNotFound(f"task {task_id} not found")
-        reply = _parse_reply(response)
+        reply = parse_reply(response)
         if reply is not None:
-            raise_for_code(reply)
-        elif response.status_code >= HTTP_BAD_REQUEST:
+            raise_for_code(reply, task_scoped=True)
+        elif response.status_code == HTTP_NOT_FOUND:
+            raise not_found_or_missing(response, f"task {task_id}")
+        elif response.status_code == HTTP_BAD_REQUEST:
+            # BadRequest("演示模式，禁止操作"): a JSON string, for any secret that is not an admin's.
+            raise NotPermitted(
+                f"midjourney-proxy lets only its admin cancel tasks ({_text(response.content)})"
+            )
+        elif response.status_code > HTTP_BAD_REQUEST:
             raise BackendRefused(f"midjourney-proxy refused cancel with HTTP {response.status_code}")
 
     # --- reads ---
 
     async def image_seed(self, task_id: str) -> str:
-        response = await self._get(f"/mj/task/{quote(task_id, safe='')}/image-seed")
-        reply = _parse_reply(response)
+        response = await self._proxy.read("GET", f"/mj/task/{quote(task_id, safe='')}/image-seed")
+        reply = parse_reply(response)
         if reply is None:
             if response.status_code == HTTP_NOT_FOUND:
-                raise TaskNotFound(f"task {task_id} not found")
+                raise not_found_or_missing(response, f"task {task_id}")
             raise BackendUnavailable(
                 f"midjourney-proxy image-seed answer is not JSON (HTTP {response.status_code})"
             )
-        raise_for_code(reply)
+        raise_for_code(reply, task_scoped=True)
         if reply.code != ReturnCode.SUCCESS or not reply.result:
-            raise BackendRefused(f"no seed for task {task_id}: {reply.description}")
+            raise BackendRefused(f"no seed for task {task_id}: {reply.reason}")
         return reply.result
 
     async def fetch(self, task_id: str) -> TaskUpdate | None:
-        response = await self._get(f"/mj/task/{quote(task_id, safe='')}/fetch")
+        response = await self._proxy.read("GET", f"/mj/task/{quote(task_id, safe='')}/fetch")
         # Unknown ids: trueai answers 204, the Java build 200 with an empty body.
         if response.status_code in (HTTP_NO_CONTENT, HTTP_NOT_FOUND) or not response.content.strip():
             return None
@@ -207,7 +302,7 @@ class MjProxyBackend:
         `Controllers/TaskController.cs`).
         A full listing that does not reach back to `since` cannot prove the task absent.
         """
-        response = await self._get("/mj/task/list")
+        response = await self._proxy.read("GET", "/mj/task/list")
         if response.status_code >= HTTP_BAD_REQUEST:
             raise BackendRefused(f"midjourney-proxy refused the task list with HTTP {response.status_code}")
         try:
@@ -227,6 +322,19 @@ class MjProxyBackend:
             raise BackendUnavailable("midjourney-proxy's task list does not reach back to the job")
         return None
 
+    async def fetch_many(self, task_ids: list[str]) -> dict[str, TaskUpdate]:
+        """Both builds' POST /mj/task/list-by-condition: the tasks it knows among `task_ids`."""
+        updates: dict[str, TaskUpdate] = {}
+        unique = list(dict.fromkeys(task_ids))
+        for start in range(0, len(unique), MAX_IDS_PER_LIST):
+            chunk = unique[start : start + MAX_IDS_PER_LIST]
+            response = await self._proxy.read("POST", LIST_PATH, {"ids": list(chunk)})
+            if response.status_code >= HTTP_BAD_REQUEST:
+                raise BackendRefused(f"midjourney-proxy refused {LIST_PATH} with HTTP {response.status_code}")
+            for task in _tasks(response.content):
+                updates[task.id] = task_to_update(task)
+        return updates
+
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """The notify body is the task object itself (unsigned: the route authenticates the hook URL)."""
         try:
@@ -236,48 +344,37 @@ class MjProxyBackend:
         return [task_to_update(task)]
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
-        return await self._http.download(url, max_bytes=max_bytes)
-
-    # --- HTTP plumbing ---
-
-    def _common_fields(self, job_id: str) -> dict[str, str]:
-        fields = {"state": job_id[:STATE_MAX_LENGTH]}
-        if self._notify_url is not None:
-            fields["notifyHook"] = self._notify_url
-        return fields
-
-    async def _send(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> httpx.Response:
-        return _authenticated(await self._http.send(method, path, body))
-
-    async def _get(self, path: str) -> httpx.Response:
-        """GET with retries on network errors and 5xx; returns any non-5xx answer."""
-        response = _authenticated(await self._http.read("GET", path, retry_when=server_error))
-        if response.status_code >= HTTP_SERVER_ERROR:
-            raise BackendUnavailable(f"midjourney-proxy answered HTTP {response.status_code}")
-        return response
+        return await self._proxy.http.download(url, max_bytes=max_bytes)
 
     async def _submit(
         self, path: str, payload: Mapping[str, Any], *, job_id: str, task_scoped: bool = False
     ) -> Submission:
-        response = await self._send("POST", path, {**payload, **self._common_fields(job_id)})
-        if response.status_code >= HTTP_SERVER_ERROR:
-            raise BackendUnavailable(f"midjourney-proxy answered HTTP {response.status_code}")
-        reply = _parse_reply(response)
-        if reply is not None:
-            return submission_from_reply(reply)
-        if response.status_code == HTTP_NOT_FOUND:
-            if task_scoped:
-                raise TaskNotFound("midjourney-proxy does not know the task")
-            raise BackendRefused(f"midjourney-proxy has no {path}: check the base URL")
-        if response.status_code >= HTTP_BAD_REQUEST:
-            raise BackendRefused(f"midjourney-proxy refused {path} with HTTP {response.status_code}")
-        raise BackendUnavailable(f"midjourney-proxy answer to {path} is not a submit result")
+        fields = {"state": job_id[:STATE_MAX_LENGTH]}
+        if self._notify_url is not None:
+            fields["notifyHook"] = self._notify_url
+        return await self._proxy.submit(path, {**payload, **fields}, task_scoped=task_scoped)
 
 
-def _authenticated(response: httpx.Response) -> httpx.Response:
-    if response.status_code in (HTTP_UNAUTHORIZED, HTTP_FORBIDDEN):
-        # Never echo the key or the body: trueai's text is only "Authorization header missing.".
-        raise BackendRefused(
-            f"authentication failed (HTTP {response.status_code}): check the midjourney-proxy API secret"
-        )
-    return response
+def _tasks(content: bytes) -> list[ProxyTask]:
+    """The tasks of a list answer; one malformed task is skipped, not the whole poll."""
+    try:
+        items = json.loads(content)
+    except ValueError as exc:
+        raise BackendUnavailable("midjourney-proxy's task list is not JSON") from exc
+    if not isinstance(items, list):
+        raise BackendUnavailable("midjourney-proxy's task list is not a list")
+    tasks: list[ProxyTask] = []
+    for item in items:
+        try:
+            tasks.append(ProxyTask.model_validate(item))
+        except ValidationError as exc:
+            log.info("skipping a malformed midjourney-proxy task (%d errors)", exc.error_count())
+    return tasks
+
+
+def _text(content: bytes) -> str:
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")[:200]
+    return value if isinstance(value, str) else ""

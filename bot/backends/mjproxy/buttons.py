@@ -38,7 +38,8 @@ _BUTTON_RULES: Final[tuple[tuple[re.Pattern[str], ActionKind], ...]] = tuple(
         (r"^MJ::Job::PicReader::all\b", ActionKind.IMAGINE_ALL),
         (r"^MJ::Job::PicReader::(?P<index>\d+)", ActionKind.PROMPT_PICK),
         (r"^MJ::Picread::Retry", ActionKind.DESCRIBE_AGAIN),
-        (r"^MJ::Job::PromptAnalyzerExtended", ActionKind.SHOW_DETAILS),
+        # trueai refuses every PromptAnalyzer customId ("未知的 Action 类型", SubmitController.cs): the
+        # picks run as imagines of the bot's own; Show Details has no other way in, so it is not offered.
         (r"^MJ::Job::PromptAnalyzer::(?P<index>\d+)", ActionKind.PROMPT_PICK),
         (r"^MJ::BOOKMARK::", ActionKind.BOOKMARK),
         (r"^MJ::JOB::animate_high::", ActionKind.ANIMATE_HIGH),
@@ -47,6 +48,25 @@ _BUTTON_RULES: Final[tuple[tuple[re.Pattern[str], ActionKind], ...]] = tuple(
         (r"^MJ::JOB::(?:animate|video)", ActionKind.ANIMATE),
     )
 )
+
+
+CHANGE_INDEXES: Final = range(1, 5)
+CHANGE_REF: Final = "change::{action}::{index}"  # the Java build's /mj/submit/change, as a button ref
+
+
+def change_buttons() -> tuple[Action, ...]:
+    """U1–U4, 🔄, V1–V4 for the Java build, whose tasks carry no buttons (it runs them by action+index)."""
+    return (
+        *(
+            Action(ActionKind.UPSCALE, CHANGE_REF.format(action="UPSCALE", index=i), i, f"U{i}")
+            for i in CHANGE_INDEXES
+        ),
+        Action(ActionKind.REROLL, CHANGE_REF.format(action="REROLL", index=0), 0, "", "🔄"),
+        *(
+            Action(ActionKind.VARIATION, CHANGE_REF.format(action="VARIATION", index=i), i, f"V{i}")
+            for i in CHANGE_INDEXES
+        ),
+    )
 
 
 def parse_button(custom_id: str, label: str | None, emoji: str | None) -> Action:

@@ -9,10 +9,12 @@ from typing import Final
 from bot.backends.mjproxy.wire import ProxyStatus, ReturnCode, SubmitReply
 from bot.domain import (
     BackendBusy,
+    BackendOffline,
     BackendRefused,
     BackendUnavailable,
     JobStatus,
     PromptRejected,
+    RemixUnavailable,
     Submission,
     TaskNotFound,
 )
@@ -20,6 +22,12 @@ from bot.domain import (
 # trueai keeps the chosen line's keycap ("1️⃣ ") at the start of a PicReader modal's finalPrompt.
 _KEYCAP_PREFIX: Final = re.compile(r"^\s*\d\ufe0f?\u20e3\s*")
 _QUEUE_FULL_WORDING: Final = "队列已满"
+# Code 3 means "no live account" ("无可用的账号实例", the Java build's "账号不可用: …") as well as "no such
+# task"; only the wording tells them apart (TaskService.cs, TaskServiceImpl.java).
+_ACCOUNT_WORDING: Final = "账号"
+_TASK_WORDING: Final = "任务"
+# Code 4 for enableRemix on an account whose Discord Remix is off (TaskService.SubmitAction).
+_REMIX_WORDING: Final = "remix"
 
 
 def strip_keycap(prompt: str) -> str:
@@ -43,33 +51,42 @@ def _task_ids(reply: SubmitReply) -> tuple[str, ...]:
     return ids
 
 
-def raise_for_code(reply: SubmitReply) -> None:
-    """Raise the domain error for a refusal code; return for the codes that carry a task."""
+def raise_for_code(reply: SubmitReply, *, task_scoped: bool = False) -> None:
+    """Raise the domain error for a refusal code; return for the codes that carry a task.
+
+    `task_scoped`: the call names an existing task, so a code 3 may mean that task is gone.
+    """
+    reason = reply.reason
     match reply.code:
         case ReturnCode.SUCCESS | ReturnCode.IN_QUEUE | ReturnCode.MODAL_OR_EXISTED:
             return
         case ReturnCode.QUEUE_REJECTED:
-            raise BackendBusy(reply.description or "queue full")
-        case ReturnCode.FAILURE if _QUEUE_FULL_WORDING in reply.description:
-            raise BackendBusy(reply.description)
+            raise BackendBusy(reason or "queue full")
+        case ReturnCode.FAILURE if _QUEUE_FULL_WORDING in reason:
+            raise BackendBusy(reason)
         case ReturnCode.FAILURE:
-            # 9 is the proxy's "system exception" (no account instance, Discord send failed): it broke.
-            raise BackendUnavailable(f"midjourney-proxy failure: {reply.description}")
+            # 9 is the proxy's "system exception" (Discord send failed, upload failed): it broke.
+            raise BackendUnavailable(f"midjourney-proxy failure: {reason}")
         case ReturnCode.BANNED_PROMPT:
-            raise PromptRejected(
-                reply.description or "banned prompt", banned_word=reply.properties.banned_word
-            )
+            raise PromptRejected(reason or "banned prompt", banned_word=reply.properties.banned_word)
+        case ReturnCode.NOT_FOUND if _ACCOUNT_WORDING not in reason and (
+            task_scoped or _TASK_WORDING in reason
+        ):
+            raise TaskNotFound(reason or "task not found")
         case ReturnCode.NOT_FOUND:
-            raise TaskNotFound(reply.description or "task not found")
-        case ReturnCode.VALIDATION_ERROR:
-            raise BackendRefused(reply.description or "validation error")
+            raise BackendOffline(f"midjourney-proxy has no account to run it: {reason}")
+        case ReturnCode.VALIDATION_ERROR if _REMIX_WORDING in reason.lower():
+            raise RemixUnavailable(reason)
+        case ReturnCode.VALIDATION_ERROR | ReturnCode.LOGIC_FAILURE:
+            # -1: a limit of the proxy's own (daily draws, concurrency, banned user); its message says which.
+            raise BackendRefused(reason or "validation error")
         case _:
-            raise BackendRefused(f"midjourney-proxy refused (code {reply.code}): {reply.description}")
+            raise BackendRefused(f"midjourney-proxy refused (code {reply.code}): {reason}")
 
 
-def submission_from_reply(reply: SubmitReply) -> Submission:
+def submission_from_reply(reply: SubmitReply, *, task_scoped: bool = False) -> Submission:
     """Map a submit answer onto a Submission, or raise the domain error its code stands for."""
-    raise_for_code(reply)
+    raise_for_code(reply, task_scoped=task_scoped)
     first, *extra = _task_ids(reply)
     if reply.code == ReturnCode.IN_QUEUE:
         return Submission(first, JobStatus.QUEUED, queue_position=reply.properties.number_of_queues)

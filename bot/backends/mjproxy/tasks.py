@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
-from bot.backends.mjproxy.buttons import parse_button
+from bot.backends.mjproxy.buttons import change_buttons, parse_button
 from bot.backends.mjproxy.wire import ProxyStatus, ProxyTask
-from bot.domain import FailureKind, JobStatus, TaskUpdate
+from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
 
 _STATUS: Final[Mapping[ProxyStatus, JobStatus]] = {
     ProxyStatus.NOT_START: JobStatus.QUEUED,
@@ -22,8 +23,10 @@ _STATUS: Final[Mapping[ProxyStatus, JobStatus]] = {
 
 # Task actions whose result is text in properties.finalPrompt rather than a picture.
 TEXT_ACTIONS: Final = frozenset({"DESCRIBE", "SHORTEN"})
-VIDEO_ACTION: Final = "VIDEO"
-VIDEO_SUFFIXES: Final = (".mp4",)
+VIDEO_SUFFIXES: Final = (".mp4", ".webm", ".mov")
+VIDEO_MIME_PREFIX: Final = "video/"
+# The Java build's tasks carry no buttons; /mj/submit/change runs U/V/🔄 on these (SubmitController.java).
+CHANGEABLE_ACTIONS: Final = frozenset({"IMAGINE", "VARIATION", "REROLL", "BLEND"})
 
 _PROGRESS_RE: Final = re.compile(r"^\s*(\d{1,3})(?:\.\d+)?\s*%?\s*$")
 MAX_PROGRESS: Final = 100
@@ -43,8 +46,9 @@ _FAILURE_MARKERS: Final[tuple[tuple[FailureKind, tuple[str, ...]], ...]] = (
     (FailureKind.BANNED, ("[banned prompt detected]", "banned prompt", "敏感词")),
     (FailureKind.INVALID, ("[invalid parameter]",)),
     (FailureKind.QUEUE_FULL, ("队列已满",)),
-    # Checked before CANCELLED: a dead account's tasks fail with "任务超时，自动取消".
-    (FailureKind.TIMEOUT, ("任务超时", "timeout")),
+    # Checked before CANCELLED: a dead account's tasks fail with "任务超时，自动取消". trueai also writes
+    # "执行超时 N 分钟", "任务提交超时", "超时，未找到消息" (DiscordService.cs); the Java build "任务超时".
+    (FailureKind.TIMEOUT, ("超时", "timeout", "timed out")),
     (FailureKind.CANCELLED, ("取消",)),
 )
 
@@ -63,17 +67,32 @@ def _result_text(task: ProxyTask) -> str | None:
 
 
 def _result_video(task: ProxyTask) -> str | None:
-    """The video a finished VIDEO task made: `videoUrl`, else the first of `videoUrls`."""
+    """The video a finished task made, whatever its action (a clip pick is an UPSCALE task).
+
+    trueai fills `videoUrl`/`videoUrls` only with EnableFillOfficialCdn; otherwise `imageUrl` is the video
+    itself and `contentType` (the attachment's) says so (TaskInfo.cs, DiscordWebSocketService.FinishTask).
+    """
     listed = next((video.url for video in task.video_urls if video.url), None)
     video = task.video_url or listed
-    if video is None and task.action == VIDEO_ACTION and task.image_url and _names_a_video(task.image_url):
-        # trueai may fill only imageUrl, which for a VIDEO task is the video itself.
+    if video is None and task.image_url and _is_video(task.image_url, task.content_type):
         video = task.image_url
     return video
 
 
-def _names_a_video(url: str) -> bool:
+def _is_video(url: str, content_type: str | None) -> bool:
+    if content_type:
+        return content_type.lower().startswith(VIDEO_MIME_PREFIX)
     return url.split("?", 1)[0].lower().endswith(VIDEO_SUFFIXES)
+
+
+def _actions(payload: ProxyTask, video: str | None) -> tuple[Action, ...]:
+    if payload.buttons is None:
+        return change_buttons() if payload.action in CHANGEABLE_ACTIONS else ()
+    actions = tuple(parse_button(b.custom_id, b.label, b.emoji) for b in payload.buttons if b.custom_id)
+    if video is None:
+        return actions
+    # Under a video, 🔄 makes another video (TaskInfo.SetVideoUpscaleButtons): a video button, like the rest.
+    return tuple(replace(a, kind=ActionKind.ANIMATE) if a.kind is ActionKind.REROLL else a for a in actions)
 
 
 def task_to_update(payload: ProxyTask) -> TaskUpdate:
@@ -93,11 +112,7 @@ def task_to_update(payload: ProxyTask) -> TaskUpdate:
         preview_url=image if status is JobStatus.RUNNING else None,
         image_url=image if succeeded else None,
         video_url=video,
-        actions=(
-            tuple(parse_button(b.custom_id, b.label, b.emoji) for b in payload.buttons if b.custom_id)
-            if succeeded
-            else None
-        ),
+        actions=_actions(payload, video) if succeeded else None,
         text=_result_text(payload) if succeeded and payload.action in TEXT_ACTIONS else None,
         fail_reason=payload.fail_reason if failed else None,
         failure=classify_failure(payload.fail_reason, payload.status) if failed else None,

@@ -14,6 +14,7 @@ from bot.backends.wire import Wire, blank_if_none, empty_if_none, no_items_if_no
 class ReturnCode(IntEnum):
     """The `code` of a submit answer; HTTP stays 200 for all but an unknown parent (404)."""
 
+    LOGIC_FAILURE = -1  # trueai's exception filter: {"success": false, "code": -1, "message": …}
     SUCCESS = 1
     NOT_FOUND = 3
     VALIDATION_ERROR = 4
@@ -58,12 +59,17 @@ Properties = Annotated[ProxyProperties, BeforeValidator(empty_if_none)]
 
 
 class SubmitReply(ProxyWire):
-    """Answer of every /mj/submit/* call and of image-seed."""
+    """Answer of every /mj/submit/* call and of image-seed (or trueai's Result.Fail, which says `message`)."""
 
     code: int
     description: Annotated[str, BeforeValidator(blank_if_none)] = ""
+    message: Annotated[str, BeforeValidator(blank_if_none)] = ""
     result: str | None = None
     properties: Properties = Field(default_factory=ProxyProperties)
+
+    @property
+    def reason(self) -> str:
+        return self.description or self.message
 
 
 class ProxyButton(ProxyWire):
@@ -92,8 +98,10 @@ class ProxyTask(ProxyWire):
     submit_time: int | None = None  # epoch milliseconds, the proxy's clock
     progress: str | None = None
     image_url: str | None = None
+    content_type: str | None = None  # the result attachment's MIME type (trueai), e.g. video/mp4
     video_url: str | None = None
     video_urls: Annotated[tuple[ProxyVideo, ...], BeforeValidator(no_items_if_none)] = ()
     fail_reason: str | None = None
     properties: Properties = Field(default_factory=ProxyProperties)
-    buttons: Annotated[tuple[ProxyButton, ...], BeforeValidator(no_items_if_none)] = ()
+    # Absent in the Java build's tasks (None); trueai always sends the list.
+    buttons: Annotated[tuple[ProxyButton, ...] | None, BeforeValidator(no_items_if_none)] = None

@@ -207,6 +207,11 @@ class SimulatorBackend:
         task = self._tasks.get(task_id)
         return task.latest if task is not None else None
 
+    async def fetch_many(self, task_ids: list[str]) -> dict[str, TaskUpdate]:
+        """The simulator's tasks are in memory; it declares no batch fetch, but can answer one."""
+        found = {task_id: self._tasks.get(task_id) for task_id in task_ids}
+        return {task_id: task.latest for task_id, task in found.items() if task is not None}
+
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         raise InvalidCallback("the simulator sends no HTTP callbacks")
 

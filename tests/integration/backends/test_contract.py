@@ -44,8 +44,8 @@ PRIVATE_OR_LOCAL = [
     "http://localhost/a.png",
 ]
 NOT_HTTP = ["ftp://example.invalid/x.png", "file:///etc/passwd", "javascript:alert(1)"]
-ADAPTERS = ["mjproxy", "imagineapi", "imagineapi-cloud", "acedata", "simulator"]
-HTTP_ADAPTERS = ["mjproxy", "imagineapi", "imagineapi-cloud", "acedata"]
+ADAPTERS = ["mjproxy", "mjproxy-java", "imagineapi", "imagineapi-cloud", "acedata", "simulator"]
+HTTP_ADAPTERS = ["mjproxy", "mjproxy-java", "imagineapi", "imagineapi-cloud", "acedata"]
 
 
 @dataclass
@@ -71,6 +71,22 @@ class Kit:
 async def _mjproxy(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
     fake = await stack.enter_async_context(mjproxy.FakeMjProxy())
     backend = MjProxyBackend(client, fake.base_url, api_key=mjproxy.DEFAULT_SECRET, notify_url=None)
+    return Kit(
+        "mjproxy",
+        backend,
+        fake.run_to_success,
+        fake.base_url + "/attachments/1/missing.png",
+        ("mj-api-secret", mjproxy.DEFAULT_SECRET),
+        fake.requests,
+        cdn,
+    )
+
+
+async def _mjproxy_java(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
+    """The original Java build: same wire for tasks and hooks, fewer endpoints (detected at start)."""
+    fake = await stack.enter_async_context(mjproxy.FakeMjProxy(flavour=mjproxy.JAVA))
+    backend = MjProxyBackend(client, fake.base_url, api_key=mjproxy.DEFAULT_SECRET, notify_url=None)
+    await backend.detect_flavour()
     return Kit(
         "mjproxy",
         backend,
@@ -134,6 +150,7 @@ async def _imagineapi_cloud(stack: AsyncExitStack, client: httpx.AsyncClient, cd
 
 KITS = {
     "mjproxy": _mjproxy,
+    "mjproxy-java": _mjproxy_java,
     "imagineapi": _imagineapi,
     "imagineapi-cloud": _imagineapi_cloud,
     "acedata": _acedata,
@@ -205,3 +222,22 @@ async def test_credentials_go_to_the_backend_only(kit: Kit) -> None:
     foreign = await kit.backend.download(kit.cdn.url + "/cdn/picture.png", max_bytes=LARGE)
     assert foreign == kit.cdn.image
     assert header not in {key.lower() for key in kit.cdn.image_request_headers[-1]}
+
+
+# --- batch polling ------------------------------------------------------------------------------------------
+
+
+async def test_a_batch_fetch_reports_what_single_fetches_do(kit: Kit) -> None:
+    """Where an adapter declares batch_fetch, one call answers for many tasks and leaves out unknown ones."""
+    if not kit.backend.capabilities.batch_fetch:
+        pytest.skip(f"{kit.name} declares no batch fetch")
+    first = await kit.backend.imagine(PROMPT, job_id=JOB_ID)
+    second = await kit.backend.imagine(PROMPT + ", at dawn", job_id=JOB_ID)
+    await kit.finish(first.task_id)
+    seen = len(kit.requests) if kit.requests is not None else 0
+    updates = await kit.backend.fetch_many([first.task_id, second.task_id, "1763772345000999"])
+    assert set(updates) == {first.task_id, second.task_id}
+    assert updates[first.task_id] == await kit.backend.fetch(first.task_id)
+    assert updates[second.task_id] == await kit.backend.fetch(second.task_id)
+    if kit.requests is not None:
+        assert len(kit.requests) - seen == 1 + 2, "one call for the batch, then the two single fetches"

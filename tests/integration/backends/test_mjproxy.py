@@ -32,6 +32,7 @@ from bot.domain import (
     InvalidCallback,
     JobStatus,
     PromptRejected,
+    RemixUnavailable,
     TaskNotFound,
     TaskUpdate,
 )
@@ -311,8 +312,15 @@ def test_image_url_that_is_the_video_is_not_taken_for_a_picture() -> None:
     assert (only_image.video_url, only_image.image_url) == (VIDEO_URL + "?ex=1", None)
     both = task_to_update(task(status="SUCCESS", action="VIDEO", imageUrl=VIDEO_URL, videoUrl=VIDEO_URL))
     assert (both.video_url, both.image_url) == (VIDEO_URL, None)
-    picture = task_to_update(task(status="SUCCESS", action="UPSCALE", imageUrl="https://cdn/x.mp4"))
+    # The attachment's contentType decides, not the action: a clip pick is an UPSCALE task that is a video.
+    picture = task_to_update(
+        task(status="SUCCESS", action="UPSCALE", imageUrl="https://cdn/x.mp4", contentType="image/png")
+    )
     assert (picture.video_url, picture.image_url) == (None, "https://cdn/x.mp4")
+    clip = task_to_update(
+        task(status="SUCCESS", action="UPSCALE", imageUrl="https://cdn/x?ex=1", contentType="video/mp4")
+    )
+    assert (clip.video_url, clip.image_url) == ("https://cdn/x?ex=1", None)
 
 
 def test_unfinished_video_task_reports_no_video_yet() -> None:
@@ -366,7 +374,8 @@ def test_buttons_without_custom_id_are_dropped() -> None:
         ("MJ::Job::PicReader::all", ActionKind.IMAGINE_ALL, 0),
         ("MJ::Picread::Retry", ActionKind.DESCRIBE_AGAIN, 0),
         ("MJ::Job::PromptAnalyzer::5", ActionKind.PROMPT_PICK, 5),
-        ("MJ::Job::PromptAnalyzerExtended", ActionKind.SHOW_DETAILS, 0),
+        # trueai refuses Show Details ("未知的 Action 类型"): it is not offered.
+        ("MJ::Job::PromptAnalyzerExtended", ActionKind.UNKNOWN, 0),
         (f"MJ::BOOKMARK::{H}", ActionKind.BOOKMARK, 0),
         (f"MJ::JOB::animate_high::1::{H}::SOLO", ActionKind.ANIMATE_HIGH, 0),
         (f"MJ::JOB::animate_low::1::{H}::SOLO", ActionKind.ANIMATE_LOW, 0),
@@ -595,34 +604,47 @@ async def test_remix_turns_variation_into_a_modal_then_confirms_it(
     )
 
 
+@pytest.mark.parametrize("auto_submit", [False, True])
 async def test_remix_sends_enable_remix_and_confirms_the_modal_with_the_edited_prompt(
-    fake: FakeMjProxy, backend: MjProxyBackend
+    fake: FakeMjProxy, backend: MjProxyBackend, auto_submit: bool
 ) -> None:
+    # With enableRemix trueai always opens the modal (code 21), "remix auto submit" or not.
+    fake.remix, fake.remix_auto_submit = True, auto_submit
     grid = await finished_grid(fake, backend)
-    reroll = await action_of(backend, grid, ActionKind.REROLL)
-    started = await backend.remix(grid, reroll, "a lighthouse at dawn", job_id="job-r")
+    v2 = await action_of(backend, grid, ActionKind.VARIATION, 2)
+    started = await backend.remix(grid, v2, "a lighthouse at dawn", job_id="job-v2")
     action, modal = [body for _, body in fake.submissions[-2:]]
-    assert action["enableRemix"] is True and action["customId"] == reroll.ref
+    assert action["enableRemix"] is True and action["customId"] == v2.ref
     assert (modal["taskId"], modal["prompt"]) == (started.task_id, "a lighthouse at dawn")
     assert (started.status, started.prompt_ignored) == (JobStatus.QUEUED, False)
     proxy_task = fake.tasks[started.task_id]
     assert (proxy_task.status, proxy_task.prompt, proxy_task.action) == (
         "NOT_START",
         "a lighthouse at dawn",
-        "REROLL",
+        "VARIATION",
     )
 
 
-async def test_remix_without_a_modal_says_the_prompt_was_ignored(
+async def test_remix_on_an_account_without_remix_rerolls_the_edited_prompt(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    # trueai refuses enableRemix with code 4 when the account's Remix is off; a remixed 🔄 is a new run.
+    grid = await finished_grid(fake, backend)
+    reroll = await action_of(backend, grid, ActionKind.REROLL)
+    started = await backend.remix(grid, reroll, "a lighthouse at dawn", job_id="job-r")
+    assert [path.rsplit("/", 1)[-1] for path, _ in fake.submissions[-2:]] == ["action", "imagine"]
+    assert (started.status, started.prompt_ignored) == (JobStatus.QUEUED, False)
+    assert fake.tasks[started.task_id].prompt == "a lighthouse at dawn"
+
+
+async def test_remix_on_an_account_without_remix_says_why_for_a_variation(
     fake: FakeMjProxy, backend: MjProxyBackend
 ) -> None:
     grid = await finished_grid(fake, backend)
-    fake.remix_auto_submit = True
     v2 = await action_of(backend, grid, ActionKind.VARIATION, 2)
-    started = await backend.remix(grid, v2, "a lighthouse at dawn", job_id="job-v2")
-    assert (started.status, started.prompt_ignored) == (JobStatus.QUEUED, True)
-    assert not any(path.endswith("/mj/submit/modal") for path, _ in fake.submissions)
-    assert fake.tasks[started.task_id].prompt == PROMPT
+    with pytest.raises(RemixUnavailable, match="remix"):
+        await backend.remix(grid, v2, "a lighthouse at dawn", job_id="job-v2")
+    assert len(fake.tasks) == 1
 
 
 async def test_action_on_unknown_task_is_not_found(backend: MjProxyBackend) -> None:
@@ -640,12 +662,12 @@ async def test_action_on_unfinished_parent_is_refused(fake: FakeMjProxy, backend
         )
 
 
-async def test_bookmark_starts_no_task(fake: FakeMjProxy, backend: MjProxyBackend) -> None:
+async def test_bookmark_is_refused_as_an_unknown_action(fake: FakeMjProxy, backend: MjProxyBackend) -> None:
     grid = await finished_grid(fake, backend)
     upscale = await backend.act(grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID)
     await fake.succeed(upscale.task_id)
     heart = await action_of(backend, upscale.task_id, ActionKind.BOOKMARK)
-    with pytest.raises(BackendRefused, match="no new task"):
+    with pytest.raises(BackendRefused, match="未知的 Action 类型"):
         await backend.act(upscale.task_id, heart, job_id=JOB_ID)
     assert len(fake.tasks) == 2
 
@@ -875,7 +897,9 @@ async def test_blend_round_trip_and_count_check(fake: FakeMjProxy, backend: MjPr
         await backend.blend(images[:1], BlendDimensions.SQUARE, job_id=JOB_ID)
 
 
-async def test_shorten_round_trip_with_details_and_pick(fake: FakeMjProxy, backend: MjProxyBackend) -> None:
+async def test_shorten_offers_its_picks_but_not_show_details(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
     prompt = "appdash appdash, in the style of expert draftsmanship, ethereal, dadaistic, toonami"
     submission = await backend.shorten(prompt, job_id=JOB_ID)
     await fake.run_to_success(submission.task_id, steps=(0,))
@@ -883,16 +907,11 @@ async def test_shorten_round_trip_with_details_and_pick(fake: FakeMjProxy, backe
     assert done is not None and done.text is not None and done.actions is not None
     assert done.text.startswith("## Important tokens\n**appdash appdash**")
     assert "## Shortened prompts\n1️⃣ " in done.text and done.image_url is None
-    assert [a.kind for a in done.actions] == [ActionKind.PROMPT_PICK] * 5 + [ActionKind.SHOW_DETAILS]
-
-    details = await backend.act(submission.task_id, done.actions[-1], job_id="job-details")
-    await fake.succeed(details.task_id)
-    detailed = await backend.fetch(details.task_id)
-    assert detailed is not None and detailed.text is not None and "(1.00)" in detailed.text
-
-    third = await backend.act(submission.task_id, done.actions[2], job_id="job-pick")
-    assert third.status is JobStatus.NEEDS_INPUT
-    assert third.modal_prompt == "appdash appdash, in the style of expert draftsmanship, ethereal"
+    # The picks run as imagines of the bot's own; the proxy refuses both kinds of PromptAnalyzer button.
+    assert [a.kind for a in done.actions] == [ActionKind.PROMPT_PICK] * 5 + [ActionKind.UNKNOWN]
+    for pressed in (done.actions[2], done.actions[-1]):
+        with pytest.raises(BackendRefused, match="未知的 Action 类型"):
+            await backend.act(submission.task_id, pressed, job_id="job-pick")
 
 
 async def test_custom_zoom_modal_checks_the_zoom_value(fake: FakeMjProxy, backend: MjProxyBackend) -> None:
@@ -922,7 +941,8 @@ async def test_vary_region_modal_sends_the_mask(fake: FakeMjProxy, backend: MjPr
     )
     proxy_task = fake.tasks[region.task_id]
     assert proxy_task.mask_base64 is not None and proxy_task.mask_base64.startswith("data:image/png;base64,")
-    assert (proxy_task.action, proxy_task.status) == ("INPAINT", "NOT_START")
+    # SubmitController.Action files Vary (Region) as a VARIATION task.
+    assert (proxy_task.action, proxy_task.status) == ("VARIATION", "NOT_START")
 
 
 async def test_modal_for_unknown_task_is_not_found(backend: MjProxyBackend) -> None:
