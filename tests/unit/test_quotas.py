@@ -132,5 +132,9 @@ async def test_the_daily_count_is_every_job_recorded_except_uncharged_failures(d
         (FailureKind.INVALID, None),
         (FailureKind.INTERRUPTED, "t"),
         (FailureKind.INTERRUPTED, None),
+        (FailureKind.OFFLINE, "t"),
+        (FailureKind.OFFLINE, None),
+        (FailureKind.REMIX_OFF, "t"),
+        (FailureKind.REMIX_OFF, None),
         (FailureKind.CANCELLED, None),
     }
