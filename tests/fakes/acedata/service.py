@@ -1,4 +1,9 @@
-"""A test-controlled fake of Ace Data Cloud's Midjourney API: its wire format over real HTTP on 127.0.0.1."""
+"""A test-controlled fake of Ace Data Cloud's Midjourney API: its wire format over real HTTP on 127.0.0.1.
+
+The answers follow Ace Data Cloud's own clients (see `wire.py` for the files): a submit is held until done
+(the default), streamed as NDJSON lines, answered at once with a callback per line, or answered at once with
+`async: true`; `/midjourney/tasks` reports a task's `state` and lists many at once.
+"""
 
 from __future__ import annotations
 
@@ -6,98 +11,46 @@ import asyncio
 import contextlib
 import copy
 import hashlib
-import io
 import json
 import math
 import re
 import time
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from typing import Any, Final
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from aiohttp import ClientError, ClientSession, web
 
+from tests.fakes.acedata import pictures
+from tests.fakes.acedata.tasks import BREAK, FakeImage, FakeTask, Mode, is_final
+from tests.fakes.acedata.wire import (
+    CODE_OF_STATUS,
+    DEFAULT_TOKEN,
+    NDJSON,
+    ImageKind,
+    Model,
+    actions_for,
+    error_response,
+    is_square,
+    kind_after,
+)
 from tests.fakes.loopback import FakeRequest, LoopbackService, json_object
 
-DEFAULT_TOKEN: Final = "ad-token"
-NDJSON: Final = "application/x-ndjson"
-APPLICATION_ID: Final = "9dec7b2a-1cad-41ff-8536-d4ddaf2525d4"
-CREDENTIAL_ID: Final = "68253cc8-505d-47f4-97ad-0050a62e4975"
 CHANNEL_ID: Final = "1233387694839697411"
 SNOWFLAKE_BASE: Final = 1_234_197_197_067_915_365
 LINK_TTL_SECONDS: Final = 86_400  # the proxied Discord links' ex= is about a day after is=
 CALLBACK_TIMEOUT: Final = 5.0
-DOWNLOAD_TIMEOUT: Final = 5.0
-MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
-LOOPBACK_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 LONG_WAIT_STEPS: Final = (35, 75)
 MAX_PROMPT_IMAGES: Final = 5
+BATCH_DEFAULT_LIMIT: Final = 12  # MidjourneyMCP `tools/task_tools.py`: retrieve_batch's limit "Default is 12"
+SHORTEN_PROMPTS: Final = 5  # MidjourneyMCP `tools/shorten_tools.py`: "up to 5 shortened candidate prompts"
+SHORTEN_KEEP: Final = (1.0, 0.8, 0.6, 0.45, 0.3)
 MODES: Final = frozenset({"fast", "relax", "turbo"})
-# Raw sizes of what the fake draws; the thumbnail (`image_url`) is half of each side.
-RAW_SIZES: Final[dict[str, tuple[int, int]]] = {
-    "preview": (256, 256),
-    "grid": (1024, 1024),
-    "upscale": (512, 512),
-    "upscale_hd": (1024, 1024),
-}
-
-# Error codes and their HTTP statuses, as Ace Data Cloud documents them.
-STATUS_OF_CODE: Final[dict[str, int]] = {
-    "bad_request": 400,
-    "token_mismatched": 400,
-    "api_not_implemented": 400,
-    "invalid_token": 401,
-    "forbidden": 403,
-    "too_many_requests": 429,
-    "api_error": 500,
-    "timeout": 504,
-}
-CODE_OF_STATUS: Final[dict[int, str]] = {
-    400: "bad_request",
-    401: "invalid_token",
-    403: "forbidden",
-    429: "too_many_requests",
-    500: "api_error",
-    504: "timeout",
-}
-MESSAGES: Final[dict[str, str]] = {
-    "bad_request": "The json payload is not valid to request the API",
-    "token_mismatched": "The specified token is not matched with API.",
-    "api_not_implemented": "The API is not implemented.",
-    "invalid_token": "The specified token is invalid or wrong.",
-    # Verbatim from the service's OpenAPI examples, "Al" included.
-    "forbidden": "Sorry! Our Al moderators feel your prompt might be against our community standards.",
-    "too_many_requests": "You have exceeded the rate limit.",
-    "api_error": "Internal server error.",
-    "timeout": "Timeout to generate the image.",
-}
 FETCH_FAILED: Final = "fetch failed"
 PROMPT_REQUIRED: Final = "prompt is required"
 DEFAULT_FAILURE: Final = ("bad_request", "Unrecognized argument(s): `-c`, `x`")
 DEFAULT_BANNED_WORDS: Final = frozenset({"nude", "gore"})
-
-GRID_ACTIONS: Final = (
-    *(f"upscale{i}" for i in range(1, 5)),
-    "reroll",
-    *(f"variation{i}" for i in range(1, 5)),
-)
-UPSCALE_ACTIONS: Final = (
-    "upscale_2x",
-    "upscale_4x",
-    "variation_subtle",
-    "variation_strong",
-    "zoom_out_2x",
-    "zoom_out_1_5x",
-    "pan_left",
-    "pan_right",
-    "pan_up",
-    "pan_down",
-)
-# Undocumented: what follows an upscale_2x/4x result (the fake offers vary, zoom and pan).
-UPSCALE_HD_ACTIONS: Final = UPSCALE_ACTIONS[2:]
+BILLED_PATHS: Final = frozenset({"/midjourney/imagine", "/midjourney/describe", "/midjourney/shorten"})
 DESCRIBE_LINES: Final = (
     "a lighthouse on a basalt cliff at dusk, muted teal and amber, painterly",
     "isometric cutaway of a tiny tea shop, warm light, soft shadows",
@@ -106,47 +59,7 @@ DESCRIBE_LINES: Final = (
 )
 _IMAGE_URL_RE: Final = re.compile(r"^https?://\S+$")
 
-Mode = Literal["wait", "stream", "callback"]
-ImageKind = Literal["preview", "grid", "upscale", "upscale_hd"]
-BREAK: Final = None  # queued into a stream: cut the connection mid-answer
-
-
-def _error(code: str, message: str | None = None, *, status: int | None = None) -> web.Response:
-    body = {
-        "success": False,
-        "error": {"code": code, "message": message or MESSAGES.get(code, code)},
-        "trace_id": str(uuid.uuid4()),
-    }
-    return web.json_response(body, status=status or STATUS_OF_CODE.get(code, 400))
-
-
-def _is_loopback(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
-
-
-def _kind_after(action: str) -> ImageKind:
-    if re.fullmatch(r"upscale[1-4]", action):
-        return "upscale"
-    if action in ("upscale_2x", "upscale_4x"):
-        return "upscale_hd"
-    return "grid"
-
-
-def _actions_for(kind: ImageKind) -> list[str]:
-    match kind:
-        case "grid":
-            return list(GRID_ACTIONS)
-        case "upscale":
-            return list(UPSCALE_ACTIONS)
-        case "upscale_hd":
-            return list(UPSCALE_HD_ACTIONS)
-        case "preview":
-            return []
-
-
-def _is_final(line: dict[str, Any]) -> bool:
-    return line.get("success") is False or line.get("progress") == 100
+Prepared = tuple[str, ImageKind, tuple[tuple[int, int, int], ...], str | None]
 
 
 def _aspect(width: int, height: int) -> str:
@@ -154,91 +67,19 @@ def _aspect(width: int, height: int) -> str:
     return f"{width // divisor}:{height // divisor}"
 
 
-@dataclass(slots=True)
-class FakeImage:
-    """One picture the fake has published: a progress preview or a result that actions can name."""
-
-    id: str
-    task_id: str
-    kind: ImageKind
-    name: str
-    colours: tuple[tuple[int, int, int], ...]
-    actions: list[str] = field(default_factory=list)
-    deleted: bool = False
-
-    @property
-    def raw_size(self) -> tuple[int, int]:
-        return RAW_SIZES[self.kind]
-
-
-@dataclass(slots=True)
-class FakeTask:
-    """One imagine task; mutable, because the fake moves it along."""
-
-    id: str
-    action: str
-    prompt: str
-    request: dict[str, Any]
-    mode: Mode
-    ndjson: bool
-    kind: ImageKind
-    colours: tuple[tuple[int, int, int], ...]
-    callback_url: str | None = None
-    parent_image_id: str | None = None
-    job_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    created_at: float = field(default_factory=time.time)
-    started_at: float | None = None
-    finished_at: float | None = None
-    lines: list[dict[str, Any]] = field(default_factory=list)
-    image_ids: list[str] = field(default_factory=list)
-    stream: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    stream_closed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def response(self) -> dict[str, Any] | None:
-        return self.lines[-1] if self.lines else None
-
-    @property
-    def final(self) -> bool:
-        return self.response is not None and _is_final(self.response)
-
-    def record(self) -> dict[str, Any]:
-        """The task as /midjourney/tasks `retrieve` answers it."""
-        record: dict[str, Any] = {
-            "_id": hashlib.sha256(self.id.encode()).hexdigest()[:24],
-            "id": self.id,
-            "application_id": APPLICATION_ID,
-            "created_at": self.created_at,
-            "credential_id": CREDENTIAL_ID,
-            "request": copy.deepcopy(self.request),
-            "type": "imagine",
-            "hold": False,
-            "job_id": self.job_id,
-        }
-        if self.image_ids:
-            record["image_id"] = self.image_ids[-1]
-        if self.response is not None:
-            record["response"] = {**copy.deepcopy(self.response), "job_id": self.job_id, "hold": False}
-        if self.started_at is not None:
-            record["started_at"] = self.started_at
-        if self.finished_at is not None:
-            record["finished_at"] = self.finished_at
-            record["duration"] = self.finished_at - self.created_at
-        return record
-
-
 class FakeAceData:
-    """Ace Data Cloud on 127.0.0.1: long wait, NDJSON streams and callbacks, progress driven by the test."""
+    """Ace Data Cloud on 127.0.0.1: every answer mode, progress driven by the test or paced by itself."""
 
     def __init__(
         self,
         token: str = DEFAULT_TOKEN,
         *,
+        model: Model = "v5",
         auto_steps: tuple[int, ...] | None = None,
         step_delay: float = 0.05,
     ) -> None:
         self.token = token
+        self.model: Model = model
         self.auto_steps = auto_steps
         self.step_delay = step_delay
         self.base_url = ""
@@ -250,12 +91,18 @@ class FakeAceData:
         self.described: list[str] = []
         self.banned_words: set[str] = set(DEFAULT_BANNED_WORDS)
         self.drop_callbacks = False
+        # The account: None is an unlimited balance; each billed call takes one.
+        self.balance: int | None = None
+        self.disabled = False
+        self.expired_tokens: set[str] = set()
+        self.legacy_errors = False  # answer errors with the code at the top level (Nexior quotaExhausted)
+        self.open_connections = 0  # submits held open right now (long waits and NDJSON streams)
+        self.most_open_connections = 0
         self._http_failures: list[tuple[int, str | None, bool]] = []
         self._rendered: dict[tuple[str, str], bytes] = {}
         self._counter = 0
         self._task_added = asyncio.Event()
         self._service = LoopbackService()
-        self._background = self._service.background
         self._http: ClientSession | None = None
 
     # --- lifecycle ---
@@ -264,6 +111,7 @@ class FakeAceData:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_post("/midjourney/imagine", self._imagine)
         app.router.add_post("/midjourney/describe", self._describe)
+        app.router.add_post("/midjourney/shorten", self._shorten)
         app.router.add_post("/midjourney/tasks", self._tasks)
         app.router.add_post("/midjourney/seed", self._seed)
         app.router.add_get("/attachments/{channel}/{image}/{name}", self._attachment)
@@ -284,6 +132,9 @@ class FakeAceData:
     ) -> None:
         """Answer the next `times` requests (any path) with this status and error code, or a bare page."""
         self._http_failures.extend([(status, code, bare)] * times)
+
+    def requests_to(self, path: str) -> int:
+        return sum(request.path == path for request in self.requests)
 
     async def wait_for_task(self, count: int = 1) -> str:
         """The id of the `count`-th task, once it exists."""
@@ -310,7 +161,9 @@ class FakeAceData:
         task.started_at = task.started_at or time.time()
         slug = "_".join(re.findall(r"[a-z0-9]+", task.prompt.lower())[:4]) or "image"
         result = self._publish(task, task.kind, f"kcisok_{slug}_{task.id}.png")
-        result.actions = _actions_for(task.kind)
+        result.actions = actions_for(
+            task.kind, self.model, made_by=task.action, square=is_square(task.prompt)
+        )
         for image_id in task.image_ids[:-1]:
             self.images[image_id].deleted = True
         await self._emit(task, self._line(task, result, 100, list(result.actions)))
@@ -322,6 +175,16 @@ class FakeAceData:
         await self._emit(
             task, {"success": False, "task_id": task.id, "error": {"code": code, "message": message}}
         )
+
+    def abandon(self, task_id: str) -> None:
+        """The job dies upstream: its record's `state` turns "failed" (Nexior `MidjourneyImagineState`) while
+        the response stays the last progress line (or none): no `success: false`, and no callback."""
+        task = self._running(task_id)
+        task.abandoned = True
+        task.finished_at = time.time()
+        if task.mode == "stream":
+            task.stream.put_nowait(BREAK)
+        task.done.set()
 
     def break_stream(self, task_id: str) -> None:
         """Cut the task's NDJSON stream mid-answer (the job itself goes on)."""
@@ -360,38 +223,58 @@ class FakeAceData:
             status, code, bare = self._http_failures.pop(0)
             if bare:
                 return web.Response(status=status, text="<html>Bad Gateway</html>", content_type="text/html")
-            return _error(code or CODE_OF_STATUS.get(status, "api_error"), status=status)
+            return self._error(code or CODE_OF_STATUS.get(status, "api_error"), status=status)
         if request.path.startswith("/midjourney/"):
-            token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if token != self.token:
-                return _error("invalid_token")
+            refused = self._account_refusal(request)
+            if refused is not None:
+                return self._error(refused)
         response: web.StreamResponse = await handler(request)
         return response
+
+    def _account_refusal(self, request: web.Request) -> str | None:
+        """The SDK's account codes: no token, a wrong or expired one, a disabled application, no balance."""
+        header = request.headers.get("authorization", "")
+        token = header.removeprefix("Bearer ").strip()
+        if not token:
+            return "no_token"
+        if token in self.expired_tokens:
+            return "token_expired"
+        if token != self.token:
+            return "invalid_token"
+        if self.disabled:
+            return "disabled"
+        if request.path in BILLED_PATHS and self.balance is not None:
+            if self.balance <= 0:
+                return "used_up"
+            self.balance -= 1
+        return None
+
+    def _error(self, code: str, message: str | None = None, *, status: int | None = None) -> web.Response:
+        return error_response(code, message, status=status, legacy=self.legacy_errors)
 
     # --- /midjourney/imagine ---
 
     async def _imagine(self, request: web.Request) -> web.StreamResponse:
         body = await json_object(request)
         if body is None:
-            return _error("bad_request")
+            return self._error("bad_request")
         action = body.get("action") or "generate"
         mode, callback_url = body.get("mode", "fast"), body.get("callback_url")
         if mode not in MODES or not isinstance(action, str):
-            return _error("bad_request")
+            return self._error("bad_request")
         if callback_url is not None and not isinstance(callback_url, str):
-            return _error("bad_request", "callback_url must be a string")
+            return self._error("bad_request", "callback_url must be a string")
         prepared = self._generate(body) if action == "generate" else self._act(action, body)
         if isinstance(prepared, web.Response):
             return prepared
         prompt, kind, colours, parent = prepared
         ndjson = NDJSON in request.headers.get("accept", "")
-        wait_mode: Mode = "callback" if callback_url else ("stream" if ndjson else "wait")
         task = FakeTask(
             id=str(uuid.uuid4()),
             action=action,
             prompt=prompt,
             request=body,
-            mode=wait_mode,
+            mode=self._mode(body, ndjson),
             ndjson=ndjson,
             kind=kind,
             colours=colours,
@@ -400,67 +283,84 @@ class FakeAceData:
         )
         self.tasks[task.id] = task
         self._task_added.set()
-        if wait_mode == "wait":
-            return await self._long_wait(task)
+        if task.mode == "wait":
+            return await self._held(task, self._long_wait(task))
         if self.auto_steps is not None:
             self._spawn(self._auto_run(task.id, self.auto_steps))
-        if wait_mode == "callback":
-            return web.json_response({"task_id": task.id})
-        return await self._stream(request, task)
+        if task.mode in ("callback", "async"):
+            # MidjourneyMCP `core/client.py` reads `task_id` off this answer and polls /midjourney/tasks.
+            return web.json_response({"task_id": task.id, "trace_id": str(uuid.uuid4())})
+        return await self._held(task, self._stream(request, task))
 
-    def _generate(
-        self, body: dict[str, Any]
-    ) -> web.Response | tuple[str, ImageKind, tuple[tuple[int, int, int], ...], str | None]:
+    @staticmethod
+    def _mode(body: dict[str, Any], ndjson: bool) -> Mode:
+        if body.get("callback_url"):
+            return "callback"
+        if body.get("async") is True:
+            return "async"
+        return "stream" if ndjson else "wait"
+
+    def _generate(self, body: dict[str, Any]) -> web.Response | Prepared:
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
-            return _error("bad_request", PROMPT_REQUIRED)
+            return self._error("bad_request", PROMPT_REQUIRED)
         if self._banned(prompt):
-            return _error("forbidden")
+            return self._error("forbidden")
         leading_urls = 0
         for word in prompt.split():
             if not _IMAGE_URL_RE.match(word):
                 break
             leading_urls += 1
         if leading_urls > MAX_PROMPT_IMAGES:
-            return _error("bad_request", f"at most {MAX_PROMPT_IMAGES} image urls are allowed in the prompt")
-        return prompt, "grid", self._colours(prompt + str(self._next_number())), None
+            return self._error(
+                "bad_request", f"at most {MAX_PROMPT_IMAGES} image urls are allowed in the prompt"
+            )
+        return prompt, "grid", pictures.colours(prompt + str(self._next_number())), None
 
-    def _act(
-        self, action: str, body: dict[str, Any]
-    ) -> web.Response | tuple[str, ImageKind, tuple[tuple[int, int, int], ...], str | None]:
+    def _act(self, action: str, body: dict[str, Any]) -> web.Response | Prepared:
         image_id = body.get("image_id")
         if not isinstance(image_id, str) or not image_id:
-            return _error("bad_request", "image_id is required")
+            return self._error("bad_request", "image_id is required")
         image = self.images.get(image_id)
         if image is None or image.kind == "preview" or image.deleted:
             # Progress previews have image_ids of their own, but nothing can be done with them.
-            return _error("bad_request", f"image_id {image_id} is not valid")
+            return self._error("bad_request", f"image_id {image_id} is not valid")
         parent = self.tasks[image.task_id]
         if action == "variation_region":
             if not isinstance(body.get("mask"), str) or not body["mask"]:
-                return _error("bad_request", "mask is required for variation_region")
+                return self._error("bad_request", "mask is required for variation_region")
         elif action not in image.actions:
-            return _error("bad_request", f"action {action} is not allowed for this image")
+            return self._error("bad_request", f"action {action} is not allowed for this image")
         prompt = body.get("prompt")
         prompt = prompt if isinstance(prompt, str) and prompt.strip() else parent.prompt
         if self._banned(prompt):
-            return _error("forbidden")
+            return self._error("forbidden")
         index = re.fullmatch(r"(?:upscale|variation)([1-4])", action)
         if index is not None:
             base = image.colours[int(index.group(1)) - 1]
-            colours = (base, *self._colours(f"{action}:{image_id}")[1:])
+            colours = (base, *pictures.colours(f"{action}:{image_id}")[1:])
         else:
-            colours = self._colours(f"{action}:{image_id}:{self._next_number()}")
-        return prompt, _kind_after(action), colours, image_id
+            colours = pictures.colours(f"{action}:{image_id}:{self._next_number()}")
+        return prompt, kind_after(action), colours, image_id
 
-    async def _long_wait(self, task: FakeTask) -> web.Response:
+    async def _held(
+        self, task: FakeTask, answer: Coroutine[Any, Any, web.StreamResponse]
+    ) -> web.StreamResponse:
+        """Count the connection a long wait or a stream keeps open for the whole job."""
+        self.open_connections += 1
+        self.most_open_connections = max(self.most_open_connections, self.open_connections)
+        try:
+            return await answer
+        finally:
+            self.open_connections -= 1
+
+    async def _long_wait(self, task: FakeTask) -> web.StreamResponse:
         """The default mode: the answer is the final result, once the job is done."""
         self._spawn(self._auto_run(task.id, self.auto_steps or LONG_WAIT_STEPS))
         await task.done.wait()
         final = task.response or {}
         if final.get("success") is False:
-            code = final["error"]["code"]
-            return _error(code, final["error"]["message"], status=STATUS_OF_CODE.get(code, 400))
+            return self._error(final["error"]["code"], final["error"]["message"])
         return web.json_response(final)
 
     async def _stream(self, request: web.Request, task: FakeTask) -> web.StreamResponse:
@@ -475,7 +375,7 @@ class FakeAceData:
                         request.transport.close()
                     return response
                 await response.write((json.dumps(line) + "\n").encode())
-                if _is_final(line):
+                if is_final(line):
                     await response.write_eof()
                     return response
         except ConnectionError:
@@ -488,45 +388,64 @@ class FakeAceData:
     async def _describe(self, request: web.Request) -> web.Response:
         body = await json_object(request)
         if body is None:
-            return _error("bad_request")
+            return self._error("bad_request")
         image_url = body.get("image_url")
         if not isinstance(image_url, str) or not image_url:
-            return _error("bad_request", "image_url is required")
+            return self._error("bad_request", "image_url is required")
         self.described.append(image_url)
-        size = await self._download_size(image_url)
+        size = await pictures.download_size(self._http, image_url)
         if size is None:
-            return _error("api_error", FETCH_FAILED)
+            return self._error("api_error", FETCH_FAILED)
         shift = len(self.described) % len(DESCRIBE_LINES)
         lines = DESCRIBE_LINES[shift:] + DESCRIBE_LINES[:shift]
         return web.json_response({"descriptions": [f"{line} --ar {_aspect(*size)}" for line in lines]})
 
+    async def _shorten(self, request: web.Request) -> web.Response:
+        """`{prompt}` → `{prompts: [...]}`, up to five shorter prompts (MidjourneyMCP `shorten_tools.py`)."""
+        body = await json_object(request)
+        prompt = body.get("prompt") if body is not None else None
+        if not isinstance(prompt, str) or not prompt.strip():
+            return self._error("bad_request", PROMPT_REQUIRED)
+        if self._banned(prompt):
+            return self._error("forbidden")
+        words = [w for w in re.split(r"[\s,]+", prompt.split("--")[0]) if w]
+        params = "".join(f" --{p.strip()}" for p in prompt.split("--")[1:] if p.strip())
+        prompts = []
+        for keep in SHORTEN_KEEP[:SHORTEN_PROMPTS]:
+            shortened = " ".join(words[: max(1, round(len(words) * keep))]) + params
+            if shortened not in prompts:
+                prompts.append(shortened)
+        return web.json_response({"prompts": prompts})
+
     async def _tasks(self, request: web.Request) -> web.Response:
         body = await json_object(request)
         if body is None:
-            return _error("bad_request")
+            return self._error("bad_request")
         match body.get("action"):
             case "retrieve":
                 task = self.tasks.get(str(body.get("id") or ""))
                 # Undocumented: an unknown id retrieves an empty object.
                 return web.json_response(task.record() if task is not None else {})
             case "retrieve_batch":
+                # Nexior `src/operators/midjourney.ts` `tasks()`; unknown ids are left out of `items`.
                 ids = body.get("ids")
                 if not isinstance(ids, list):
-                    return _error("bad_request", "ids is required")
-                offset, limit = int(body.get("offset") or 0), int(body.get("limit") or 12)
+                    return self._error("bad_request", "ids is required")
+                offset = int(body.get("offset") or 0)
+                limit = int(body.get("limit") or BATCH_DEFAULT_LIMIT)
                 found = [self.tasks[i].record() for i in ids if isinstance(i, str) and i in self.tasks]
                 return web.json_response({"items": found[offset : offset + limit], "count": len(found)})
             case _:
-                return _error("bad_request", "action must be retrieve or retrieve_batch")
+                return self._error("bad_request", "action must be retrieve or retrieve_batch")
 
     async def _seed(self, request: web.Request) -> web.Response:
         body = await json_object(request)
         if body is None:
-            return _error("bad_request")
+            return self._error("bad_request")
         image_id = body.get("image_id")
         image = self.images.get(image_id) if isinstance(image_id, str) else None
         if image is None or image.kind == "preview":
-            return _error("bad_request", "image_id is not valid")
+            return self._error("bad_request", "image_id is not valid")
         seed = int(hashlib.sha256(image.id.encode()).hexdigest()[:8], 16)
         return web.json_response({"seed": str(seed)})
 
@@ -539,7 +458,7 @@ class FakeAceData:
             width, height = int(request.query["width"]), int(request.query["height"])
         key = (image.id, f"{width}x{height}")
         if key not in self._rendered:
-            self._rendered[key] = self._draw(image, (width, height))
+            self._rendered[key] = pictures.draw(image, (width, height))
         mime = "image/webp" if image.kind == "preview" else "image/png"
         return web.Response(body=self._rendered[key], content_type=mime)
 
@@ -582,7 +501,7 @@ class FakeAceData:
 
     async def _emit(self, task: FakeTask, line: dict[str, Any]) -> None:
         task.lines.append(line)
-        final = _is_final(line)
+        final = is_final(line)
         if final:
             task.finished_at = time.time()
         if task.mode == "stream":
@@ -595,50 +514,13 @@ class FakeAceData:
 
     async def _post_callback(self, url: str, body: dict[str, Any]) -> None:
         """One POST, one attempt, no retry, no signature (loopback only: a test never calls out)."""
-        if self.drop_callbacks or self._http is None or not _is_loopback(url):
+        if self.drop_callbacks or self._http is None or not pictures.is_loopback(url):
             return
         status = 0
         with contextlib.suppress(ClientError, TimeoutError):
             async with self._http.post(url, json=body) as response:
                 status = response.status
         self.callbacks.append((url, copy.deepcopy(body), status))
-
-    async def _download_size(self, url: str) -> tuple[int, int] | None:
-        """What describe sees of `url`: the image's size, or None when it cannot fetch an image there."""
-        if self._http is None or not _is_loopback(url):
-            return None
-        try:
-            async with self._http.get(url, timeout=ClientTimeout(total=DOWNLOAD_TIMEOUT)) as response:
-                if response.status != 200:
-                    return None
-                data = await response.content.read(MAX_DOWNLOAD_BYTES)
-        except (ClientError, TimeoutError):
-            return None
-        try:
-            with Image.open(io.BytesIO(data)) as picture:
-                return picture.size
-        except (UnidentifiedImageError, OSError):
-            return None
-
-    @staticmethod
-    def _draw(image: FakeImage, size: tuple[int, int]) -> bytes:
-        width, height = size
-        picture = Image.new("RGB", size, image.colours[0])
-        draw = ImageDraw.Draw(picture)
-        if image.kind in ("grid", "preview"):
-            for q, colour in enumerate(image.colours[:4]):
-                x, y = (q % 2) * width // 2, (q // 2) * height // 2
-                draw.rectangle((x, y, x + width // 2 - 1, y + height // 2 - 1), fill=colour)
-        else:
-            draw.ellipse((width // 3, height // 3, 2 * width // 3, 2 * height // 3), fill=image.colours[1])
-        out = io.BytesIO()
-        picture.save(out, "WEBP" if image.kind == "preview" else "PNG")
-        return out.getvalue()
-
-    @staticmethod
-    def _colours(seed: str) -> tuple[tuple[int, int, int], ...]:
-        digest = hashlib.sha256(seed.encode()).digest()
-        return tuple((digest[i], digest[i + 1], digest[i + 2]) for i in range(0, 12, 3))
 
     def _banned(self, prompt: str) -> bool:
         words = set(re.findall(r"[\w-]+", prompt.lower()))
@@ -652,8 +534,8 @@ class FakeAceData:
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._service.background.add(task)
+        task.add_done_callback(self._service.background.discard)
 
     async def _auto_run(self, task_id: str, steps: tuple[int, ...]) -> None:
         for step in steps:
