@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Protocol, runtime_checkable
 
 from bot.domain import (
@@ -24,6 +24,14 @@ class Cancellable(Protocol):
 
     async def cancel(self, task_id: str) -> None:
         """Stop the task; raises TaskNotFound when the backend no longer knows it."""
+
+
+@runtime_checkable
+class BatchFetching(Protocol):
+    """A backend that reads many tasks in one call (one whose Capabilities declare `batch_fetch`)."""
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> dict[str, TaskUpdate]:
+        """The current state of each task the backend knows, by task id; unknown ids are left out."""
 
 
 @runtime_checkable
@@ -128,6 +136,8 @@ def check_capabilities(backend: Backend) -> None:
     wrong = sorted(name for name in declined(backend) if offered.get(name, False))
     if capabilities.cancel != isinstance(backend, Cancellable):
         wrong.append("cancel")
+    if capabilities.batch_fetch != isinstance(backend, BatchFetching):
+        wrong.append("fetch_many")
     if wrong:
         raise TypeError(f"{backend.name}: capabilities disagree with the methods for {', '.join(wrong)}")
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from html import escape, unescape
 
 from bot.delivery.keyboards import KEYCAPS, button_label
-from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
+from bot.domain import AccountProblem, Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.i18n import Translator
 from bot.prompts import numbered_prompts
 
@@ -63,6 +63,8 @@ def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
             return t("failure-lost")
         case FailureKind.UNAVAILABLE:
             return t("failure-unavailable")
+        case FailureKind.ACCOUNT:
+            return t("failure-account", problem=reason or AccountProblem.DISABLED.value)
         case FailureKind.INVALID:
             return t("failure-invalid", reason=reason) if reason else t("failure-unknown")
         case _:

@@ -41,6 +41,7 @@ class Capabilities:
     cancel: bool = False  # can stop a queued or running task
     # Buttons whose follow-up can take an edited prompt (Remix mode); empty: the backend can't remix.
     remix: frozenset[ActionKind] = frozenset()
+    batch_fetch: bool = False  # fetch_many reads many tasks in one call (polling without a PUBLIC_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,22 @@ class TaskNotFound(BackendError):
 
 class BackendRefused(BackendError):
     """The backend refused the request for another stated reason (validation, auth, unsupported)."""
+
+
+class AccountProblem(StrEnum):
+    """What is wrong with the bot's own account at the backend (the operator's to fix, not the user's)."""
+
+    BALANCE = "balance"  # used up: nothing more can be charged
+    TOKEN = "token"  # wrong, expired or missing credential
+    DISABLED = "disabled"
+
+
+class AccountRefused(BackendRefused):
+    """The backend refuses the bot's account itself; every job fails the same way until an operator acts."""
+
+    def __init__(self, message: str, *, problem: AccountProblem) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class InvalidCallback(ValueError):

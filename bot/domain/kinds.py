@@ -79,9 +79,10 @@ class FailureKind(StrEnum):
     LOST = "lost"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    ACCOUNT = "account"  # the bot's own account at the backend: no balance, a wrong token, disabled
     BACKEND = "backend"
 
     @property
     def nothing_charged(self) -> bool:
         """True where the backend never ran the job, so no credit was spent."""
-        return self in (FailureKind.BANNED, FailureKind.QUEUE_FULL, FailureKind.INVALID)
+        return self in (FailureKind.BANNED, FailureKind.QUEUE_FULL, FailureKind.INVALID, FailureKind.ACCOUNT)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.backends.base import Backend
 from bot.domain import (
+    AccountRefused,
     Action,
     BackendBusy,
     BackendError,
@@ -177,6 +178,8 @@ class Submitter:
             return await self.fail(job, FailureKind.QUEUE_FULL, None)
         except TaskNotFound:
             return await self.fail(job, FailureKind.LOST, None)
+        except AccountRefused as exc:
+            return await self.fail(job, FailureKind.ACCOUNT, exc.problem)
         except BackendRefused as exc:
             return await self.fail(job, FailureKind.INVALID, str(exc))
         except BackendUnavailable as exc:

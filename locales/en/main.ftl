@@ -60,6 +60,11 @@ failure-invalid = the image service refused it: { $reason }
 failure-unavailable = the image service could not be reached
 failure-backend = { $reason }
 failure-unknown = the image service reported an error
+failure-account = { $problem ->
+    [balance] the bot's account at the image service has run out of credit; the bot's operator has been told
+    [token] the image service does not accept the bot's access key (wrong or expired); the bot's operator has been told
+   *[disabled] the bot's account at the image service is disabled; the bot's operator has been told
+}
 
 ## Buttons
 
@@ -67,6 +72,10 @@ btn-upscale-subtle = Upscale (Subtle)
 btn-upscale-creative = Upscale (Creative)
 btn-upscale-2x = Upscale (2x)
 btn-upscale-4x = Upscale (4x)
+btn-redo-upscale-subtle = 🔁 Redo Upscale (Subtle)
+btn-redo-upscale-creative = 🔁 Redo Upscale (Creative)
+btn-redo-upscale-2x = 🔁 Redo Upscale (2x)
+btn-redo-upscale-4x = 🔁 Redo Upscale (4x)
 btn-vary-subtle = 🪄 Vary (Subtle)
 btn-vary-strong = 🪄 Vary (Strong)
 btn-vary-region = 🖌️ Vary (Region)

@@ -61,6 +61,11 @@ failure-invalid = сервис отказал: { $reason }
 failure-unavailable = сервис недоступен
 failure-backend = { $reason }
 failure-unknown = сервис сообщил об ошибке
+failure-account = { $problem ->
+    [balance] у бота закончился баланс в сервисе изображений; владелец бота уже знает
+    [token] сервис изображений не принимает ключ доступа бота (неверный или просроченный); владелец бота уже знает
+   *[disabled] аккаунт бота в сервисе изображений отключён; владелец бота уже знает
+}
 
 ## Buttons
 
@@ -68,6 +73,10 @@ btn-upscale-subtle = Увеличить (мягко)
 btn-upscale-creative = Увеличить (творчески)
 btn-upscale-2x = Увеличить (2x)
 btn-upscale-4x = Увеличить (4x)
+btn-redo-upscale-subtle = 🔁 Повторить увеличение (мягко)
+btn-redo-upscale-creative = 🔁 Повторить увеличение (творчески)
+btn-redo-upscale-2x = 🔁 Повторить увеличение (2x)
+btn-redo-upscale-4x = 🔁 Повторить увеличение (4x)
 btn-vary-subtle = 🪄 Вариации (слабые)
 btn-vary-strong = 🪄 Вариации (сильные)
 btn-vary-region = 🖌️ Вариации (область)
