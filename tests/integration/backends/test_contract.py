@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from bot.backends.acedata import AceDataBackend
-from bot.backends.base import Backend
+from bot.backends.base import Backend, BatchFetching
 from bot.backends.imagineapi import ImagineApiBackend
 from bot.backends.mjproxy import MjProxyBackend
 from bot.backends.simulator import SimulatorBackend
@@ -44,8 +44,8 @@ PRIVATE_OR_LOCAL = [
     "http://localhost/a.png",
 ]
 NOT_HTTP = ["ftp://example.invalid/x.png", "file:///etc/passwd", "javascript:alert(1)"]
-ADAPTERS = ["mjproxy", "imagineapi", "acedata", "simulator"]
-HTTP_ADAPTERS = ["mjproxy", "imagineapi", "acedata"]
+ADAPTERS = ["mjproxy", "imagineapi", "acedata", "acedata-async", "simulator"]
+HTTP_ADAPTERS = ["mjproxy", "imagineapi", "acedata", "acedata-async"]
 
 
 @dataclass
@@ -113,6 +113,21 @@ async def _acedata(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSid
     )
 
 
+async def _acedata_async(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
+    """Without a PUBLIC_URL: v6/v7 model, jobs submitted `async` and polled (no callback, no stream)."""
+    fake = await stack.enter_async_context(acedata.FakeAceData(model="v6"))
+    backend = AceDataBackend(client, fake.base_url, api_key=acedata.DEFAULT_TOKEN, callback_url=None)
+    return Kit(
+        "acedata",
+        backend,
+        fake.run_to_completion,
+        fake.base_url + "/attachments/1/2/missing.png",
+        ("authorization", f"Bearer {acedata.DEFAULT_TOKEN}"),
+        fake.requests,
+        cdn,
+    )
+
+
 async def _simulator(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
     backend = SimulatorBackend(step_seconds=0, tile_size=64)
 
@@ -122,7 +137,13 @@ async def _simulator(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotS
     return Kit("simulator", backend, finish, "sim://sim-000000000000/grid.png")
 
 
-KITS = {"mjproxy": _mjproxy, "imagineapi": _imagineapi, "acedata": _acedata, "simulator": _simulator}
+KITS = {
+    "mjproxy": _mjproxy,
+    "imagineapi": _imagineapi,
+    "acedata": _acedata,
+    "acedata-async": _acedata_async,
+    "simulator": _simulator,
+}
 
 
 @pytest.fixture(params=ADAPTERS)
@@ -189,3 +210,21 @@ async def test_credentials_go_to_the_backend_only(kit: Kit) -> None:
     foreign = await kit.backend.download(kit.cdn.url + "/cdn/picture.png", max_bytes=LARGE)
     assert foreign == kit.cdn.image
     assert header not in {key.lower() for key in kit.cdn.image_request_headers[-1]}
+
+
+# --- batch polling ------------------------------------------------------------------------------------------
+
+
+async def test_a_batch_fetch_agrees_with_fetch_and_leaves_unknown_tasks_out(kit: Kit) -> None:
+    if not isinstance(kit.backend, BatchFetching):
+        assert not kit.backend.capabilities.batch_fetch, "declared batch_fetch without fetch_many"
+        return
+    assert kit.backend.capabilities.batch_fetch
+    running = await kit.backend.imagine(PROMPT, job_id=JOB_ID)
+    done = await kit.backend.imagine(PROMPT, job_id="job-contract-2")
+    await kit.finish(done.task_id)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    batch = await kit.backend.fetch_many([running.task_id, done.task_id, unknown])
+    assert set(batch) == {running.task_id, done.task_id}
+    assert batch[running.task_id] == await kit.backend.fetch(running.task_id)
+    assert batch[done.task_id] == await kit.backend.fetch(done.task_id)
