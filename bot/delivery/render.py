@@ -12,7 +12,7 @@ from enum import StrEnum
 from html import escape, unescape
 
 from bot.delivery.keyboards import KEYCAPS, button_label
-from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
+from bot.domain import AccountProblem, Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.i18n import Translator
 from bot.prompts import numbered_prompts
 
@@ -84,6 +84,8 @@ def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
             return t("failure-offline")
         case FailureKind.REMIX_OFF:
             return t("failure-remix-off")
+        case FailureKind.ACCOUNT:
+            return t("failure-account", problem=reason or AccountProblem.DISABLED.value)
         case FailureKind.INVALID:
             return t("failure-invalid", reason=reason) if reason else t("failure-unknown")
         case _:

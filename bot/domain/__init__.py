@@ -2,6 +2,8 @@
 
 from bot.domain.actions import ALWAYS_MODAL, ANIMATIONS, REMIX_ACTIONS, RESULT_KEPT, Action, ActionKind
 from bot.domain.backend import (
+    AccountProblem,
+    AccountRefused,
     BackendBusy,
     BackendError,
     BackendOffline,
@@ -27,6 +29,8 @@ __all__ = [
     "ANIMATIONS",
     "REMIX_ACTIONS",
     "RESULT_KEPT",
+    "AccountProblem",
+    "AccountRefused",
     "Action",
     "ActionKind",
     "BackendBusy",

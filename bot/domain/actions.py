@@ -19,6 +19,10 @@ class ActionKind(StrEnum):
     UPSCALE_CREATIVE = "upscale_creative"
     UPSCALE_2X = "upscale_2x"
     UPSCALE_4X = "upscale_4x"
+    REDO_UPSCALE_SUBTLE = "redo_upscale_subtle"
+    REDO_UPSCALE_CREATIVE = "redo_upscale_creative"
+    REDO_UPSCALE_2X = "redo_upscale_2x"
+    REDO_UPSCALE_4X = "redo_upscale_4x"
     VARY_SUBTLE = "vary_subtle"
     VARY_STRONG = "vary_strong"
     VARY_REGION = "vary_region"
@@ -50,6 +54,10 @@ _ACTION_RESULT: dict[ActionKind, JobKind] = {
     ActionKind.UPSCALE_CREATIVE: JobKind.UPSCALE,
     ActionKind.UPSCALE_2X: JobKind.UPSCALE,
     ActionKind.UPSCALE_4X: JobKind.UPSCALE,
+    ActionKind.REDO_UPSCALE_SUBTLE: JobKind.UPSCALE,
+    ActionKind.REDO_UPSCALE_CREATIVE: JobKind.UPSCALE,
+    ActionKind.REDO_UPSCALE_2X: JobKind.UPSCALE,
+    ActionKind.REDO_UPSCALE_4X: JobKind.UPSCALE,
     ActionKind.VARY_SUBTLE: JobKind.VARIATION,
     ActionKind.VARY_STRONG: JobKind.VARIATION,
     ActionKind.VARY_REGION: JobKind.INPAINT,

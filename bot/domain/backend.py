@@ -100,6 +100,22 @@ class NotPermitted(BackendRefused):
     """The backend lets only its administrators do this (the bot's key is not one)."""
 
 
+class AccountProblem(StrEnum):
+    """What is wrong with the bot's own account at the backend (the operator's to fix, not the user's)."""
+
+    BALANCE = "balance"  # used up: nothing more can be charged
+    TOKEN = "token"  # wrong, expired or missing credential
+    DISABLED = "disabled"
+
+
+class AccountRefused(BackendRefused):
+    """The backend refuses the bot's account itself; every job fails the same way until an operator acts."""
+
+    def __init__(self, message: str, *, problem: AccountProblem) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
 class InvalidCallback(ValueError):
     """A callback body that is not a well-formed report of this backend."""
 

@@ -81,6 +81,7 @@ class FailureKind(StrEnum):
     UNAVAILABLE = "unavailable"
     OFFLINE = "offline"  # the backend answered but had nothing to run the job on
     REMIX_OFF = "remix_off"  # the backend can't take the edited prompt with this button
+    ACCOUNT = "account"  # the bot's own account at the backend: no balance, a wrong token, disabled
     BACKEND = "backend"
     # The bot stopped between recording a job and storing the backend's answer to its submit:
     INTERRUPTED = "interrupted"  # ...and the backend says it has no such task
@@ -97,4 +98,5 @@ class FailureKind(StrEnum):
             FailureKind.INTERRUPTED,
             FailureKind.OFFLINE,
             FailureKind.REMIX_OFF,
+            FailureKind.ACCOUNT,
         )

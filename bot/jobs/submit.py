@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.backends.base import Backend
 from bot.domain import (
+    AccountRefused,
     Action,
     BackendBusy,
     BackendError,
@@ -212,6 +213,8 @@ class Submitter:
             return await self.fail(job, FailureKind.QUEUE_FULL, None)
         except TaskNotFound:
             return await self.fail(job, FailureKind.LOST, None)
+        except AccountRefused as exc:
+            return await self.fail(job, FailureKind.ACCOUNT, exc.problem)
         except RemixUnavailable:
             return await self.fail(job, FailureKind.REMIX_OFF, None)
         except BackendRefused as exc:

@@ -72,6 +72,11 @@ failure-unknown = the image service reported an error
 failure-uncertain = the bot restarted while handing this job over; it is unknown whether the image service ran it
 failure-interrupted = the bot restarted before the image service took this job; nothing was started
 failure-unreadable-result = the image service's picture could not be read; try again
+failure-account = { $problem ->
+    [balance] the bot's account at the image service has run out of credit; the bot's operator has been told
+    [token] the image service does not accept the bot's access key (wrong or expired); the bot's operator has been told
+   *[disabled] the bot's account at the image service is disabled; the bot's operator has been told
+}
 
 ## Buttons
 
@@ -80,6 +85,10 @@ btn-upscale-creative = Upscale (Creative)
 btn-upscale-2x = Upscale (2x)
 btn-upscale-4x = Upscale (4x)
 btn-crop = ✂️ Part { $index }
+btn-redo-upscale-subtle = 🔁 Redo Upscale (Subtle)
+btn-redo-upscale-creative = 🔁 Redo Upscale (Creative)
+btn-redo-upscale-2x = 🔁 Redo Upscale (2x)
+btn-redo-upscale-4x = 🔁 Redo Upscale (4x)
 btn-vary-subtle = 🪄 Vary (Subtle)
 btn-vary-strong = 🪄 Vary (Strong)
 btn-vary-region = 🖌️ Vary (Region)

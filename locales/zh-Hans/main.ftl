@@ -68,6 +68,11 @@ failure-unknown = 服务报告了一个错误
 failure-uncertain = 机器人在提交任务时重启了，无法确定服务是否已运行它
 failure-interrupted = 机器人在服务接收任务之前重启了，没有启动任何任务
 failure-unreadable-result = 无法读取服务返回的图片；请重试
+failure-account = { $problem ->
+    [balance] 机器人在图像服务的账户余额已用完；已通知机器人的运营者
+    [token] 图像服务不接受机器人的访问密钥（错误或已过期）；已通知机器人的运营者
+   *[disabled] 机器人在图像服务的账户已被停用；已通知机器人的运营者
+}
 
 ## Buttons
 
@@ -76,6 +81,10 @@ btn-upscale-creative = 放大（创意）
 btn-upscale-2x = 放大（2x）
 btn-upscale-4x = 放大（4x）
 btn-crop = ✂️ 第 { $index } 格
+btn-redo-upscale-subtle = 🔁 重新放大（细微）
+btn-redo-upscale-creative = 🔁 重新放大（创意）
+btn-redo-upscale-2x = 🔁 重新放大（2x）
+btn-redo-upscale-4x = 🔁 重新放大（4x）
 btn-vary-subtle = 🪄 变化（细微）
 btn-vary-strong = 🪄 变化（强烈）
 btn-vary-region = 🖌️ 局部重绘

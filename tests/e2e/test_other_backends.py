@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -160,17 +161,85 @@ async def test_acedata_callbacks_grid_and_upscale_by_image_id(tg: FakeTelegram, 
         assert "🪄 Vary (Strong)" in upscale.button_texts()
 
 
-async def test_acedata_streams_progress_without_public_url(tg: FakeTelegram, tmp_path: Path) -> None:
+async def test_acedata_polls_async_jobs_without_public_url_and_holds_no_connection(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
     async with (
-        FakeAceData("ad-token", auto_steps=(30, 70), step_delay=0.05) as api,
+        FakeAceData("ad-token", auto_steps=(30, 70), step_delay=0.2) as api,
         running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=False)),
     ):
         tg.user_sends(ALICE_CHAT, ALICE, "/imagine an origami fox")
         done = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
         assert any("%" in (h.get("caption") or "") for h in done.history)
-        assert "callback_url" not in api.submissions[0][1]
+        assert "callback_url" not in api.submissions[0][1] and api.submissions[0][1]["async"] is True
+        assert api.most_open_connections == 0, "no connection held open per running job"
         tg.user_sends(ALICE_CHAT, ALICE, "/describe")
         await wait_for_text(tg, ALICE_CHAT.id, "can't do /describe")
+
+
+async def test_acedata_v6_upscale_offers_subtle_creative_and_redo(tg: FakeTelegram, tmp_path: Path) -> None:
+    async with (
+        FakeAceData("ad-token", model="v6") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=True)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a paper lantern --ar 3:2")
+        grid_task = await api.wait_for_task()
+        await api.complete(grid_task)
+        grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
+        tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U1")
+        await api.complete(await api.wait_for_task(2))
+        upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #1", "Done")
+        assert {"Upscale (Subtle)", "Upscale (Creative)", "↔️ Make Square"} <= set(upscale.button_texts())
+        tg.press_button(ALICE_CHAT.id, upscale.message_id, ALICE, text="Upscale (Creative)")
+        creative_task = await api.wait_for_task(3)
+        assert api.submissions[-1][1]["action"] == "upscale_creative"
+        await api.complete(creative_task)
+        await tg.wait_for(
+            lambda: any(
+                "🔁 Redo Upscale (Creative)" in m.button_texts() for m in tg.chat_messages(ALICE_CHAT.id)
+            )
+        )
+
+
+async def test_acedata_used_up_balance_is_the_operators_problem_not_a_banned_prompt(
+    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with (
+        FakeAceData("ad-token") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=False)),
+    ):
+        api.balance = 0
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a quiet harbour")
+        failed = await wait_for_caption(tg, ALICE_CHAT.id, "Failed")
+        caption = failed.caption or ""
+        assert "run out of credit" in caption and "Nothing was charged" in caption
+        assert "moderation" not in caption
+        assert any(r.levelno == logging.ERROR and "used_up" in r.getMessage() for r in caplog.records)
+
+
+async def test_acedata_a_failed_task_state_fails_the_job(tg: FakeTelegram, tmp_path: Path) -> None:
+    async with (
+        FakeAceData("ad-token") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=False)),
+    ):
+        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a windmill")
+        task_id = await api.wait_for_task()
+        await api.advance(task_id, 20)
+        api.abandon(task_id)
+        failed = await wait_for_caption(tg, ALICE_CHAT.id, "a windmill", "Failed")
+        assert "reported an error" in (failed.caption or "")
+
+
+async def test_acedata_shorten_offers_its_prompts_as_picks(tg: FakeTelegram, tmp_path: Path) -> None:
+    async with (
+        FakeAceData("ad-token") as api,
+        running_bot(tg, tmp_path, **settings_for("acedata", api.base_url, "ad-token", push=False)),
+    ):
+        assert "shorten" in [c["command"] for c in tg.my_commands()]
+        tg.user_sends(ALICE_CHAT, ALICE, "/shorten a lighthouse on a cliff, stormy sea, dramatic clouds, oil")
+        result = await wait_for_text(tg, ALICE_CHAT.id, "1️⃣")
+        assert api.submissions[-1][0] == "/midjourney/shorten"
+        assert "1️⃣" in result.button_texts() and "2️⃣" in result.button_texts()
 
 
 async def test_acedata_describe_fetches_our_hosted_copy(tg: FakeTelegram, tmp_path: Path) -> None:

@@ -136,5 +136,7 @@ async def test_the_daily_count_is_every_job_recorded_except_uncharged_failures(d
         (FailureKind.OFFLINE, None),
         (FailureKind.REMIX_OFF, "t"),
         (FailureKind.REMIX_OFF, None),
+        (FailureKind.ACCOUNT, "t"),
+        (FailureKind.ACCOUNT, None),
         (FailureKind.CANCELLED, None),
     }

@@ -1,11 +1,11 @@
-"""Ace Data Cloud adapter: Midjourney jobs over NDJSON streams or callbacks, actions, describe and seed."""
+"""Ace Data Cloud adapter: Midjourney jobs by callback or polled in batches; describe, shorten, seed."""
 
 from __future__ import annotations
 
 import base64
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import httpx
@@ -16,6 +16,7 @@ from bot.backends.acedata.results import (
     DESCRIBE_TASK_PREFIX,
     MODAL_TASK_PREFIX,
     PROMPT_REF_PREFIX,
+    SHORTEN_TASK_PREFIX,
     VARIATION_REGION,
     blend_prompt,
     describe_update,
@@ -24,9 +25,18 @@ from bot.backends.acedata.results import (
     parse_modal_task_id,
     record_to_update,
     result_to_update,
+    shorten_update,
 )
-from bot.backends.acedata.streams import StreamFollower, first_result
-from bot.backends.acedata.wire import AceResult, AceTaskRecord, DescribeReply, SeedReply
+from bot.backends.acedata.streams import first_result
+from bot.backends.acedata.wire import (
+    Accepted,
+    AceResult,
+    AceTaskRecord,
+    DescribeReply,
+    SeedReply,
+    ShortenReply,
+    TaskBatch,
+)
 from bot.backends.base import Declines, check_prompt
 from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, REQUEST_TIMEOUT, BackendHttp, ImageHost
 from bot.backends.reports import SinkReports
@@ -53,13 +63,17 @@ IMAGINE_PATH: Final = "/midjourney/imagine"
 DESCRIBE_PATH: Final = "/midjourney/describe"
 TASKS_PATH: Final = "/midjourney/tasks"
 SEED_PATH: Final = "/midjourney/seed"
+SHORTEN_PATH: Final = "/midjourney/shorten"
 GENERATE: Final = "generate"
 LABEL: Final = "Ace Data Cloud"
 
 DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
-DESCRIBE_TIMEOUT: Final = 180.0  # describe answers only once Midjourney has looked at the image
-# Between two stream lines a job may sit in Ace Data Cloud's queue; its own job timeout defaults to 480 s.
-STREAM_READ_TIMEOUT: Final = 600.0
+DESCRIBE_TIMEOUT: Final = 180.0  # describe and shorten answer only once Midjourney has read the input
+# In callback mode the answer's first line names the task; nothing else is read from it.
+FIRST_LINE_TIMEOUT: Final = 60.0
+# retrieve_batch answers `limit` items (12 unless told); MidjourneyMCP `tools/task_tools.py` recommends
+# at most 50 ids a call.
+BATCH_SIZE: Final = 50
 BLEND_MIN_IMAGES: Final = 2
 BLEND_MAX_IMAGES: Final = 5  # Ace Data Cloud takes at most five image URLs at the start of a prompt
 SYNTHETIC_RESULTS_KEPT: Final = 256
@@ -67,7 +81,8 @@ _ACCEPT_JSON: Final = {"accept": JSON_MIME}
 
 
 class AceDataBackend(Declines):
-    """Speaks Ace Data Cloud's Midjourney API: jobs report by callback (push) or through a followed stream."""
+    """Speaks Ace Data Cloud's Midjourney API: jobs report by callback (push), or are submitted `async` and
+    polled together through `fetch_many` (no connection held open per job)."""
 
     name = "acedata"
     label = LABEL
@@ -87,28 +102,25 @@ class AceDataBackend(Declines):
         )
         self._callback_url = callback_url
         self._image_host = image_host
-        commands = {Command.IMAGINE, Command.SEED}
+        commands = {Command.IMAGINE, Command.SEED, Command.SHORTEN}
         if image_host is not None:
             # Describe and blend hand Ace Data Cloud image URLs, which only a public bot can serve.
             commands |= {Command.DESCRIBE, Command.BLEND}
         self.capabilities = Capabilities(
-            commands=frozenset(commands), push=callback_url is not None, max_prompt_length=max_prompt_length
+            commands=frozenset(commands),
+            push=callback_url is not None,
+            max_prompt_length=max_prompt_length,
+            batch_fetch=True,
         )
         self._reports = SinkReports(LABEL)
-        self._streams = StreamFollower(self._reports)
         self._synthetic: OrderedDict[str, TaskUpdate] = OrderedDict()
 
-    @property
-    def open_streams(self) -> int:
-        """How many job streams are still being followed."""
-        return self._streams.open
-
     async def start(self, sink: UpdateSink) -> None:
-        """Keep the sink: stream lines and describe results are reported through it."""
+        """Keep the sink: describe and shorten results (answered at once) are reported through it."""
         self._reports.start(sink)
 
     async def aclose(self) -> None:
-        """Stop following streams and drop undelivered reports; the HTTP client belongs to its owner."""
+        """Drop undelivered reports; the HTTP client belongs to its owner."""
         await self._reports.aclose()
 
     # --- submits ---
@@ -157,12 +169,21 @@ class AceDataBackend(Declines):
             reply = DescribeReply.model_validate_json(response.content)
         except ValidationError as exc:
             raise BackendUnavailable("Ace Data Cloud's describe answer has no descriptions") from exc
-        update = describe_update(f"{DESCRIBE_TASK_PREFIX}{uuid.uuid4().hex}", reply.descriptions)
-        self._synthetic[update.task_id] = update
-        while len(self._synthetic) > SYNTHETIC_RESULTS_KEPT:
-            self._synthetic.popitem(last=False)
-        self._reports.soon(update)
-        return Submission(update.task_id, JobStatus.QUEUED)
+        return self._finished_at_once(
+            describe_update(f"{DESCRIBE_TASK_PREFIX}{uuid.uuid4().hex}", reply.descriptions)
+        )
+
+    async def shorten(self, prompt: str, *, job_id: str) -> Submission:
+        """`/midjourney/shorten` answers at once with up to five shorter prompts, offered as picks."""
+        check_prompt(prompt, self.capabilities)
+        response = await self._post(SHORTEN_PATH, {"prompt": prompt}, seconds=DESCRIBE_TIMEOUT)
+        try:
+            reply = ShortenReply.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise BackendUnavailable("Ace Data Cloud's shorten answer has no prompts") from exc
+        return self._finished_at_once(
+            shorten_update(f"{SHORTEN_TASK_PREFIX}{uuid.uuid4().hex}", reply.prompts)
+        )
 
     async def blend(
         self, images: list[tuple[bytes, str]], dimensions: BlendDimensions, *, job_id: str
@@ -177,7 +198,7 @@ class AceDataBackend(Declines):
 
     async def image_seed(self, task_id: str) -> str:
         """The seed of a finished task's image (Ace Data Cloud looks it up by the result's image_id)."""
-        if task_id.startswith((DESCRIBE_TASK_PREFIX, MODAL_TASK_PREFIX)):
+        if task_id.startswith((DESCRIBE_TASK_PREFIX, SHORTEN_TASK_PREFIX, MODAL_TASK_PREFIX)):
             raise BackendRefused("only a generated image has a seed")
         record = await self._retrieve(task_id)
         if record is None:
@@ -193,12 +214,28 @@ class AceDataBackend(Declines):
             raise BackendUnavailable("Ace Data Cloud's seed answer has no seed") from exc
 
     async def fetch(self, task_id: str) -> TaskUpdate | None:
-        if task_id.startswith(DESCRIBE_TASK_PREFIX):
-            return self._synthetic.get(task_id)
-        if parse_modal_task_id(task_id) is not None:
-            return TaskUpdate(task_id=task_id, status=JobStatus.NEEDS_INPUT)
+        local = self._local(task_id)
+        if local is not None or not _is_remote(task_id):
+            return local
         record = await self._retrieve(task_id)
         return None if record is None else record_to_update(task_id, record)
+
+    async def fetch_many(self, task_ids: Sequence[str]) -> dict[str, TaskUpdate]:
+        """Every known task among `task_ids`, read `BATCH_SIZE` at a time with `retrieve_batch`."""
+        found: dict[str, TaskUpdate] = {}
+        remote: list[str] = []
+        for task_id in dict.fromkeys(task_ids):
+            local = self._local(task_id)
+            if local is not None:
+                found[task_id] = local
+            elif _is_remote(task_id):
+                remote.append(task_id)
+        for start in range(0, len(remote), BATCH_SIZE):
+            chunk = remote[start : start + BATCH_SIZE]
+            for record in await self._retrieve_batch(chunk):
+                if record.id in chunk:
+                    found[record.id] = record_to_update(record.id, record)
+        return found
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """A callback POST: a progress line, the result, or a failure (unsigned: the route authenticates)."""
@@ -215,36 +252,50 @@ class AceDataBackend(Declines):
     async def download(self, url: str, *, max_bytes: int) -> bytes:
         return await self._http.download(url, max_bytes=max_bytes)
 
-    # --- jobs and their streams ---
+    # --- jobs ---
 
     async def _launch(self, body: Mapping[str, Any]) -> Submission:
-        """POST an imagine (once); answer with its task id as soon as the first line names it."""
-        payload = dict(body)
-        if self._callback_url is not None:
-            payload["callback_url"] = self._callback_url
-        # NDJSON: without a callback the stream is how progress arrives; with one, every line is POSTed.
+        """POST an imagine (once): with a callback URL, or `async` to be polled; answers with its task id."""
+        if self._callback_url is None:
+            # As Ace Data Cloud's own clients do (Nexior `src/operators/midjourney.ts`, MidjourneyMCP
+            # `core/client.py`): answered at once, progress read back from /midjourney/tasks.
+            response = await self._post(IMAGINE_PATH, {**body, "async": True})
+            try:
+                return Submission(Accepted.model_validate_json(response.content).task_id, JobStatus.QUEUED)
+            except ValidationError as exc:
+                raise BackendUnavailable("Ace Data Cloud accepted a job without a task id") from exc
+        # NDJSON: every progress line is POSTed to the callback, not only the result.
         response = await self._http.open_stream(
             "POST",
             IMAGINE_PATH,
-            payload,
+            {**body, "callback_url": self._callback_url},
             headers={"accept": NDJSON},
-            timeouts=httpx.Timeout(REQUEST_TIMEOUT, read=STREAM_READ_TIMEOUT),
+            timeouts=httpx.Timeout(REQUEST_TIMEOUT, read=FIRST_LINE_TIMEOUT),
         )
-        lines = response.aiter_lines()
         try:
-            task_id, first = await first_result(response, lines)
-        except BaseException:
+            task_id, first = await first_result(response, response.aiter_lines())
+        finally:
             await response.aclose()
-            raise
         # The callback mode's immediate answer is a bare {"task_id"}: nothing to report yet.
-        update = result_to_update(task_id, first) if first.success is not None else None
-        if self._callback_url is None and (update is None or not update.status.is_final):
-            self._streams.follow(task_id, response, lines, update)
-        else:
-            await response.aclose()
-            if update is not None:
-                self._reports.soon(update)
+        if first.success is not None:
+            self._reports.soon(result_to_update(task_id, first))
         return Submission(task_id, JobStatus.QUEUED)
+
+    def _finished_at_once(self, update: TaskUpdate) -> Submission:
+        """A call answered synchronously becomes a finished task of our own, reported soon and fetchable."""
+        self._synthetic[update.task_id] = update
+        while len(self._synthetic) > SYNTHETIC_RESULTS_KEPT:
+            self._synthetic.popitem(last=False)
+        self._reports.soon(update)
+        return Submission(update.task_id, JobStatus.QUEUED)
+
+    def _local(self, task_id: str) -> TaskUpdate | None:
+        """A task only this adapter knows: a describe or shorten answer, a Vary (Region) awaiting input."""
+        if task_id.startswith((DESCRIBE_TASK_PREFIX, SHORTEN_TASK_PREFIX)):
+            return self._synthetic.get(task_id)
+        if parse_modal_task_id(task_id) is not None:
+            return TaskUpdate(task_id=task_id, status=JobStatus.NEEDS_INPUT)
+        return None
 
     # --- requests ---
 
@@ -261,6 +312,19 @@ class AceDataBackend(Declines):
         if response.status_code >= HTTP_BAD_REQUEST:
             raise_for_error(response.status_code, parse_error(response.content))
         return response
+
+    async def _retrieve_batch(self, task_ids: list[str]) -> tuple[AceTaskRecord, ...]:
+        """The records of the known tasks among `task_ids` (one read, retried like any other)."""
+        body = {"action": "retrieve_batch", "ids": task_ids, "limit": len(task_ids)}
+        response = await self._http.read("POST", TASKS_PATH, body, headers=_ACCEPT_JSON)
+        if response.status_code >= HTTP_BAD_REQUEST:
+            raise_for_error(response.status_code, parse_error(response.content))
+        try:
+            return TaskBatch.model_validate_json(response.content).items
+        except ValidationError as exc:
+            raise BackendUnavailable(
+                f"Ace Data Cloud sent a malformed task list ({exc.error_count()} errors)"
+            ) from exc
 
     async def _retrieve(self, task_id: str) -> AceTaskRecord | None:
         """The task record, retried on network errors, 5xx and 429 (a read is safe to repeat)."""
@@ -283,3 +347,8 @@ class AceDataBackend(Declines):
             ) from exc
         # An unknown id retrieves an empty record.
         return None if record.id is None and record.response is None else record
+
+
+def _is_remote(task_id: str) -> bool:
+    """A task id Ace Data Cloud issued (not one of the adapter's own prefixed ids)."""
+    return not task_id.startswith((DESCRIBE_TASK_PREFIX, SHORTEN_TASK_PREFIX, MODAL_TASK_PREFIX))

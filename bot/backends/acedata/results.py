@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from bot.backends.acedata.wire import AceError, AceErrorCode, AceResult, AceTaskRecord
+from bot.backends.acedata.errors import account_problem
+from bot.backends.acedata.wire import AceError, AceErrorCode, AceResult, AceState, AceTaskRecord
 from bot.domain import Action, ActionKind, BlendDimensions, FailureKind, JobStatus, TaskUpdate, as_percent
 
 VARIATION_REGION: Final = "variation_region"
@@ -22,6 +23,7 @@ BLEND_ASPECT: Final[Mapping[BlendDimensions, str]] = {
 ACTION_REF_SEPARATOR: Final = "@"  # "<action>@<image_id>"
 PROMPT_REF_PREFIX: Final = "prompt:"  # a describe result's pick: the prompt itself
 DESCRIBE_TASK_PREFIX: Final = "describe:"  # describe answers at once: a synthetic, finished task
+SHORTEN_TASK_PREFIX: Final = "shorten:"  # and so does shorten
 MODAL_TASK_PREFIX: Final = "modal:"  # "modal:variation_region@<image_id>": waiting for mask and prompt
 
 
@@ -63,10 +65,19 @@ _INDEXED_KINDS: Final[Mapping[str, ActionKind]] = {
     "upscale": ActionKind.UPSCALE,
     "variation": ActionKind.VARIATION,
 }
+# The names are Nexior's `MidjourneyImagineAction` (`src/models/midjourney.ts`): v5 upscales offer 2x/4x,
+# v6 and v7 Subtle/Creative, and each further upscale a "Redo" of itself.
 _NAMED_ACTIONS: Final[Mapping[str, ActionKind]] = {
     "reroll": ActionKind.REROLL,
     "upscale_2x": ActionKind.UPSCALE_2X,
     "upscale_4x": ActionKind.UPSCALE_4X,
+    "upscale_subtle": ActionKind.UPSCALE_SUBTLE,
+    "upscale_creative": ActionKind.UPSCALE_CREATIVE,
+    "redo_upscale_2x": ActionKind.REDO_UPSCALE_2X,
+    "redo_upscale_4x": ActionKind.REDO_UPSCALE_4X,
+    "redo_upscale_subtle": ActionKind.REDO_UPSCALE_SUBTLE,
+    "redo_upscale_creative": ActionKind.REDO_UPSCALE_CREATIVE,
+    "square": ActionKind.MAKE_SQUARE,
     "variation_subtle": ActionKind.VARY_SUBTLE,
     "variation_strong": ActionKind.VARY_STRONG,
     VARIATION_REGION: ActionKind.VARY_REGION,
@@ -104,6 +115,8 @@ _MODERATION_WORDING: Final = ("moderators", "community standards", "banned promp
 
 def classify_failure(code: str, message: str) -> FailureKind:
     """Why a job failed, by its error code (and Midjourney's moderation wording under any code)."""
+    if account_problem(code) is not None:
+        return FailureKind.ACCOUNT
     kind = _FAILURE_BY_CODE.get(code)
     if kind is not None:
         return kind
@@ -118,6 +131,11 @@ def describe_text(descriptions: tuple[str, ...]) -> str:
     return "\n\n".join(
         f"{keycap} {' '.join(text.split())}" for keycap, text in zip(KEYCAPS, descriptions, strict=False)
     )
+
+
+def shorten_update(task_id: str, prompts: tuple[str, ...]) -> TaskUpdate:
+    """Shorten's prompts laid out and offered like describe's: numbered lines, each a pick."""
+    return describe_update(task_id, prompts)
 
 
 def describe_update(task_id: str, descriptions: tuple[str, ...]) -> TaskUpdate:
@@ -138,10 +156,12 @@ def result_to_update(task_id: str, result: AceResult) -> TaskUpdate:
     """Normalise one report of task `task_id` into a TaskUpdate."""
     if result.success is False or result.error is not None:
         error = result.error or AceError()
+        problem = account_problem(error.code)
         return TaskUpdate(
             task_id=task_id,
             status=JobStatus.FAILED,
-            fail_reason=error.message or error.code or None,
+            # An account failure's reason is which problem it is: the message for it is the bot's own.
+            fail_reason=problem.value if problem is not None else (error.message or error.code or None),
             failure=classify_failure(error.code, error.message),
         )
     if result.descriptions:
@@ -167,7 +187,13 @@ def result_to_update(task_id: str, result: AceResult) -> TaskUpdate:
 
 
 def record_to_update(task_id: str, record: AceTaskRecord) -> TaskUpdate:
-    """A retrieved task: queued until its first response is stored, then that response."""
+    """A retrieved task: queued until its first response is stored, then that response; a `state` of
+    "failed" ends it even when the stored response is still a progress line (or there is none)."""
+    if record.state == AceState.FAILED:
+        failed = result_to_update(task_id, record.response) if record.response is not None else None
+        if failed is not None and failed.status is JobStatus.FAILED:
+            return failed
+        return TaskUpdate(task_id=task_id, status=JobStatus.FAILED, failure=FailureKind.BACKEND)
     if record.response is None:
         return TaskUpdate(task_id=task_id, status=JobStatus.QUEUED)
     return result_to_update(task_id, record.response)

@@ -1,21 +1,16 @@
-"""Ace Data Cloud's NDJSON answers: the first line names the job, later lines report it to the sink."""
+"""Ace Data Cloud's NDJSON answers: the first line of a callback-mode submit names the job."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 
 import httpx
 from pydantic import ValidationError
 
 from bot.backends.acedata.errors import parse_error, raise_for_error
-from bot.backends.acedata.results import result_to_update
 from bot.backends.acedata.wire import AceResult
 from bot.backends.http import HTTP_BAD_REQUEST
-from bot.backends.reports import SinkReports
-from bot.domain import BackendUnavailable, TaskUpdate
-
-log = logging.getLogger(__name__)
+from bot.domain import BackendUnavailable
 
 
 async def next_result(lines: AsyncIterator[str]) -> AceResult | None:
@@ -47,50 +42,3 @@ async def first_result(response: httpx.Response, lines: AsyncIterator[str]) -> t
     if first.success is False:
         raise_for_error(response.status_code, first.error)
     raise BackendUnavailable("Ace Data Cloud accepted a job without a task id")
-
-
-class StreamFollower:
-    """Reads the answers of jobs submitted without a callback URL, handing every line to the sink."""
-
-    def __init__(self, reports: SinkReports) -> None:
-        self._reports = reports
-        self._readers: set[object] = set()
-
-    @property
-    def open(self) -> int:
-        """How many job streams are still being followed."""
-        return len(self._readers)
-
-    def follow(
-        self, task_id: str, response: httpx.Response, lines: AsyncIterator[str], first: TaskUpdate | None
-    ) -> None:
-        reader = self._reports.spawn(
-            self._read(task_id, response, lines, first), name=f"acedata stream {task_id}"
-        )
-        self._readers.add(reader)
-        reader.add_done_callback(self._readers.discard)
-
-    async def _read(
-        self, task_id: str, response: httpx.Response, lines: AsyncIterator[str], first: TaskUpdate | None
-    ) -> None:
-        """Hand every line to the sink, in order, until the final one; polling covers a broken stream."""
-        try:
-            if first is not None:
-                await self._reports.deliver(first)
-            while True:
-                try:
-                    result = await next_result(lines)
-                except BackendUnavailable:
-                    log.warning("Ace Data Cloud sent a malformed stream line for task %s", task_id)
-                    continue
-                if result is None:
-                    return
-                update = result_to_update(result.task_id or task_id, result)
-                await self._reports.deliver(update)
-                if update.status.is_final:
-                    return
-        except httpx.HTTPError as exc:
-            # The job goes on at Ace Data Cloud; polling /midjourney/tasks takes over from here.
-            log.info("stream of Ace Data Cloud task %s broke: %s", task_id, type(exc).__name__)
-        finally:
-            await response.aclose()

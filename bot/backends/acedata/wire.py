@@ -10,7 +10,8 @@ from bot.backends.wire import Items, Wire
 
 
 class AceErrorCode(StrEnum):
-    """`error.code` values Ace Data Cloud documents."""
+    """`error.code` values: documented ones, and those Ace Data Cloud's own SDK maps
+    (`AceDataCloud/SDK` `python/src/acedatacloud/_runtime/transport.py`, `_ERROR_CODE_MAP`)."""
 
     BAD_REQUEST = "bad_request"
     TOKEN_MISMATCHED = "token_mismatched"
@@ -20,6 +21,19 @@ class AceErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "too_many_requests"
     API_ERROR = "api_error"
     TIMEOUT = "timeout"
+    USED_UP = "used_up"
+    DISABLED = "disabled"
+    TOKEN_EXPIRED = "token_expired"
+    NO_TOKEN = "no_token"
+
+
+class AceState(StrEnum):
+    """A task record's `state` (Nexior `src/models/midjourney.ts`, `MidjourneyImagineState`)."""
+
+    PENDING = "pending"
+    GENERATING = "generating"
+    FINISHED = "finished"
+    FAILED = "failed"
 
 
 class AceWire(Wire):
@@ -53,8 +67,26 @@ class AceTaskRecord(AceWire):
 
     id: str | None = None
     type: str | None = None
+    state: str | None = None
     image_id: str | None = None
     response: AceResult | None = None
+
+
+class TaskBatch(AceWire):
+    """The answer of /midjourney/tasks `retrieve_batch`: the known tasks among the ids asked for."""
+
+    items: tuple[AceTaskRecord, ...] = ()
+    count: int = 0
+
+
+class Accepted(AceWire):
+    """The immediate answer of an `async` or callback submit."""
+
+    task_id: str = Field(min_length=1)
+
+
+class ShortenReply(AceWire):
+    prompts: tuple[str, ...] = Field(min_length=1)
 
 
 class DescribeReply(AceWire):
@@ -66,4 +98,15 @@ class SeedReply(AceWire):
 
 
 class ErrorReply(AceWire):
-    error: AceError
+    """An error answer: `{"error": {code, message}}`, or the older shape with `code` at the top level
+    (Nexior `src/utils/quotaExhausted.ts` reads both)."""
+
+    error: AceError | None = None
+    code: str = ""
+    message: str = ""
+
+    @property
+    def reported(self) -> AceError | None:
+        if self.error is not None:
+            return self.error
+        return AceError(code=self.code, message=self.message) if self.code else None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 import json
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -35,6 +34,8 @@ from bot.backends.acedata import (
 )
 from bot.backends.base import Backend
 from bot.domain import (
+    AccountProblem,
+    AccountRefused,
     Action,
     ActionKind,
     BackendBusy,
@@ -46,11 +47,11 @@ from bot.domain import (
     InvalidCallback,
     JobStatus,
     PromptRejected,
-    Submission,
     TaskNotFound,
     TaskUpdate,
 )
-from tests.fakes.acedata import DEFAULT_TOKEN, FakeAceData
+from bot.domain.buttons import is_servable
+from tests.fakes.acedata import DEFAULT_TOKEN, FakeAceData, Model
 from tests.fakes.bot_side import BotSide, RecordingSink, action_of, png_bytes, serving_bot_side
 from tests.harness import free_port
 
@@ -76,6 +77,20 @@ UPSCALE_KINDS = [
     ActionKind.PAN_UP,
     ActionKind.PAN_DOWN,
 ]
+
+
+VARY_ZOOM_PAN_KINDS = UPSCALE_KINDS[2:]
+UPSCALER_KINDS: dict[Model, list[ActionKind]] = {
+    "v5": [ActionKind.UPSCALE_2X, ActionKind.UPSCALE_4X],
+    "v6": [ActionKind.UPSCALE_SUBTLE, ActionKind.UPSCALE_CREATIVE],
+}
+REDO_KINDS = {
+    ActionKind.UPSCALE_2X: ActionKind.REDO_UPSCALE_2X,
+    ActionKind.UPSCALE_4X: ActionKind.REDO_UPSCALE_4X,
+    ActionKind.UPSCALE_SUBTLE: ActionKind.REDO_UPSCALE_SUBTLE,
+    ActionKind.UPSCALE_CREATIVE: ActionKind.REDO_UPSCALE_CREATIVE,
+}
+JOBS_IN_FLIGHT = 40
 
 
 def result(**fields: object) -> AceResult:
@@ -120,10 +135,10 @@ async def backend(
 
 
 @pytest.fixture
-async def streaming(
+async def polling(
     fake: FakeAceData, client: httpx.AsyncClient, bot_side: BotSide, sink: RecordingSink
 ) -> AsyncIterator[AceDataBackend]:
-    """No callback URL: progress comes from the NDJSON stream."""
+    """No callback URL: jobs are submitted `async` and polled."""
     adapter = AceDataBackend(
         client, fake.base_url, api_key=DEFAULT_TOKEN, callback_url=None, image_host=bot_side.host
     )
@@ -135,19 +150,6 @@ async def streaming(
 @pytest.fixture
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(http, "READ_RETRY_BACKOFF", (0.0, 0.0))
-
-
-async def stream_started(
-    fake: FakeAceData, submit: Coroutine[Any, Any, Submission], progress: int = 35
-) -> Submission:
-    """Start a streamed submit; it answers once the service sends the first (progress) line."""
-    count = len(fake.tasks) + 1
-    pending = asyncio.create_task(submit)
-    task_id = await fake.wait_for_task(count)
-    await fake.advance(task_id, progress)
-    submission = await asyncio.wait_for(pending, timeout=5)
-    assert submission.task_id == task_id
-    return submission
 
 
 async def finished_grid(fake: FakeAceData, backend: AceDataBackend) -> str:
@@ -178,6 +180,13 @@ async def finished_grid(fake: FakeAceData, backend: AceDataBackend) -> str:
         ("pan_right", ActionKind.PAN_RIGHT, 0),
         ("pan_up", ActionKind.PAN_UP, 0),
         ("pan_down", ActionKind.PAN_DOWN, 0),
+        ("upscale_subtle", ActionKind.UPSCALE_SUBTLE, 0),
+        ("upscale_creative", ActionKind.UPSCALE_CREATIVE, 0),
+        ("square", ActionKind.MAKE_SQUARE, 0),
+        ("redo_upscale_2x", ActionKind.REDO_UPSCALE_2X, 0),
+        ("redo_upscale_4x", ActionKind.REDO_UPSCALE_4X, 0),
+        ("redo_upscale_subtle", ActionKind.REDO_UPSCALE_SUBTLE, 0),
+        ("redo_upscale_creative", ActionKind.REDO_UPSCALE_CREATIVE, 0),
         ("upscale5", ActionKind.UNKNOWN, 0),
         ("animate_high", ActionKind.UNKNOWN, 0),
     ],
@@ -190,6 +199,8 @@ def test_parse_action_maps_names_and_keeps_the_image_id_in_the_ref(
     assert parse_action_ref(action.ref) == (name, IMAGE_ID)
     if kind is ActionKind.UNKNOWN:
         assert action.label == name
+    else:
+        assert is_servable(action), "a button the service returns and the bot knows is shown"
 
 
 @pytest.mark.parametrize("ref", ["upscale1", "@123", "upscale1@", "MJ::JOB::upsample::1::x", "prompt:a cat"])
@@ -211,6 +222,8 @@ def test_modal_task_ids_round_trip_and_real_ids_are_not_modals() -> None:
         ("timeout", "Timeout to generate the image.", FailureKind.TIMEOUT),
         ("bad_request", "Unrecognized argument(s): `-c`, `x`", FailureKind.INVALID),
         ("api_error", "Internal server error.", FailureKind.BACKEND),
+        ("used_up", "The remaining balance of your application is used up.", FailureKind.ACCOUNT),
+        ("token_expired", "", FailureKind.ACCOUNT),
         (
             "api_error",
             "Our moderators feel your prompt might be against our community standards",
@@ -339,8 +352,15 @@ def test_blend_prompt_puts_the_images_first_and_the_ratio_last() -> None:
         (400, "bad_request", BackendRefused, "prompt is required"),
         (400, "token_mismatched", BackendRefused, "token_mismatched"),
         (400, "api_not_implemented", BackendRefused, "api_not_implemented"),
-        (401, "invalid_token", BackendRefused, "authentication failed"),
+        (401, "invalid_token", AccountRefused, "authentication failed"),
+        (401, "token_expired", AccountRefused, "authentication failed"),
+        (401, "no_token", AccountRefused, "authentication failed"),
+        (403, "used_up", AccountRefused, "balance is used up"),
+        (402, "used_up", AccountRefused, "balance is used up"),
+        (403, "disabled", AccountRefused, "disabled"),
+        (401, None, AccountRefused, "authentication failed"),
         (403, "forbidden", PromptRejected, "moderators"),
+        (403, None, PromptRejected, "refused the prompt"),
         (429, "too_many_requests", BackendBusy, "rate limit"),
         (500, "api_error", BackendUnavailable, "api_error"),
         (504, "timeout", BackendUnavailable, "timeout"),
@@ -377,10 +397,11 @@ async def test_backend_satisfies_the_protocol_and_declares_what_it_can_do(client
     assert isinstance(pushing, Backend)
     assert (pushing.name, pushing.capabilities.push, polling.capabilities.push) == ("acedata", True, False)
     assert pushing.capabilities.commands == frozenset(
-        {Command.IMAGINE, Command.DESCRIBE, Command.BLEND, Command.SEED}
+        {Command.IMAGINE, Command.DESCRIBE, Command.BLEND, Command.SEED, Command.SHORTEN}
     )
     # Without a public URL for images, describe and blend cannot be offered.
-    assert polling.capabilities.commands == frozenset({Command.IMAGINE, Command.SEED})
+    assert polling.capabilities.commands == frozenset({Command.IMAGINE, Command.SEED, Command.SHORTEN})
+    assert polling.capabilities.batch_fetch
     assert polling.capabilities.max_prompt_length == 99
 
 
@@ -392,8 +413,8 @@ async def test_overlong_prompt_is_refused_before_sending(
     )
     with pytest.raises(PromptRejected):
         await short.imagine("x" * 11, job_id=JOB_ID)
-    with pytest.raises(BackendRefused, match="shorten"):
-        await short.shorten("x", job_id=JOB_ID)
+    with pytest.raises(PromptRejected):
+        await short.shorten("x" * 11, job_id=JOB_ID)
     assert fake.requests == []
 
 
@@ -500,85 +521,127 @@ def test_malformed_callbacks_raise(backend: AceDataBackend, body: bytes) -> None
         backend.parse_callback(body, {"content-type": "application/json"})
 
 
-# --- adapter over HTTP: NDJSON streams ----------------------------------------------------------------------
+# --- adapter over HTTP: no callback URL: async submits, polled together ----------------------------------
 
 
-async def test_stream_updates_arrive_in_order_through_the_sink(
-    fake: FakeAceData, streaming: AceDataBackend, sink: RecordingSink
+async def test_without_a_callback_jobs_are_submitted_async_and_hold_no_connection(
+    fake: FakeAceData, polling: AceDataBackend, sink: RecordingSink
 ) -> None:
-    submission = await stream_started(fake, streaming.imagine(PROMPT, job_id=JOB_ID))
-    assert "callback_url" not in fake.submissions[0][1]
-    assert fake.requests[0].headers.get("accept") == "application/x-ndjson"
-    first = await sink.next()
-    await fake.advance(submission.task_id, 75)
-    second = await sink.next()
+    submission = await polling.imagine(PROMPT, job_id=JOB_ID)
+    assert submission.status is JobStatus.QUEUED and submission.task_id in fake.tasks
+    assert fake.submissions[0] == (
+        "/midjourney/imagine",
+        {"prompt": PROMPT, "action": "generate", "async": True},
+    )
+    assert fake.requests[0].headers.get("accept") == "application/json"
+    assert fake.tasks[submission.task_id].mode == "async"
+    assert (fake.open_connections, fake.most_open_connections) == (0, 0)
+    pending = await polling.fetch(submission.task_id)
+    assert pending == TaskUpdate(submission.task_id, JobStatus.QUEUED)
+    await fake.advance(submission.task_id, 35)
+    [running] = (await polling.fetch_many([submission.task_id])).values()
+    assert (running.status, running.progress) == (JobStatus.RUNNING, 35) and running.preview_url
     await fake.complete(submission.task_id)
-    final = await sink.next()
-    assert [(u.task_id, u.status, u.progress) for u in (first, second, final)] == [
-        (submission.task_id, JobStatus.RUNNING, 35),
-        (submission.task_id, JobStatus.RUNNING, 75),
-        (submission.task_id, JobStatus.SUCCEEDED, 100),
+    [done] = (await polling.fetch_many([submission.task_id])).values()
+    assert done.status is JobStatus.SUCCEEDED and done.actions is not None
+    assert [a.kind for a in done.actions] == GRID_KINDS
+    assert sink.updates == [] and fake.callbacks == []
+
+
+async def test_open_connections_per_running_job_without_public_url(
+    fake: FakeAceData, polling: AceDataBackend
+) -> None:
+    """Regression: each job used to hold its NDJSON stream open until it finished (one per running job)."""
+    running = JOBS_IN_FLIGHT
+    submissions = [await polling.imagine(f"{PROMPT} {n}", job_id=f"job-{n}") for n in range(running)]
+    for submission in submissions:
+        await fake.advance(submission.task_id, 35)
+    assert fake.open_connections == 0 and fake.most_open_connections == 0
+    updates = await polling.fetch_many([s.task_id for s in submissions])
+    assert {u.progress for u in updates.values()} == {35} and len(updates) == running
+
+
+async def test_fetch_many_reads_fifty_tasks_a_call_and_leaves_unknown_ids_out(
+    fake: FakeAceData, polling: AceDataBackend, sink: RecordingSink
+) -> None:
+    submissions = [await polling.imagine(f"{PROMPT} {n}", job_id=f"job-{n}") for n in range(120)]
+    ids = [s.task_id for s in submissions]
+    await fake.complete(ids[-1])
+    described = await polling.describe(png_bytes(), "image/png", job_id="job-d")
+    modal = modal_task_id(IMAGE_ID)
+    asked = fake.requests_to("/midjourney/tasks")
+
+    updates = await polling.fetch_many([*ids, TASK_ID, described.task_id, modal, ids[0]])
+
+    assert fake.requests_to("/midjourney/tasks") - asked == 3  # 50 + 50 + 21 ids (the unknown one too)
+    batches = [body for path, body in fake.submissions if path == "/midjourney/tasks"]
+    assert [(b["action"], len(b["ids"]), b["limit"]) for b in batches] == [
+        ("retrieve_batch", 50, 50),
+        ("retrieve_batch", 50, 50),
+        ("retrieve_batch", 21, 21),
     ]
-    assert final.actions is not None and [a.kind for a in final.actions] == GRID_KINDS
-    await fake.wait_stream_closed(submission.task_id)
-    assert fake.callbacks == []
+    assert set(updates) == {*ids, described.task_id, modal}, "an id the service does not know is left out"
+    assert updates[ids[0]].status is JobStatus.QUEUED and updates[ids[-1]].status is JobStatus.SUCCEEDED
+    assert updates[described.task_id] == await sink.next()
+    assert updates[modal] == TaskUpdate(modal, JobStatus.NEEDS_INPUT)
 
 
-async def test_aclose_stops_following_streams(
-    fake: FakeAceData, streaming: AceDataBackend, sink: RecordingSink
+async def test_fetch_many_retries_like_any_read_and_maps_refusals(
+    fake: FakeAceData, polling: AceDataBackend, no_backoff: None
 ) -> None:
-    submission = await stream_started(fake, streaming.imagine(PROMPT, job_id=JOB_ID))
-    await sink.next()
-    assert streaming.open_streams == 1
-    await streaming.aclose()
-    assert streaming.open_streams == 0
-    await fake.wait_stream_closed(submission.task_id)  # the service saw us hang up
-    await fake.complete(submission.task_id)
-    assert [u.progress for u in sink.updates] == [35]
-    done = await streaming.fetch(submission.task_id)  # the job went on; polling still finds it
-    assert done is not None and done.status is JobStatus.SUCCEEDED
+    submission = await polling.imagine(PROMPT, job_id=JOB_ID)
+    fake.fail_next_http(502, bare=True)
+    assert set(await polling.fetch_many([submission.task_id])) == {submission.task_id}
+    fake.fail_next_http(401, "token_expired")
+    with pytest.raises(AccountRefused):
+        await polling.fetch_many([submission.task_id])
+    assert await polling.fetch_many([]) == {}
 
 
-async def test_broken_stream_leaves_polling_to_take_over(
-    fake: FakeAceData, streaming: AceDataBackend, sink: RecordingSink
-) -> None:
-    submission = await stream_started(fake, streaming.imagine(PROMPT, job_id=JOB_ID))
-    await sink.next()
-    [reader] = [t for t in asyncio.all_tasks() if t.get_name() == f"acedata stream {submission.task_id}"]
-    fake.break_stream(submission.task_id)
-    await asyncio.wait_for(reader, timeout=5)  # ends quietly: no exception leaks from a broken stream
-    assert streaming.open_streams == 0
-    running = await streaming.fetch(submission.task_id)
-    assert running is not None and (running.status, running.progress) == (JobStatus.RUNNING, 35)
-    await fake.complete(submission.task_id)
-    done = await streaming.fetch(submission.task_id)
-    assert done is not None and done.status is JobStatus.SUCCEEDED
-    assert len(sink.updates) == 1
+async def test_async_failure_is_found_by_polling(fake: FakeAceData, polling: AceDataBackend) -> None:
+    submission = await polling.imagine(PROMPT, job_id=JOB_ID)
+    await fake.fail(submission.task_id, "timeout", "Timeout to generate the image.")
+    failed = await polling.fetch(submission.task_id)
+    assert failed is not None and (failed.status, failed.failure) == (JobStatus.FAILED, FailureKind.TIMEOUT)
 
 
-async def test_stream_failing_before_progress_still_names_the_task(
-    fake: FakeAceData, streaming: AceDataBackend, sink: RecordingSink
-) -> None:
-    pending = asyncio.create_task(streaming.imagine(PROMPT, job_id=JOB_ID))
-    task_id = await fake.wait_for_task()
-    await fake.fail(task_id, "timeout", "Timeout to generate the image.")
-    submission = await asyncio.wait_for(pending, timeout=5)
-    failed = await sink.next()
-    assert submission.task_id == task_id
-    assert (failed.task_id, failed.status, failed.failure) == (task_id, JobStatus.FAILED, FailureKind.TIMEOUT)
-
-
-async def test_auto_paced_stream_needs_no_test_control(
-    client: httpx.AsyncClient, sink: RecordingSink
-) -> None:
+async def test_auto_paced_async_job_needs_no_test_control(client: httpx.AsyncClient) -> None:
     async with FakeAceData(auto_steps=(35, 75), step_delay=0.01) as fake:
         adapter = AceDataBackend(client, fake.base_url, api_key=DEFAULT_TOKEN, callback_url=None)
-        await adapter.start(sink)
         submission = await adapter.imagine(PROMPT, job_id=JOB_ID)
-        statuses = [(await sink.next()).status for _ in range(3)]
-        await adapter.aclose()
-    assert statuses == [JobStatus.RUNNING, JobStatus.RUNNING, JobStatus.SUCCEEDED]
-    assert all(u.task_id == submission.task_id for u in sink.updates)
+        await fake.tasks[submission.task_id].done.wait()
+        done = await adapter.fetch(submission.task_id)
+    assert done is not None and done.status is JobStatus.SUCCEEDED
+
+
+# --- task state (item: a "failed" state ends the job) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("progress", [None, 35])
+async def test_a_failed_state_fails_the_job_without_a_failure_response(
+    fake: FakeAceData, polling: AceDataBackend, progress: int | None
+) -> None:
+    """Regression: a record in state "failed" without `success: false` stayed queued until the timeout."""
+    submission = await polling.imagine(PROMPT, job_id=JOB_ID)
+    if progress is not None:
+        await fake.advance(submission.task_id, progress)
+    fake.abandon(submission.task_id)
+    failed = await polling.fetch(submission.task_id)
+    assert failed is not None and (failed.status, failed.failure) == (JobStatus.FAILED, FailureKind.BACKEND)
+    [batched] = (await polling.fetch_many([submission.task_id])).values()
+    assert batched == failed
+
+
+def test_task_states_map_onto_job_statuses() -> None:
+    def record(state: str, response: dict[str, object] | None = None) -> AceTaskRecord:
+        return AceTaskRecord.model_validate({"id": TASK_ID, "state": state, "response": response})
+
+    assert record_to_update(TASK_ID, record("pending")).status is JobStatus.QUEUED
+    line = {"success": True, "progress": 40, "image_url": "https://cdn/p.webp"}
+    assert record_to_update(TASK_ID, record("generating", line)).status is JobStatus.RUNNING
+    failure = {"success": False, "error": {"code": "forbidden", "message": "moderators"}}
+    assert record_to_update(TASK_ID, record("failed", failure)).failure is FailureKind.BANNED
+    assert record_to_update(TASK_ID, record("failed", line)).status is JobStatus.FAILED
 
 
 # --- adapter over HTTP: actions -----------------------------------------------------------------------------
@@ -619,18 +682,45 @@ async def test_grid_actions_start_new_grids(
     )
 
 
-async def test_upscale_2x_offers_vary_zoom_and_pan(fake: FakeAceData, backend: AceDataBackend) -> None:
-    grid = await finished_grid(fake, backend)
-    upscale = await backend.act(grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID)
-    await fake.complete(upscale.task_id)
-    hd = await backend.act(
-        upscale.task_id, await action_of(backend, upscale.task_id, ActionKind.UPSCALE_2X), job_id=JOB_ID
-    )
-    assert fake.submissions[-1][1]["action"] == "upscale_2x"
-    await fake.complete(hd.task_id)
-    update = await backend.fetch(hd.task_id)
-    assert update is not None and update.actions is not None
-    assert [a.kind for a in update.actions] == UPSCALE_KINDS[2:]
+@pytest.mark.parametrize("model", ["v5", "v6"])
+@pytest.mark.parametrize("prompt", [PROMPT, f"{PROMPT} --ar 3:2"])
+async def test_each_model_flavours_upscale_buttons_are_offered_and_run(
+    client: httpx.AsyncClient, model: Model, prompt: str
+) -> None:
+    """v5 upscales offer 2x/4x, v6 and v7 Subtle/Creative; a non-square one Make Square; each further
+    upscale its Redo. Regression: the v6/v7 ones, Make Square and Redo were unknown and hidden."""
+    async with FakeAceData(model=model) as fake:
+        adapter = AceDataBackend(client, fake.base_url, api_key=DEFAULT_TOKEN, callback_url=None)
+        grid = await adapter.imagine(prompt, job_id=JOB_ID)
+        await fake.complete(grid.task_id)
+        upscale = await adapter.act(
+            grid.task_id, await action_of(adapter, grid.task_id, ActionKind.UPSCALE, 1), job_id=JOB_ID
+        )
+        await fake.complete(upscale.task_id)
+        offered = await adapter.fetch(upscale.task_id)
+        assert offered is not None and offered.actions is not None
+        square = [ActionKind.MAKE_SQUARE] if "--ar 3:2" in prompt else []
+        assert [a.kind for a in offered.actions] == [*UPSCALER_KINDS[model], *VARY_ZOOM_PAN_KINDS, *square]
+        assert all(is_servable(a) and a.result_kind is not None for a in offered.actions)
+        for kind in UPSCALER_KINDS[model]:
+            further = await adapter.act(
+                upscale.task_id, await action_of(adapter, upscale.task_id, kind), job_id=JOB_ID
+            )
+            await fake.complete(further.task_id)
+            made = await adapter.fetch(further.task_id)
+            assert made is not None and made.actions is not None
+            assert [a.kind for a in made.actions] == [REDO_KINDS[kind], *VARY_ZOOM_PAN_KINDS]
+            redo = await adapter.act(
+                further.task_id, await action_of(adapter, further.task_id, REDO_KINDS[kind]), job_id=JOB_ID
+            )
+            assert fake.tasks[redo.task_id].action == f"redo_{fake.tasks[further.task_id].action}"
+        if square:
+            squared = await adapter.act(
+                upscale.task_id,
+                await action_of(adapter, upscale.task_id, ActionKind.MAKE_SQUARE),
+                job_id=JOB_ID,
+            )
+            assert fake.submissions[-1][1]["action"] == "square" and squared.task_id in fake.tasks
 
 
 async def test_progress_image_ids_cannot_be_acted_on(fake: FakeAceData, backend: AceDataBackend) -> None:
@@ -687,14 +777,15 @@ async def test_vary_region_asks_for_input_then_sends_mask_and_prompt(
         (400, "bad_request", BackendRefused),
         (400, "token_mismatched", BackendRefused),
         (400, "api_not_implemented", BackendRefused),
-        (401, "invalid_token", BackendRefused),
+        (401, "invalid_token", AccountRefused),
+        (403, "used_up", AccountRefused),
         (403, "forbidden", PromptRejected),
         (429, "too_many_requests", BackendBusy),
         (500, "api_error", BackendUnavailable),
         (504, "timeout", BackendUnavailable),
     ],
 )
-@pytest.mark.parametrize("mode", ["callback", "stream"])
+@pytest.mark.parametrize("mode", ["callback", "async"])
 async def test_submit_errors_map_to_domain_errors_and_are_never_resent(
     fake: FakeAceData, client: httpx.AsyncClient, status: int, code: str, error: type[Exception], mode: str
 ) -> None:
@@ -725,6 +816,78 @@ async def test_wrong_token_is_refused_without_echoing_it(
     assert "wrong-token" not in str(caught.value)
     with pytest.raises(BackendRefused, match="authentication failed"):
         await wrong.fetch(TASK_ID)
+
+
+def _used_up(fake: FakeAceData) -> str | None:
+    fake.balance = 0
+    return DEFAULT_TOKEN
+
+
+def _disabled(fake: FakeAceData) -> str | None:
+    fake.disabled = True
+    return DEFAULT_TOKEN
+
+
+def _expired(fake: FakeAceData) -> str | None:
+    fake.expired_tokens.add("old-token")
+    return "old-token"
+
+
+def _no_token(fake: FakeAceData) -> str | None:
+    return None
+
+
+ACCOUNT_CASES = {
+    "used_up": (_used_up, AccountProblem.BALANCE),
+    "disabled": (_disabled, AccountProblem.DISABLED),
+    "token_expired": (_expired, AccountProblem.TOKEN),
+    "no_token": (_no_token, AccountProblem.TOKEN),
+}
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["nested", "top-level code"])
+@pytest.mark.parametrize("case", list(ACCOUNT_CASES))
+async def test_account_refusals_name_the_operators_problem_and_log_it(
+    fake: FakeAceData,
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+    legacy: bool,
+) -> None:
+    """Regression: `used_up` comes with 403, which used to read as "your prompt is banned"."""
+    arrange, problem = ACCOUNT_CASES[case]
+    token = arrange(fake)
+    fake.legacy_errors = legacy
+    adapter = AceDataBackend(client, fake.base_url, api_key=token, callback_url=None)
+    with caplog.at_level(logging.ERROR, logger="bot.backends.acedata"):
+        for submit in (adapter.imagine(PROMPT, job_id=JOB_ID), adapter.shorten(PROMPT, job_id=JOB_ID)):
+            with pytest.raises(AccountRefused) as refused:
+                await submit
+            assert refused.value.problem is problem
+    assert fake.tasks == {}
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(logged) == 2 and all(case in line for line in logged)
+    assert not any("old-token" in line or DEFAULT_TOKEN in line for line in logged)
+
+
+async def test_the_balance_running_out_midway_refuses_only_later_submits(
+    fake: FakeAceData, polling: AceDataBackend
+) -> None:
+    fake.balance = 1
+    first = await polling.imagine(PROMPT, job_id=JOB_ID)
+    with pytest.raises(AccountRefused, match="balance"):
+        await polling.imagine(PROMPT, job_id="job-2")
+    assert list(fake.tasks) == [first.task_id]
+    assert await polling.fetch(first.task_id) is not None, "reading tasks costs nothing"
+
+
+def test_a_task_failing_for_the_account_is_an_account_failure() -> None:
+    body = AceResult.model_validate(
+        {"success": False, "task_id": TASK_ID, "error": {"code": "used_up", "message": "used up"}}
+    )
+    assert result_to_update(TASK_ID, body) == TaskUpdate(
+        TASK_ID, JobStatus.FAILED, fail_reason="balance", failure=FailureKind.ACCOUNT
+    )
 
 
 async def test_bare_gateway_error_is_unavailable(fake: FakeAceData, backend: AceDataBackend) -> None:
@@ -807,6 +970,35 @@ async def test_prompt_pick_imagines_the_picked_prompt(
     expected = described.text.split("\n\n")[2].removeprefix("3️⃣ ")
     assert fake.tasks[started.task_id].prompt == expected
     assert fake.submissions[-1][1]["action"] == "generate"
+
+
+async def test_shorten_offers_the_services_prompts_as_picks(
+    fake: FakeAceData, polling: AceDataBackend, sink: RecordingSink
+) -> None:
+    long_prompt = "a quiet harbour town at dawn, fishing boats, gulls, soft mist, pastel colours --ar 3:2"
+    submission = await polling.shorten(long_prompt, job_id=JOB_ID)
+    assert fake.submissions[-1] == ("/midjourney/shorten", {"prompt": long_prompt})
+    reported = await sink.next()
+    assert reported.task_id == submission.task_id and reported.status is JobStatus.SUCCEEDED
+    assert reported.text is not None and reported.actions is not None
+    lines = reported.text.split("\n\n")
+    assert 1 < len(lines) <= 5 and all(line.endswith("--ar 3:2") for line in lines)
+    assert [(a.kind, a.index) for a in reported.actions] == [
+        (ActionKind.PROMPT_PICK, i) for i in range(1, len(lines) + 1)
+    ]
+    assert await polling.fetch(submission.task_id) == reported
+    assert (await polling.fetch_many([submission.task_id]))[submission.task_id] == reported
+    pick = await polling.act(submission.task_id, reported.actions[1], job_id="job-pick")
+    assert fake.tasks[pick.task_id].prompt == lines[1].removeprefix("2️⃣ ")
+    with pytest.raises(BackendRefused, match="seed"):
+        await polling.image_seed(submission.task_id)
+
+
+async def test_shorten_refusals_are_domain_errors(fake: FakeAceData, polling: AceDataBackend) -> None:
+    with pytest.raises(PromptRejected, match="community standards"):
+        await polling.shorten("gore everywhere", job_id=JOB_ID)
+    with pytest.raises(BackendRefused, match="prompt is required"):
+        await polling.shorten("   ", job_id=JOB_ID)
 
 
 async def test_describe_needs_a_public_image_host(fake: FakeAceData, client: httpx.AsyncClient) -> None:

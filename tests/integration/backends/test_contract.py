@@ -44,8 +44,16 @@ PRIVATE_OR_LOCAL = [
     "http://localhost/a.png",
 ]
 NOT_HTTP = ["ftp://example.invalid/x.png", "file:///etc/passwd", "javascript:alert(1)"]
-ADAPTERS = ["mjproxy", "mjproxy-java", "imagineapi", "imagineapi-cloud", "acedata", "simulator"]
-HTTP_ADAPTERS = ["mjproxy", "mjproxy-java", "imagineapi", "imagineapi-cloud", "acedata"]
+ADAPTERS = [
+    "mjproxy",
+    "mjproxy-java",
+    "imagineapi",
+    "imagineapi-cloud",
+    "acedata",
+    "acedata-async",
+    "simulator",
+]
+HTTP_ADAPTERS = ["mjproxy", "mjproxy-java", "imagineapi", "imagineapi-cloud", "acedata", "acedata-async"]
 
 
 @dataclass
@@ -135,6 +143,21 @@ async def _acedata(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSid
     )
 
 
+async def _acedata_async(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
+    """Without a PUBLIC_URL: v6/v7 model, jobs submitted `async` and polled (no callback, no stream)."""
+    fake = await stack.enter_async_context(acedata.FakeAceData(model="v6"))
+    backend = AceDataBackend(client, fake.base_url, api_key=acedata.DEFAULT_TOKEN, callback_url=None)
+    return Kit(
+        "acedata",
+        backend,
+        fake.run_to_completion,
+        fake.base_url + "/attachments/1/2/missing.png",
+        ("authorization", f"Bearer {acedata.DEFAULT_TOKEN}"),
+        fake.requests,
+        cdn,
+    )
+
+
 async def _simulator(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
     backend = SimulatorBackend(step_seconds=0, tile_size=64)
 
@@ -154,6 +177,7 @@ KITS = {
     "imagineapi": _imagineapi,
     "imagineapi-cloud": _imagineapi_cloud,
     "acedata": _acedata,
+    "acedata-async": _acedata_async,
     "simulator": _simulator,
 }
 
