@@ -62,7 +62,7 @@ class AccessMiddleware(BaseMiddleware):
             return
         message = update.message
         if message is not None and message.text and message.text.startswith("/"):
-            await self._sender.call(
+            self._sender.say(
                 SendMessage(
                     chat_id=message.chat.id, message_thread_id=thread_of(message), text=t("access-denied")
                 ),
