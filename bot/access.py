@@ -45,13 +45,16 @@ class AccessControl:
     def admins(self) -> frozenset[int]:
         return self._config.admins
 
-    async def allows(self, user_id: int, chat_id: int | None) -> bool:
+    async def allows(self, user_id: int, chat_id: int | None, sender_chat_id: int | None = None) -> bool:
+        """`sender_chat_id`: the chat a message was posted as (a channel, or the group for its anonymous
+        admins); Telegram then names a stand-in user, so that chat's ban must hold as well."""
         if self.is_admin(user_id):
             return True
         await self._refresh()
         rule_of_user = self._rules.get((USER, user_id))
         rule_of_chat = self._rules.get((CHAT, chat_id)) if chat_id is not None else None
-        if BAN in (rule_of_user, rule_of_chat):
+        rule_of_sender_chat = self._rules.get((CHAT, sender_chat_id)) if sender_chat_id is not None else None
+        if BAN in (rule_of_user, rule_of_chat, rule_of_sender_chat):
             return False
         if not self.allowlist_active:
             return True

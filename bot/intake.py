@@ -15,7 +15,7 @@ from bot.credentials import BotSecrets
 from bot.domain import InvalidCallback
 from webhook.app import TelegramWebhook
 
-# Updates handled at once in polling mode: a burst of commands (getUpdates hands out 100 at a time)
+# Updates handled at once (polling or webhook): a burst of commands (getUpdates hands out 100 at a time)
 # queues here instead of all being handled, and held in memory, at the same moment. High enough that a
 # hung backend call (up to its 30 s timeout) leaves plenty of room for everyone else's updates.
 UPDATE_CONCURRENCY = 128
@@ -31,6 +31,7 @@ class TelegramIntake:
         self._secrets = secrets
         self._polling: asyncio.Task[None] | None = None
         self.handling: set[asyncio.Task[Any]] = set()
+        self._slots = asyncio.Semaphore(UPDATE_CONCURRENCY)  # webhook mode; polling has aiogram's own
 
     @property
     def by_webhook(self) -> bool:
@@ -78,6 +79,12 @@ class TelegramIntake:
             update = Update.model_validate_json(body, context={"bot": self._bot})
         except ValidationError as exc:
             raise InvalidCallback(f"not a Telegram update ({exc.error_count()} errors)") from exc
+        # Telegram waits for the answer before it sends more on this connection: a full house pushes back.
+        await self._slots.acquire()
         task = asyncio.create_task(self._dispatcher.feed_update(self._bot, update))
         self.handling.add(task)
-        task.add_done_callback(self.handling.discard)
+        task.add_done_callback(self._handled)
+
+    def _handled(self, task: asyncio.Task[Any]) -> None:
+        self.handling.discard(task)
+        self._slots.release()

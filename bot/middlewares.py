@@ -44,7 +44,10 @@ class AccessMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
-        if user is None or await self._access.allows(user.id, chat.id if chat else None):
+        posted_as = _sender_chat(event)
+        if user is None or await self._access.allows(
+            user.id, chat.id if chat else None, posted_as.id if posted_as else None
+        ):
             return await handler(event, data)
         t: Translator = data["t"]
         if isinstance(event, Update):
@@ -62,9 +65,17 @@ class AccessMiddleware(BaseMiddleware):
             return
         message = update.message
         if message is not None and message.text and message.text.startswith("/"):
-            await self._sender.call(
+            self._sender.say(
                 SendMessage(
                     chat_id=message.chat.id, message_thread_id=thread_of(message), text=t("access-denied")
                 ),
                 chat_id=message.chat.id,
             )
+
+
+def _sender_chat(event: TelegramObject) -> Chat | None:
+    """The chat a message was posted as: a channel, or a group for its anonymous admins."""
+    if not isinstance(event, Update):
+        return None
+    message = event.message or event.edited_message
+    return message.sender_chat if message is not None else None

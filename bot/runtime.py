@@ -286,6 +286,7 @@ class Runtime:
                     task.cancel()
         await _bounded(asyncio.gather(*self._tasks, return_exceptions=True), "stopping the HTTP server")
         await _bounded(asyncio.gather(*self.intake.handling, return_exceptions=True), "finishing updates")
+        await _bounded(self.sender.close(), "stopping chatter")
         await _bounded(self.bot.session.close(), "closing the Telegram session")
         await _bounded(self.http.aclose(), "closing the HTTP client")
         await _bounded(self.db.close(), "closing the database")

@@ -83,21 +83,25 @@ class DeliveryQueue:
     async def _run_chat(self, chat_id: int) -> None:
         queue = self._queues[chat_id]
         try:
-            while queue:
-                # Pictures are fetched and converted only once this chat may send, and only a few
-                # deliveries at a time: when many jobs finish together, the rest wait as job ids (and
-                # keep coalescing) instead of as downloaded images queued for Telegram's global limit.
-                await self._sender.until_chat_ready(chat_id)
-                async with self._in_hand:
-                    job_id = next(iter(queue))
-                    del queue[job_id]
-                    await self._deliver_with_retry(job_id, chat_id)
+            with self._sender.delivering_jobs(chat_id):  # the chat's chatter waits until these are out
+                await self._drain(chat_id, queue)
         finally:
             self._workers.pop(chat_id, None)
             if not queue:
                 self._queues.pop(chat_id, None)
             if not self._workers:
                 self._idle.set()
+
+    async def _drain(self, chat_id: int, queue: OrderedDict[str, None]) -> None:
+        while queue:
+            # Pictures are fetched and converted only once this chat may send, and only a few deliveries
+            # at a time: when many jobs finish together, the rest wait as job ids (and keep coalescing)
+            # instead of as downloaded images queued for Telegram's global limit.
+            await self._sender.until_chat_ready(chat_id)
+            async with self._in_hand:
+                job_id = next(iter(queue))
+                del queue[job_id]
+                await self._deliver_with_retry(job_id, chat_id)
 
     async def _deliver_with_retry(self, job_id: str, chat_id: int) -> None:
         try:

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery
 
 from bot.delivery.keyboards import CALLBACK_PREFIX, button_label, parse_callback_data
 from bot.delivery.methods import reply_message
-from bot.delivery.sender import Sender
+from bot.delivery.sender import Sender, chatter_key
 from bot.domain import ActionKind, Job, JobStatus
 from bot.domain.errors import ButtonExpired
 from bot.handlers.context import display_name
@@ -61,10 +61,8 @@ async def _answer(sender: Sender, query: CallbackQuery, text: str) -> None:
 
 
 async def _reply(sender: Sender, job: Job, text: str, *, html: bool = False) -> None:
-    await sender.call(
-        reply_message(job.chat_id, job.thread_id, text, reply_to=job.message_id, html=html),
-        chat_id=job.chat_id,
-    )
+    method = reply_message(job.chat_id, job.thread_id, text, reply_to=job.message_id, html=html)
+    sender.say(method, chat_id=job.chat_id, key=f"{job.message_id}:{chatter_key(method)}")
 
 
 async def unknown_button(query: CallbackQuery, sender: Sender, t: Translator) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiogram.methods import TelegramMethod
 from aiogram.types import Message, User
 
 from bot.delivery.methods import reply_message
-from bot.delivery.sender import Sender
+from bot.delivery.sender import Sender, chatter_key
 from bot.domain import Requester
+
+T = TypeVar("T")
 
 
 def thread_of(message: Message) -> int | None:
@@ -31,16 +37,33 @@ def requester_for(message: Message, user: User, language: str) -> Requester:
 
 
 async def answer(
-    message: Message, sender: Sender, text: str, *, html: bool = False, quote: bool = True
+    message: Message,
+    sender: Sender,
+    text: str,
+    *,
+    html: bool = False,
+    quote: bool = True,
+    refusal: bool = False,
 ) -> None:
-    """Reply in the message's chat and topic (quoting it unless `quote` is off), through the sender."""
-    await sender.call(
-        reply_message(
-            message.chat.id,
-            thread_of(message),
-            text,
-            reply_to=message.message_id if quote else None,
-            html=html,
-        ),
-        chat_id=message.chat.id,
+    """Reply in the message's chat and topic (quoting it unless `quote` is off) as chatter: queued, never
+    waited for. A `refusal` goes to a chat once per coalescing window, whoever drew it."""
+    method = reply_message(
+        message.chat.id, thread_of(message), text, reply_to=message.message_id if quote else None, html=html
     )
+    say(message, sender, method, per_person=not refusal)
+
+
+def say(
+    message: Message,
+    sender: Sender,
+    method: TelegramMethod[T],
+    *,
+    on_sent: Callable[[T], Awaitable[None]] | None = None,
+    per_person: bool = True,
+) -> None:
+    """Queue `method` as chatter in the message's chat; the same one to the same person goes once per
+    coalescing window (`per_person` off: to the same chat)."""
+    key = chatter_key(method)
+    if per_person:
+        key = f"{message.from_user.id if message.from_user else ''}:{key}"
+    sender.say(method, chat_id=message.chat.id, key=key, on_sent=on_sent)

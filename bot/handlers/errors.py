@@ -44,14 +44,15 @@ async def button_failed(
 async def request_refused(
     event: ErrorEvent, message: Message, sender: Sender, locales: Locales, t: Translator | None = None
 ) -> None:
-    await answer(message, sender, _message_for(event.exception, _translator(locales, message.from_user, t)))
+    text = _message_for(event.exception, _translator(locales, message.from_user, t))
+    await answer(message, sender, text, refusal=True)
 
 
 async def request_failed(
     event: ErrorEvent, message: Message, sender: Sender, locales: Locales, t: Translator | None = None
 ) -> None:
     log.error("handling a message failed", exc_info=event.exception)
-    await answer(message, sender, _translator(locales, message.from_user, t)("error-internal"))
+    await answer(message, sender, _translator(locales, message.from_user, t)("error-internal"), refusal=True)
 
 
 def create_router() -> Router:

@@ -24,7 +24,7 @@ async def _addressed_command(message: Message, bot: Bot) -> bool:
 
 
 async def unknown_command(message: Message, sender: Sender, t: Translator) -> None:
-    await answer(message, sender, t("unknown-command"), quote=False)
+    await answer(message, sender, t("unknown-command"), quote=False, refusal=True)
 
 
 async def private_hint(message: Message, sender: Sender, t: Translator) -> None:

@@ -8,7 +8,7 @@ from aiogram.types import ForceReply, Message
 
 from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender
-from bot.handlers.context import requester_for, thread_of
+from bot.handlers.context import requester_for, say, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
 
@@ -26,17 +26,19 @@ async def imagine_command(
 async def ask_for_prompt(message: Message, sender: Sender, jobs: JobService, t: Translator) -> None:
     """Send a ForceReply question and remember it, so the answer (even in a group) becomes the prompt."""
     assert message.from_user is not None
-    question = await sender.call(
-        reply_message(
-            message.chat.id,
-            thread_of(message),
-            t("ask-prompt"),
-            reply_to=message.message_id,
-            reply_markup=ForceReply(selective=True, input_field_placeholder=t("ask-prompt-placeholder")),
-        ),
-        chat_id=message.chat.id,
+    asker = message.from_user.id
+
+    async def remember(question: Message) -> None:
+        await jobs.questions.asked_for_prompt(message.chat.id, question.message_id, asker)
+
+    ask = reply_message(
+        message.chat.id,
+        thread_of(message),
+        t("ask-prompt"),
+        reply_to=message.message_id,
+        reply_markup=ForceReply(selective=True, input_field_placeholder=t("ask-prompt-placeholder")),
     )
-    await jobs.questions.asked_for_prompt(message.chat.id, question.message_id, message.from_user.id)
+    say(message, sender, ask, on_sent=remember)
 
 
 def create_router() -> Router:

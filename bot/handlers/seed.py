@@ -8,10 +8,9 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender
 from bot.domain.errors import SeedUnavailable
-from bot.handlers.context import thread_of
+from bot.handlers.context import answer
 from bot.i18n import Translator
 from bot.jobs import JobService
 
@@ -22,16 +21,8 @@ async def seed_command(message: Message, jobs: JobService, sender: Sender, t: Tr
     if job is None or message.from_user is None:
         raise SeedUnavailable()
     seed = await jobs.seed(job, message.from_user.id)
-    await sender.call(
-        reply_message(
-            message.chat.id,
-            thread_of(message),
-            t("seed-value", seed=escape(seed)),  # the backend's text, in an HTML message
-            reply_to=message.message_id,
-            html=True,
-        ),
-        chat_id=message.chat.id,
-    )
+    # The backend's text, in an HTML message.
+    await answer(message, sender, t("seed-value", seed=escape(seed)), html=True)
 
 
 def create_router() -> Router:

@@ -29,7 +29,7 @@ from bot.delivery.settings_panel import (
 from bot.domain import Capabilities
 from bot.domain.errors import ButtonExpired, ChatSettingsAdminsOnly, SettingsNotYours
 from bot.domain.owners import Scope
-from bot.handlers.context import thread_of
+from bot.handlers.context import answer, say, thread_of
 from bot.i18n import Locales, Translator
 from bot.preferences import (
     ListOptions,
@@ -69,16 +69,14 @@ async def settings_command(
     view = PanelView(user.id, Scope.USER, in_group, admin, remix=bool(capabilities.remix))
     prefs = await preferences.user(user.id)
     t = _translator(locales, prefs, user)
-    await sender.call(
-        reply_message(
-            message.chat.id,
-            thread_of(message),
-            panel_text(prefs, view, t),
-            reply_to=message.message_id,
-            reply_markup=panel_keyboard(prefs, view, t),
-        ),
-        chat_id=message.chat.id,
+    panel = reply_message(
+        message.chat.id,
+        thread_of(message),
+        panel_text(prefs, view, t),
+        reply_to=message.message_id,
+        reply_markup=panel_keyboard(prefs, view, t),
     )
+    say(message, sender, panel)
 
 
 async def panel_press(
@@ -136,16 +134,7 @@ async def prefer_command(
     assert user is not None
     action = parse_prefer(command.args)
     prefs = await _run_prefer(action, user.id, preferences)
-    await sender.call(
-        reply_message(
-            message.chat.id,
-            thread_of(message),
-            prefer_reply(action, prefs, _translator(locales, prefs, user)),
-            reply_to=message.message_id,
-            html=True,
-        ),
-        chat_id=message.chat.id,
-    )
+    await answer(message, sender, prefer_reply(action, prefs, _translator(locales, prefs, user)), html=True)
 
 
 async def _run_prefer(action: PreferCommand, user_id: int, preferences: PreferenceService) -> Preferences:

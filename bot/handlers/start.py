@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, W
 
 from bot.delivery.sender import Sender
 from bot.domain import Capabilities
-from bot.handlers.context import answer, display_name
+from bot.handlers.context import answer, display_name, say
 from bot.i18n import Translator
 from bot.miniapp import RegionLinkInvalid, read_region_token
 from bot.region_links import RegionLinks
@@ -54,14 +54,12 @@ async def open_region_editor(
     button = InlineKeyboardButton(
         text=t("region-open-button"), web_app=WebAppInfo(url=links.editor_url(token))
     )
-    await sender.call(
-        SendMessage(
-            chat_id=message.chat.id,
-            text=t("region-private-intro"),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
-        ),
+    intro = SendMessage(
         chat_id=message.chat.id,
+        text=t("region-private-intro"),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
     )
+    say(message, sender, intro)
 
 
 async def help_(

@@ -197,3 +197,56 @@ async def test_the_sender_gives_large_uploads_their_time() -> None:
     await sender.call(GetMe(), chat_id=1, uploading=500_000)
     await sender.call(GetMe(), chat_id=2, uploading=50 * 1024 * 1024)
     assert bot.timeouts == [None, None, upload_timeout(50 * 1024 * 1024)]
+
+
+def chatter_grants_over(
+    limiter: RateLimiter, clock: Clock, chat_id: int, seconds: float, step: float = 0.125
+) -> list[float]:
+    granted, end = [], clock.now + seconds
+    while clock.now < end:
+        if answered_at_once(limiter.try_grant_chatter(chat_id), clock):
+            granted.append(round(clock.now, 2))
+        clock.now += step
+    return granted
+
+
+def test_chatter_gets_half_of_a_private_chats_window() -> None:
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    start = clock.now
+    assert [t - start for t in chatter_grants_over(limiter, clock, 42, 5.5)] == [0.0, 2.0, 4.0]
+
+
+def test_chatter_gets_half_of_a_groups_minute_and_jobs_keep_the_rest() -> None:
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    assert len(chatter_grants_over(limiter, clock, -100, 59.0, step=0.5)) == 10
+    clock.now += 0.5
+    jobs = grants_over(limiter, clock, -100, 0.5)
+    assert jobs, "a job's final finds room in a minute chatter has used all it may"
+
+
+def test_chatter_waits_while_the_chats_jobs_are_delivered() -> None:
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    with limiter.claimed(42):
+        assert not isinstance(limiter.try_grant_chatter(42), Permit)
+        assert answered_at_once(limiter.try_grant(42), clock), "the job itself goes"
+        clock.now += 1 / 30  # the global window spaces all sends evenly
+        assert answered_at_once(limiter.try_grant_chatter(43), clock), "other chats' chatter goes on"
+    clock.now += 2.0
+    assert isinstance(limiter.try_grant_chatter(42), Permit)
+
+
+def test_chatter_takes_half_the_global_window() -> None:
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    granted = sum(1 for chat in range(100) if answered_at_once(limiter.try_grant_chatter(chat), clock))
+    assert granted == 1, "global sends are spread evenly, chatter's too"
+    start, granted_times, chat = clock.now, [], 100
+    while clock.now < start + 2.0:
+        chat += 1
+        if answered_at_once(limiter.try_grant_chatter(chat), clock):
+            granted_times.append(clock.now)
+        clock.now += 0.005
+    assert all(sum(1 for t in granted_times if s <= t < s + 1.0) <= 15 for s in granted_times)

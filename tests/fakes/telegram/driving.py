@@ -33,8 +33,14 @@ class Driving(TelegramCore):
         caption: str | None = None,
         document: tuple[str, bytes, str] | None = None,
         media_group_id: str | None = None,
+        sender_chat: FakeChat | None = None,
     ) -> StoredMessage:
-        """A user writes to the bot: store the message and queue its Update."""
+        """A user writes to the bot: store the message and queue its Update.
+
+        `sender_chat`: the message is posted as that chat (a channel, or the group itself for an anonymous
+        admin); Telegram then names a stand-in as `from` (Channel_Bot, GroupAnonymousBot): pass it as `user`.
+        Only the update carries `sender_chat`; the stored message does not keep it.
+        """
         if text is not None and (photo is not None or document is not None):
             raise ValueError("a media message carries `caption`, not `text`")
         if caption is not None and photo is None and document is None:
@@ -61,7 +67,10 @@ class Driving(TelegramCore):
             document=self._user_document(document),
         )
         self._store(message)
-        self._updates.push("message", self.message_payload(message))
+        payload = self.message_payload(message)
+        if sender_chat is not None:
+            payload["sender_chat"] = self._chat_payload(sender_chat)
+        self._updates.push("message", payload)
         self._notify()
         return message
 

@@ -1,0 +1,196 @@
+"""Telegram's pacing as the bot keeps it: sliding windows per chat inside a global one, a share of each for
+chatter, and a global pause while Telegram says retry_after."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+RETRY_AFTER_MARGIN = 0.1
+IN_FLIGHT_RECHECK = 0.02  # seconds; a window full of unanswered sends is asked again this often
+MAX_TRACKED_CHATS = 10_000
+CLAIM_RECHECK = 0.05  # seconds; chatter for a chat with job deliveries under way asks again this often
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLimits:
+    """Telegram's published pacing: ~1 message/s in a chat, 20/min in a group, 30/s overall.
+
+    `chatter_share`: the part of each budget chatter may use, so jobs' progress and finals always find room.
+    """
+
+    global_per_second: int = 30
+    chat_per_second: int = 1
+    group_per_minute: int = 20
+    chatter_share: float = 0.5
+
+
+def share_of(limit: int, period: float, share: float) -> SlidingWindow:
+    """A window allowing `share` of `limit` per `period`: fewer sends, or (below one) a longer period."""
+    allowed = limit * share
+    if allowed >= 1:
+        return SlidingWindow(math.floor(allowed), period)
+    return SlidingWindow(1, period / allowed)
+
+
+class Slot:
+    """One granted send in a window. Until Telegram answers, the send may still be on its way and be
+    counted later than it was granted, so it stays in the window; Telegram's answer is the latest moment
+    it can have been counted, and the window counts it from then."""
+
+    __slots__ = ("counted_at",)
+
+    def __init__(self) -> None:
+        self.counted_at = math.inf
+
+    def settle(self, now: float) -> None:
+        self.counted_at = now
+
+
+class SlidingWindow:
+    """At most `limit` sends in any `period` seconds, as Telegram counts them."""
+
+    def __init__(self, limit: int, period: float, *, even: bool = False) -> None:
+        self._limit = limit
+        self._period = period
+        # Even: grants at least period/limit apart, so a full window never frees all at once and the
+        # next second starts with a burst of `limit` sends (and their rendering) on the same tick.
+        self._gap = period / limit if even else 0.0
+        self._last_grant = -math.inf
+        self._slots: list[Slot] = []
+
+    def wait(self, now: float) -> float:
+        """Seconds until a grant is possible (0: now)."""
+        spacing = self._last_grant + self._gap - now
+        horizon = now - self._period
+        self._slots = [slot for slot in self._slots if slot.counted_at > horizon]
+        if len(self._slots) < self._limit:
+            return max(spacing, 0.0)
+        oldest = min(slot.counted_at for slot in self._slots)
+        return max(spacing, IN_FLIGHT_RECHECK if oldest == math.inf else oldest - horizon)
+
+    def grant(self, now: float) -> Slot:
+        self._last_grant = now
+        slot = Slot()
+        self._slots.append(slot)
+        return slot
+
+    def idle(self, now: float) -> bool:
+        return all(slot.counted_at <= now - self._period for slot in self._slots)
+
+
+class Permit:
+    """A send granted in every window that applies; `settle` when Telegram has answered."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self, slots: list[Slot]) -> None:
+        self._slots = slots
+
+    def settle(self, now: float) -> None:
+        for slot in self._slots:
+            slot.settle(now)
+
+
+class ChatWindows:
+    """A chat's own windows, and the smaller ones its chatter must also fit in."""
+
+    __slots__ = ("chatter", "claims", "own")
+
+    def __init__(self, chat_id: int, limits: DeliveryLimits) -> None:
+        share = limits.chatter_share
+        self.own: tuple[SlidingWindow, ...] = (SlidingWindow(limits.chat_per_second, 1.0),)
+        self.chatter: tuple[SlidingWindow, ...] = (share_of(limits.chat_per_second, 1.0, share),)
+        if chat_id < 0:
+            self.own += (SlidingWindow(limits.group_per_minute, 60.0),)
+            self.chatter += (share_of(limits.group_per_minute, 60.0, share),)
+        self.claims = 0  # job deliveries under way: while any is, chatter waits
+
+    def idle(self, now: float) -> bool:
+        return not self.claims and all(w.idle(now) for w in (*self.own, *self.chatter))
+
+
+class RateLimiter:
+    """Per-chat windows inside a global one, and a global pause while Telegram says retry_after.
+
+    Chatter gets at most `chatter_share` of every window and none while a chat's job deliveries are under way.
+    """
+
+    def __init__(self, limits: DeliveryLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self.clock = clock
+        self._global = SlidingWindow(limits.global_per_second, 1.0, even=True)
+        self._global_chatter = share_of(limits.global_per_second, 1.0, limits.chatter_share)
+        self._chats: dict[int, ChatWindows] = {}
+        self._paused_until = 0.0
+
+    def _chat_windows(self, chat_id: int) -> ChatWindows:
+        windows = self._chats.get(chat_id)
+        if windows is None:
+            if len(self._chats) > MAX_TRACKED_CHATS:
+                now = self.clock()
+                self._chats = {k: w for k, w in self._chats.items() if not w.idle(now)}
+            windows = self._chats[chat_id] = ChatWindows(chat_id, self._limits)
+        return windows
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.clock() + seconds + RETRY_AFTER_MARGIN)
+
+    async def wait_pause(self) -> None:
+        while True:
+            delay = self._paused_until - self.clock()
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
+
+    def chat_delay(self, chat_id: int) -> float:
+        """Seconds until the chat's own windows (and any pause) would allow a send; nothing is granted."""
+        now = self.clock()
+        return max(max(w.wait(now) for w in self._chat_windows(chat_id).own), self._paused_until - now, 0.0)
+
+    @contextmanager
+    def claimed(self, chat_id: int) -> Iterator[None]:
+        """Job deliveries to `chat_id` are under way: its chatter waits until they are done."""
+        windows = self._chat_windows(chat_id)
+        windows.claims += 1
+        try:
+            yield
+        finally:
+            windows.claims -= 1
+
+    def try_grant(self, chat_id: int) -> Permit | float:
+        """A permit to send to `chat_id` now, or how many seconds to wait before asking again."""
+        return self._grant((*self._chat_windows(chat_id).own, self._global))
+
+    def try_grant_chatter(self, chat_id: int) -> Permit | float:
+        """Like `try_grant`, within chatter's share, and never while the chat's jobs are being delivered."""
+        windows = self._chat_windows(chat_id)
+        if windows.claims:
+            return CLAIM_RECHECK
+        return self._grant((*windows.own, *windows.chatter, self._global, self._global_chatter))
+
+    def _grant(self, windows: tuple[SlidingWindow, ...]) -> Permit | float:
+        now = self.clock()
+        delay = max(max(w.wait(now) for w in windows), self._paused_until - now)
+        if delay > 0:
+            return delay
+        return Permit([window.grant(now) for window in windows])
+
+    async def acquire(self, chat_id: int) -> Permit:
+        return await self._acquire(self.try_grant, chat_id)
+
+    async def acquire_chatter(self, chat_id: int) -> Permit:
+        return await self._acquire(self.try_grant_chatter, chat_id)
+
+    @staticmethod
+    async def _acquire(try_grant: Callable[[int], Permit | float], chat_id: int) -> Permit:
+        # Checking and recording happen without an await in between, so concurrent senders never overshoot.
+        while True:
+            granted = try_grant(chat_id)
+            if isinstance(granted, Permit):
+                return granted
+            await asyncio.sleep(granted)
