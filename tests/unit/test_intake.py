@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.types import Update
 
 from bot.config import Settings
+from bot.credentials import BotSecrets
 from bot.intake import UPDATE_CONCURRENCY, TelegramIntake
 from tests.harness import TOKEN
 
@@ -48,7 +49,8 @@ async def test_webhook_updates_are_handled_at_most_update_concurrency_at_a_time(
     )
     dispatcher = SlowDispatcher()
     bot = Bot(TOKEN)
-    intake = TelegramIntake(settings, bot, dispatcher, "hook-secret-" + "x" * 32)  # type: ignore[arg-type]
+    secrets = BotSecrets(*(f"{name}-secret-" + "x" * 32 for name in ("hook", "path", "header", "link")))
+    intake = TelegramIntake(settings, bot, dispatcher, secrets)  # type: ignore[arg-type]
     hook = intake.webhook()
     assert hook is not None
     feeds: list[asyncio.Task[Any]] = [
