@@ -336,10 +336,12 @@ async def test_cancel_with_a_non_admin_key_says_only_the_admin_can(
     proxy.admin = False
     async with running_bot(tg, tmp_path, **proxy_settings(proxy, push=True)):
         tg.user_sends(ALICE_CHAT, ALICE, "/imagine a slow kite")
-        await submitted_task(tg, proxy)
+        task_id = await submitted_task(tg, proxy)
+        await proxy.advance(task_id, 10)
+        await wait_for_caption(tg, ALICE_CHAT.id, "10%")  # the job knows its task: it can be cancelled
         tg.user_sends(ALICE_CHAT, ALICE, "/cancel")
         await wait_for_text(tg, ALICE_CHAT.id, "Only the image service's administrator")
-        assert proxy.tasks[next(iter(proxy.tasks))].status == "NOT_START"
+        assert proxy.tasks[task_id].status == "IN_PROGRESS", "the proxy refused: the task runs on"
 
 
 async def test_the_java_build_gets_u_v_reroll_and_no_commands_it_lacks(
