@@ -80,6 +80,7 @@ class SimulatorBackend:
             remix=REMIX_ACTIONS,
             animate=True,
             cancel=True,
+            batch_fetch=True,  # its tasks are in memory: many cost no more than one
         )
         self._step_seconds = step_seconds
         self._steps = steps
@@ -208,7 +209,7 @@ class SimulatorBackend:
         return task.latest if task is not None else None
 
     async def fetch_many(self, task_ids: list[str]) -> dict[str, TaskUpdate]:
-        """The simulator's tasks are in memory; it declares no batch fetch, but can answer one."""
+        """The simulator's tasks, from memory."""
         found = {task_id: self._tasks.get(task_id) for task_id in task_ids}
         return {task_id: task.latest for task_id, task in found.items() if task is not None}
 
