@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.credentials import BotSecrets
 from bot.domain import InvalidCallback
+from bot.replicas import Lease
 from webhook.app import TelegramWebhook
 
 # Updates handled at once (polling or webhook): a burst of commands (getUpdates hands out 100 at a time)
@@ -24,11 +25,22 @@ UPDATE_CONCURRENCY = 128
 class TelegramIntake:
     """Feeds Telegram's updates to the dispatcher, by polling or through the HTTP app's webhook route."""
 
-    def __init__(self, settings: Settings, bot: Bot, dispatcher: Dispatcher, secrets: BotSecrets) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        secrets: BotSecrets,
+        *,
+        lease: Lease | None = None,
+    ) -> None:
+        """`lease`: with several replicas, only its holder polls (Telegram answers 409 to a second poller)."""
         self._settings = settings
         self._bot = bot
         self._dispatcher = dispatcher
         self._secrets = secrets
+        self._lease = lease
+        self._keeping: asyncio.Task[None] | None = None
         self._polling: asyncio.Task[None] | None = None
         self.handling: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(UPDATE_CONCURRENCY)  # webhook mode; polling has aiogram's own
@@ -53,13 +65,43 @@ class TelegramIntake:
             )
             return
         await self._bot.delete_webhook(drop_pending_updates=False)
-        self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+        if self._lease is None:
+            self._start_polling()
+        else:
+            self._keeping = asyncio.create_task(self._lease.keep(self._lease_changed), name="polling-lease")
 
     async def stop_polling(self) -> None:
-        if self._polling is None:
+        """Stop taking updates; a replica holding the polling lease gives it up for another to take."""
+        if self._keeping is not None:
+            self._keeping.cancel()  # keep() stops polling on its way out
+            await asyncio.gather(self._keeping, return_exceptions=True)
+            self._keeping = None
+            assert self._lease is not None
+            await self._lease.release()
+        await self._stop_polling()
+
+    @property
+    def polls(self) -> bool:
+        """Whether this replica is calling getUpdates now."""
+        return self._polling is not None and not self._polling.done()
+
+    async def _lease_changed(self, held: bool) -> None:
+        if held:
+            self._start_polling()
+        else:
+            await self._stop_polling()
+
+    def _start_polling(self) -> None:
+        if not self.polls:
+            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+
+    async def _stop_polling(self) -> None:
+        if not self.polls:
             return
         with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
             await self._dispatcher.stop_polling()
+        assert self._polling is not None
+        await asyncio.gather(self._polling, return_exceptions=True)
 
     @property
     def polling(self) -> asyncio.Task[None] | None:

@@ -35,6 +35,7 @@ from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks
+from bot.replicas import LEASE_TTL, Lease, replica_id
 from bot.storage.database import Database
 from bot.update_once import seen_updates_for
 from webhook.app import create_app
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SHUTDOWN_STEP_SECONDS = 10.0
+POLLING_LEASE = "telegram-polling"
 
 
 class StartupError(Exception):
@@ -95,6 +97,7 @@ class Runtime:
         *,
         limits: DeliveryLimits | None = None,
         http_limits: HttpLimits | None = None,
+        lease_ttl: float = LEASE_TTL,
     ) -> Runtime:
         ensure_available(settings.mj_backend)
         http_socket = _bind(settings.http_host, settings.http_port)
@@ -208,7 +211,7 @@ class Runtime:
             http_socket,
             image_host,
             region_links,
-            TelegramIntake(settings, bot, dispatcher, secrets),
+            TelegramIntake(settings, bot, dispatcher, secrets, lease=polling_lease(settings, db, lease_ttl)),
             user_pictures,
             http_limits or HttpLimits(),
         )
@@ -291,6 +294,13 @@ class Runtime:
         await _bounded(self.http.aclose(), "closing the HTTP client")
         await _bounded(self.db.close(), "closing the database")
         self.http_socket.close()
+
+
+def polling_lease(settings: Settings, db: Database, ttl: float) -> Lease | None:
+    """Replicas on one database take turns at getUpdates; a lone process (SQLite) just polls."""
+    if settings.telegram_mode != "polling" or not db.shared:
+        return None
+    return Lease(db, POLLING_LEASE, replica_id(), ttl=ttl)
 
 
 async def _bounded(step: Awaitable[Any], what: str) -> None:
