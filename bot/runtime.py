@@ -17,8 +17,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
-from bot.access import AccessConfig, AccessControl
-from bot.backends import BackendOptions, create_backend, ensure_available, prepare_backend
+from bot.assembly import access_for, backend_for, jobs_for, polling_lease
+from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
@@ -29,13 +29,12 @@ from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
 from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.intake import TelegramIntake
-from bot.jobs import JobPolicy, JobService, Questions
+from bot.jobs import JobService, Questions
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
 from bot.preferences import PreferenceService
-from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks
-from bot.replicas import LEASE_TTL, Lease, replica_id
+from bot.replicas import LEASE_TTL
 from bot.storage.database import Database
 from bot.update_once import seen_updates_for
 from webhook.app import create_app
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SHUTDOWN_STEP_SECONDS = 10.0
-POLLING_LEASE = "telegram-polling"
 
 
 class StartupError(Exception):
@@ -124,17 +122,7 @@ class Runtime:
             if settings.public_url and settings.public_url.startswith("https://")
             else None
         )
-        backend = create_backend(
-            settings.mj_backend,
-            BackendOptions(
-                client=http,
-                base_url=settings.mj_base_url,
-                api_key=settings.mj_api_key.get_secret_value() if settings.mj_api_key else None,
-                notify_url=notify_url(settings, secrets.hook),
-                image_host=image_host.publish if image_host else None,
-                simulator_step_seconds=settings.simulator_step_seconds,
-            ),
-        )
+        backend = backend_for(settings, http, secrets, image_host)
         await prepare_backend(backend)
         questions = Questions(db)
         user_pictures = ImageDecoder(USER_PICTURE_DECODES)
@@ -156,29 +144,15 @@ class Runtime:
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
             region_links=region_links,
         )
-        policy = JobPolicy(
-            timeout=settings.job_timeout,
-            poll_interval=settings.poll_interval,
-            push_silence=settings.push_silence,
-            input_timeout=settings.input_timeout,
-        )
-        access = AccessControl(
-            db, AccessConfig(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
-        )
         preferences = PreferenceService(db)
-        usage_limits = Limits(
-            settings.daily_limit, settings.max_active_per_user, settings.max_active_per_chat
-        )
-        quotas = QuotaGuard(usage_limits, settings.admin_ids, pool_for=preferences.daily_pool)
-        jobs = JobService(
+        jobs = jobs_for(
+            settings,
             db,
             backend,
-            policy,
-            listeners=[delivery],
-            quotas=quotas,
+            delivery=delivery,
             preferences=preferences,
-            region_editing=region_links is not None,
             questions=questions,
+            region_editing=region_links is not None,
         )
         dispatcher = build_dispatcher(
             HandlerDeps(
@@ -188,7 +162,7 @@ class Runtime:
                 capabilities=backend.capabilities,
                 blends=BlendService(db),
                 albums=AlbumCollector(),
-                access=access,
+                access=access_for(settings, db),
                 delivery=delivery,
                 preferences=preferences,
                 region_links=region_links,
@@ -294,13 +268,6 @@ class Runtime:
         await _bounded(self.http.aclose(), "closing the HTTP client")
         await _bounded(self.db.close(), "closing the database")
         self.http_socket.close()
-
-
-def polling_lease(settings: Settings, db: Database, ttl: float) -> Lease | None:
-    """Replicas on one database take turns at getUpdates; a lone process (SQLite) just polls."""
-    if settings.telegram_mode != "polling" or not db.shared:
-        return None
-    return Lease(db, POLLING_LEASE, replica_id(), ttl=ttl)
 
 
 async def _bounded(step: Awaitable[Any], what: str) -> None:

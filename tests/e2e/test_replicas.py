@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.assembly import POLLING_LEASE
 from bot.replicas import LEASE_TTL, RENEWALS_PER_TTL
-from bot.runtime import POLLING_LEASE
 from bot.storage.leases import lease_holder
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import ALICE, ALICE_CHAT, wait_for_caption

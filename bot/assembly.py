@@ -1,0 +1,80 @@
+"""Building the services from Settings: the pieces the composition root wires together."""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.access import AccessConfig, AccessControl
+from bot.backends import BackendOptions, create_backend
+from bot.backends.base import Backend
+from bot.config import Settings
+from bot.credentials import BotSecrets, notify_url
+from bot.delivery import JobDelivery
+from bot.imagehost import ImageHost
+from bot.jobs import JobPolicy, JobService, Questions
+from bot.preferences import PreferenceService
+from bot.quotas import Limits, QuotaGuard
+from bot.replicas import Lease, replica_id
+from bot.storage.database import Database
+
+POLLING_LEASE = "telegram-polling"
+
+
+def backend_for(
+    settings: Settings, http: httpx.AsyncClient, secrets: BotSecrets, image_host: ImageHost | None
+) -> Backend:
+    """The adapter MJ_BACKEND names, wired to the shared HTTP client and the bot's callback URL."""
+    return create_backend(
+        settings.mj_backend,
+        BackendOptions(
+            client=http,
+            base_url=settings.mj_base_url,
+            api_key=settings.mj_api_key.get_secret_value() if settings.mj_api_key else None,
+            notify_url=notify_url(settings, secrets.hook),
+            image_host=image_host.publish if image_host else None,
+            simulator_step_seconds=settings.simulator_step_seconds,
+        ),
+    )
+
+
+def access_for(settings: Settings, db: Database) -> AccessControl:
+    return AccessControl(
+        db, AccessConfig(settings.admin_ids, settings.allowed_user_ids, settings.allowed_chat_ids)
+    )
+
+
+def jobs_for(
+    settings: Settings,
+    db: Database,
+    backend: Backend,
+    *,
+    delivery: JobDelivery,
+    preferences: PreferenceService,
+    questions: Questions,
+    region_editing: bool,
+) -> JobService:
+    """The job service with the settings' timings and limits; delivery listens to its changes."""
+    policy = JobPolicy(
+        timeout=settings.job_timeout,
+        poll_interval=settings.poll_interval,
+        push_silence=settings.push_silence,
+        input_timeout=settings.input_timeout,
+    )
+    limits = Limits(settings.daily_limit, settings.max_active_per_user, settings.max_active_per_chat)
+    return JobService(
+        db,
+        backend,
+        policy,
+        listeners=[delivery],
+        quotas=QuotaGuard(limits, settings.admin_ids, pool_for=preferences.daily_pool),
+        preferences=preferences,
+        region_editing=region_editing,
+        questions=questions,
+    )
+
+
+def polling_lease(settings: Settings, db: Database, ttl: float) -> Lease | None:
+    """Replicas on one database take turns at getUpdates; a lone process (SQLite) just polls."""
+    if settings.telegram_mode != "polling" or not db.shared:
+        return None
+    return Lease(db, POLLING_LEASE, replica_id(), ttl=ttl)
