@@ -1,4 +1,4 @@
-"""The one writer of job rows: load → pure change → save (with the job's buttons) → tell the listeners."""
+"""The one writer of job rows: load (row locked) → pure change → save (with buttons) → tell the listeners."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ class JobWriter:
         """
         async with self._lock:
             async with self._db.write() as conn:
-                current = await get_job(conn, job_id) or fallback
+                current = await get_job(conn, job_id, lock=True) or fallback
                 if current is None:
                     return None
                 changed = change(current)
@@ -145,7 +145,7 @@ class JobWriter:
         changed: dict[str, Job] = {}
         async with self._lock:
             async with self._db.write() as conn:
-                by_task = await find_jobs_by_tasks(conn, backend, [u.task_id for u in updates])
+                by_task = await find_jobs_by_tasks(conn, backend, [u.task_id for u in updates], lock=True)
                 for update in updates:
                     job = by_task.get(update.task_id)
                     if job is None:
@@ -173,7 +173,7 @@ class JobWriter:
             raise ResultExists(existing)
 
     async def _mark_used(self, conn: AsyncConnection, job_id: str, ref: str) -> Job | None:
-        current = await get_job(conn, job_id)
+        current = await get_job(conn, job_id, lock=True)
         if current is None:
             return None
         marked = current.mark_used(ref, self._clock())

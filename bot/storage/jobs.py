@@ -112,16 +112,24 @@ async def set_message_id(conn: AsyncConnection, job_id: str, message_id: int | N
 # --- reading ------------------------------------------------------------------------------------------
 
 
-async def get_job(conn: AsyncConnection, job_id: str) -> Job | None:
-    return await _first_job(conn, select(jobs).where(jobs.c.id == job_id))
+async def get_job(conn: AsyncConnection, job_id: str, *, lock: bool = False) -> Job | None:
+    """The job; `lock`: hold its row until the transaction ends, so that another replica's writer waits
+    and then reads this one's result (PostgreSQL; SQLite has one writer anyway and ignores it)."""
+    query = select(jobs).where(jobs.c.id == job_id)
+    return await _first_job(conn, query.with_for_update() if lock else query)
 
 
-async def find_jobs_by_tasks(conn: AsyncConnection, backend: str, task_ids: Iterable[str]) -> dict[str, Job]:
-    """The jobs of these backend tasks, by task id (tasks with no job are left out)."""
+async def find_jobs_by_tasks(
+    conn: AsyncConnection, backend: str, task_ids: Iterable[str], *, lock: bool = False
+) -> dict[str, Job]:
+    """The jobs of these backend tasks, by task id (tasks with no job are left out); `lock` as in
+    `get_job`, rows taken in id order so that two replicas' batches cannot deadlock."""
     wanted = sorted(set(task_ids))
     if not wanted:
         return {}
     query = select(jobs).where(jobs.c.backend == backend, jobs.c.task_id.in_(wanted))
+    if lock:
+        query = query.order_by(jobs.c.id).with_for_update()
     found: dict[str, Job] = {}
     for job in await _jobs(conn, query):
         if job.task_id is not None:
