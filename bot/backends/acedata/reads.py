@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Final
 
 import httpx
-from pydantic import ValidationError
 
 from bot.backends.acedata.errors import parse_error, raise_for_error
 from bot.backends.acedata.results import (
@@ -19,7 +18,7 @@ from bot.backends.acedata.results import (
 )
 from bot.backends.acedata.wire import AceTaskRecord, TaskBatch
 from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, BackendHttp
-from bot.domain import BackendUnavailable, JobStatus, TaskUpdate
+from bot.domain import JobStatus, TaskUpdate
 
 JSON_MIME: Final = "application/json"
 ACCEPT_JSON: Final = {"accept": JSON_MIME}
@@ -71,7 +70,18 @@ class AceTasks:
     async def retrieve(self, task_id: str) -> AceTaskRecord | None:
         """The task record, retried on network errors, 5xx and 429 (a read is safe to repeat)."""
         body = {"action": "retrieve", "id": task_id}
-        return _record(await self._http.read("POST", TASKS_PATH, body, headers=ACCEPT_JSON))
+        return self._record(await self._http.read("POST", TASKS_PATH, body, headers=ACCEPT_JSON))
+
+    def _record(self, response: httpx.Response) -> AceTaskRecord | None:
+        if response.status_code == HTTP_NOT_FOUND:
+            return None
+        if response.status_code >= HTTP_BAD_REQUEST:
+            raise_for_error(response.status_code, parse_error(response.content))
+        if response.content.strip() in (b"", b"null"):
+            return None
+        record = self._http.decode(response.content, AceTaskRecord.model_validate_json, what="task")
+        # An unknown id retrieves an empty record.
+        return None if record.id is None and record.response is None else record
 
     def _local(self, task_id: str) -> TaskUpdate | None:
         """A task only this adapter knows: a describe or shorten answer, a Vary (Region) awaiting input."""
@@ -87,29 +97,7 @@ class AceTasks:
         response = await self._http.read("POST", TASKS_PATH, body, headers=ACCEPT_JSON)
         if response.status_code >= HTTP_BAD_REQUEST:
             raise_for_error(response.status_code, parse_error(response.content))
-        try:
-            return TaskBatch.model_validate_json(response.content).items
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"Ace Data Cloud sent a malformed task list ({exc.error_count()} errors)"
-            ) from exc
-
-
-def _record(response: httpx.Response) -> AceTaskRecord | None:
-    if response.status_code == HTTP_NOT_FOUND:
-        return None
-    if response.status_code >= HTTP_BAD_REQUEST:
-        raise_for_error(response.status_code, parse_error(response.content))
-    if response.content.strip() in (b"", b"null"):
-        return None
-    try:
-        record = AceTaskRecord.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise BackendUnavailable(
-            f"Ace Data Cloud sent a malformed task ({exc.error_count()} errors)"
-        ) from exc
-    # An unknown id retrieves an empty record.
-    return None if record.id is None and record.response is None else record
+        return self._http.decode(response.content, TaskBatch.model_validate_json, what="task list").items
 
 
 def is_remote(task_id: str) -> bool:

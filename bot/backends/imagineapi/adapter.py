@@ -179,12 +179,7 @@ class ImagineApiBackend(Declines):
             return None
         if response.status_code >= HTTP_BAD_REQUEST:
             raise_for_error(response.status_code, parse_errors(response))
-        try:
-            return ImageEnvelope.model_validate_json(response.content).data
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"ImagineAPI sent a malformed image ({exc.error_count()} errors)"
-            ) from exc
+        return self._http.decode(response.content, ImageEnvelope.model_validate_json, what="image").data
 
     async def _create(self, prompt: str) -> Submission:
         # Only `prompt`: a self-hosted server fails any unknown field with HTTP 500 (its create hook checks

@@ -49,13 +49,7 @@ async def fetch(proxy: ProxyTransport, task_id: str) -> TaskUpdate | None:
         raise BackendRefused(f"midjourney-proxy refused fetch with HTTP {response.status_code}")
     if response.content.strip() == b"null":
         return None
-    try:
-        task = ProxyTask.model_validate_json(response.content)
-    except ValidationError as exc:
-        raise BackendUnavailable(
-            f"midjourney-proxy sent a malformed task ({exc.error_count()} errors)"
-        ) from exc
-    return task_to_update(task)
+    return task_to_update(proxy.http.decode(response.content, ProxyTask.model_validate_json, what="task"))
 
 
 async def find_task(proxy: ProxyTransport, job_id: str, *, since: float) -> TaskUpdate | None:
@@ -70,12 +64,7 @@ async def find_task(proxy: ProxyTransport, job_id: str, *, since: float) -> Task
     response = await proxy.read("GET", "/mj/task/list")
     if response.status_code >= HTTP_BAD_REQUEST:
         raise BackendRefused(f"midjourney-proxy refused the task list with HTTP {response.status_code}")
-    try:
-        tasks = _TASK_LIST.validate_json(response.content)
-    except ValidationError as exc:
-        raise BackendUnavailable(
-            f"midjourney-proxy sent a malformed task list ({exc.error_count()} errors)"
-        ) from exc
+    tasks = proxy.http.decode(response.content, _TASK_LIST.validate_json, what="task list")
     state = job_id[:STATE_MAX_LENGTH]
     found = [task for task in tasks if task.state == state]
     if found:
