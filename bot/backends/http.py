@@ -6,9 +6,10 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
+from pydantic import ValidationError
 
 from bot.domain import BackendUnavailable, ImageTooLarge
 
@@ -52,6 +53,8 @@ ImageHost = Callable[[bytes, str], Awaitable[str]]
 
 RetryWhen = Callable[[httpx.Response], bool]
 """Which answers of a read are worth asking again for."""
+
+Decoded = TypeVar("Decoded")
 
 
 def server_error(response: httpx.Response) -> bool:
@@ -151,6 +154,14 @@ class BackendHttp:
             return await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"{self.label} unreachable: {type(exc).__name__}") from exc
+
+    def decode(self, content: bytes, parse: Callable[[bytes], Decoded], *, what: str) -> Decoded:
+        """An answer's body read by `parse` (a pydantic `validate_json`); malformed: BackendUnavailable."""
+        try:
+            return parse(content)
+        except ValidationError as exc:
+            problem = f"{self.label} sent a malformed {what} ({exc.error_count()} errors)"
+            raise BackendUnavailable(problem) from exc
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
         """An image the backend named, capped at `max_bytes`; see download_from_backend."""

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
+from pydantic import TypeAdapter
 
 from bot.backends import http
 from bot.backends.http import (
@@ -171,3 +172,14 @@ async def test_a_redirect_is_an_error_not_the_image(redirecting_server: str) -> 
                 max_bytes=1000,
                 credentials={},
             )
+
+
+async def test_a_malformed_answer_is_unavailable_and_names_the_backend() -> None:
+    async with httpx.AsyncClient() as client:
+        api = BackendHttp(client, "http://backend.test", label="the backend", credentials={})
+        shape = TypeAdapter(dict[str, int])
+        assert api.decode(b'{"a": 1}', shape.validate_json, what="task") == {"a": 1}
+        with pytest.raises(BackendUnavailable, match=r"^the backend sent a malformed task \(1 errors\)$"):
+            api.decode(b'{"a": "x"}', shape.validate_json, what="task")
+        with pytest.raises(BackendUnavailable, match="malformed task list"):
+            api.decode(b"not json", shape.validate_json, what="task list")

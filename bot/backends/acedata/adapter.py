@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -12,9 +11,9 @@ import httpx
 from pydantic import ValidationError
 
 from bot.backends.acedata.errors import parse_error, raise_for_error
+from bot.backends.acedata.reads import ACCEPT_JSON, AceTasks, is_remote
 from bot.backends.acedata.results import (
     DESCRIBE_TASK_PREFIX,
-    MODAL_TASK_PREFIX,
     PROMPT_REF_PREFIX,
     SHORTEN_TASK_PREFIX,
     VARIATION_REGION,
@@ -28,17 +27,9 @@ from bot.backends.acedata.results import (
     shorten_update,
 )
 from bot.backends.acedata.streams import first_result
-from bot.backends.acedata.wire import (
-    Accepted,
-    AceResult,
-    AceTaskRecord,
-    DescribeReply,
-    SeedReply,
-    ShortenReply,
-    TaskBatch,
-)
+from bot.backends.acedata.wire import Accepted, AceResult, DescribeReply, SeedReply, ShortenReply
 from bot.backends.base import Declines, check_prompt
-from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, REQUEST_TIMEOUT, BackendHttp, ImageHost
+from bot.backends.http import HTTP_BAD_REQUEST, REQUEST_TIMEOUT, BackendHttp, ImageHost
 from bot.backends.reports import SinkReports
 from bot.domain import (
     Action,
@@ -58,10 +49,8 @@ from bot.domain import (
 
 AUTH_HEADER: Final = "authorization"
 NDJSON: Final = "application/x-ndjson"
-JSON_MIME: Final = "application/json"
 IMAGINE_PATH: Final = "/midjourney/imagine"
 DESCRIBE_PATH: Final = "/midjourney/describe"
-TASKS_PATH: Final = "/midjourney/tasks"
 SEED_PATH: Final = "/midjourney/seed"
 SHORTEN_PATH: Final = "/midjourney/shorten"
 GENERATE: Final = "generate"
@@ -71,13 +60,8 @@ DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
 DESCRIBE_TIMEOUT: Final = 180.0  # describe and shorten answer only once Midjourney has read the input
 # In callback mode the answer's first line names the task; nothing else is read from it.
 FIRST_LINE_TIMEOUT: Final = 60.0
-# retrieve_batch answers `limit` items (12 unless told); MidjourneyMCP `tools/task_tools.py` recommends
-# at most 50 ids a call.
-BATCH_SIZE: Final = 50
 BLEND_MIN_IMAGES: Final = 2
 BLEND_MAX_IMAGES: Final = 5  # Ace Data Cloud takes at most five image URLs at the start of a prompt
-SYNTHETIC_RESULTS_KEPT: Final = 256
-_ACCEPT_JSON: Final = {"accept": JSON_MIME}
 
 
 class AceDataBackend(Declines):
@@ -113,7 +97,7 @@ class AceDataBackend(Declines):
             batch_fetch=True,
         )
         self._reports = SinkReports(LABEL)
-        self._synthetic: OrderedDict[str, TaskUpdate] = OrderedDict()
+        self._tasks = AceTasks(self._http)
 
     async def start(self, sink: UpdateSink) -> None:
         """Keep the sink: describe and shorten results (answered at once) are reported through it."""
@@ -198,9 +182,9 @@ class AceDataBackend(Declines):
 
     async def image_seed(self, task_id: str) -> str:
         """The seed of a finished task's image (Ace Data Cloud looks it up by the result's image_id)."""
-        if task_id.startswith((DESCRIBE_TASK_PREFIX, SHORTEN_TASK_PREFIX, MODAL_TASK_PREFIX)):
+        if not is_remote(task_id):
             raise BackendRefused("only a generated image has a seed")
-        record = await self._retrieve(task_id)
+        record = await self._tasks.retrieve(task_id)
         if record is None:
             raise TaskNotFound(f"Ace Data Cloud does not know task {task_id}")
         update = record_to_update(task_id, record)
@@ -214,28 +198,11 @@ class AceDataBackend(Declines):
             raise BackendUnavailable("Ace Data Cloud's seed answer has no seed") from exc
 
     async def fetch(self, task_id: str) -> TaskUpdate | None:
-        local = self._local(task_id)
-        if local is not None or not _is_remote(task_id):
-            return local
-        record = await self._retrieve(task_id)
-        return None if record is None else record_to_update(task_id, record)
+        return await self._tasks.fetch(task_id)
 
     async def fetch_many(self, task_ids: Sequence[str]) -> dict[str, TaskUpdate]:
-        """Every known task among `task_ids`, read `BATCH_SIZE` at a time with `retrieve_batch`."""
-        found: dict[str, TaskUpdate] = {}
-        remote: list[str] = []
-        for task_id in dict.fromkeys(task_ids):
-            local = self._local(task_id)
-            if local is not None:
-                found[task_id] = local
-            elif _is_remote(task_id):
-                remote.append(task_id)
-        for start in range(0, len(remote), BATCH_SIZE):
-            chunk = remote[start : start + BATCH_SIZE]
-            for record in await self._retrieve_batch(chunk):
-                if record.id in chunk:
-                    found[record.id] = record_to_update(record.id, record)
-        return found
+        """Every known task among `task_ids`, read in batches with `retrieve_batch`."""
+        return await self._tasks.fetch_many(task_ids)
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """A callback POST: a progress line, the result, or a failure (unsigned: the route authenticates)."""
@@ -283,19 +250,9 @@ class AceDataBackend(Declines):
 
     def _finished_at_once(self, update: TaskUpdate) -> Submission:
         """A call answered synchronously becomes a finished task of our own, reported soon and fetchable."""
-        self._synthetic[update.task_id] = update
-        while len(self._synthetic) > SYNTHETIC_RESULTS_KEPT:
-            self._synthetic.popitem(last=False)
+        self._tasks.remember(update)
         self._reports.soon(update)
         return Submission(update.task_id, JobStatus.QUEUED)
-
-    def _local(self, task_id: str) -> TaskUpdate | None:
-        """A task only this adapter knows: a describe or shorten answer, a Vary (Region) awaiting input."""
-        if task_id.startswith((DESCRIBE_TASK_PREFIX, SHORTEN_TASK_PREFIX)):
-            return self._synthetic.get(task_id)
-        if parse_modal_task_id(task_id) is not None:
-            return TaskUpdate(task_id=task_id, status=JobStatus.NEEDS_INPUT)
-        return None
 
     # --- requests ---
 
@@ -308,47 +265,7 @@ class AceDataBackend(Declines):
         self, path: str, body: Mapping[str, Any], *, seconds: float = REQUEST_TIMEOUT
     ) -> httpx.Response:
         """One POST, never repeated; an error answer raises its domain error."""
-        response = await self._http.send("POST", path, body, headers=_ACCEPT_JSON, seconds=seconds)
+        response = await self._http.send("POST", path, body, headers=ACCEPT_JSON, seconds=seconds)
         if response.status_code >= HTTP_BAD_REQUEST:
             raise_for_error(response.status_code, parse_error(response.content))
         return response
-
-    async def _retrieve_batch(self, task_ids: list[str]) -> tuple[AceTaskRecord, ...]:
-        """The records of the known tasks among `task_ids` (one read, retried like any other)."""
-        body = {"action": "retrieve_batch", "ids": task_ids, "limit": len(task_ids)}
-        response = await self._http.read("POST", TASKS_PATH, body, headers=_ACCEPT_JSON)
-        if response.status_code >= HTTP_BAD_REQUEST:
-            raise_for_error(response.status_code, parse_error(response.content))
-        try:
-            return TaskBatch.model_validate_json(response.content).items
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"Ace Data Cloud sent a malformed task list ({exc.error_count()} errors)"
-            ) from exc
-
-    async def _retrieve(self, task_id: str) -> AceTaskRecord | None:
-        """The task record, retried on network errors, 5xx and 429 (a read is safe to repeat)."""
-        body = {"action": "retrieve", "id": task_id}
-        return self._record(await self._http.read("POST", TASKS_PATH, body, headers=_ACCEPT_JSON))
-
-    @staticmethod
-    def _record(response: httpx.Response) -> AceTaskRecord | None:
-        if response.status_code == HTTP_NOT_FOUND:
-            return None
-        if response.status_code >= HTTP_BAD_REQUEST:
-            raise_for_error(response.status_code, parse_error(response.content))
-        if response.content.strip() in (b"", b"null"):
-            return None
-        try:
-            record = AceTaskRecord.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"Ace Data Cloud sent a malformed task ({exc.error_count()} errors)"
-            ) from exc
-        # An unknown id retrieves an empty record.
-        return None if record.id is None and record.response is None else record
-
-
-def _is_remote(task_id: str) -> bool:
-    """A task id Ace Data Cloud issued (not one of the adapter's own prefixed ids)."""
-    return not task_id.startswith((DESCRIBE_TASK_PREFIX, SHORTEN_TASK_PREFIX, MODAL_TASK_PREFIX))

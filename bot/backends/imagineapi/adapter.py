@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import quote
@@ -25,6 +23,7 @@ from bot.backends.imagineapi.images import (
 )
 from bot.backends.imagineapi.status import ServiceWatch
 from bot.backends.imagineapi.wire import ImageEnvelope, ImageStatus, ImagineImage, WebhookBody
+from bot.backends.reports import SinkReports
 from bot.domain import (
     Action,
     ActionKind,
@@ -39,8 +38,6 @@ from bot.domain import (
     TaskUpdate,
     UpdateSink,
 )
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
 IMAGES_PATH: Final = "/items/images/"
@@ -75,20 +72,16 @@ class ImagineApiBackend(Declines):
             max_prompt_length=max_prompt_length,
             remix=frozenset({ActionKind.REROLL}),
         )
-        self._sink: UpdateSink | None = None
-        self._reports: set[asyncio.Task[None]] = set()
+        self._reports = SinkReports("ImagineAPI")
         self._watch = ServiceWatch(self._http)
 
     async def start(self, sink: UpdateSink) -> None:
         """Keep the sink: finished upscales are reported through it as soon as they are pressed."""
-        self._sink = sink
+        self._reports.start(sink)
 
     async def aclose(self) -> None:
         """Drop reports not yet delivered; the HTTP client is shared and closed by its owner."""
-        pending = list(self._reports)
-        for report in pending:
-            report.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self._reports.aclose()
 
     # --- submits ---
 
@@ -105,7 +98,7 @@ class ImagineApiBackend(Declines):
                 raise BackendRefused("this button does not belong to ImagineAPI")
             index, url = target
             synthetic = upscale_task_id(task_id, index)
-            self._report_soon(upscale_update(synthetic, url))
+            self._reports.soon(upscale_update(synthetic, url))
             return Submission(synthetic, JobStatus.QUEUED)
         if action.kind is ActionKind.REROLL and action.ref == REROLL_REF:
             parent = await self._read_image(task_id)
@@ -157,21 +150,6 @@ class ImagineApiBackend(Declines):
 
     # --- HTTP plumbing ---
 
-    def _report_soon(self, update: TaskUpdate) -> None:
-        if self._sink is None:
-            return
-        report = asyncio.get_running_loop().create_task(self._report(self._sink, update))
-        self._reports.add(report)
-        report.add_done_callback(self._reports.discard)
-
-    @staticmethod
-    async def _report(sink: UpdateSink, update: TaskUpdate) -> None:
-        try:
-            await sink(update)
-        except Exception:
-            # The sink is the bot's code; polling still finds the result if this delivery failed.
-            log.exception("update sink failed for ImagineAPI task %s", update.task_id)
-
     async def _read_image(self, image_id: str) -> ImagineImage | None:
         response = await self._http.read("GET", f"{IMAGES_PATH}{quote(image_id, safe='')}")
         # Directus answers 403 FORBIDDEN for an id that does not exist (it hides missing items).
@@ -179,12 +157,7 @@ class ImagineApiBackend(Declines):
             return None
         if response.status_code >= HTTP_BAD_REQUEST:
             raise_for_error(response.status_code, parse_errors(response))
-        try:
-            return ImageEnvelope.model_validate_json(response.content).data
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"ImagineAPI sent a malformed image ({exc.error_count()} errors)"
-            ) from exc
+        return self._http.decode(response.content, ImageEnvelope.model_validate_json, what="image").data
 
     async def _create(self, prompt: str) -> Submission:
         # Only `prompt`: a self-hosted server fails any unknown field with HTTP 500 (its create hook checks

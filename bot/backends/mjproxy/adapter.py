@@ -1,4 +1,7 @@
-"""midjourney-proxy adapter (trueai current, or the Java build): submits, polling, notify hooks, downloads."""
+"""midjourney-proxy adapter (trueai current, or the Java build): submits, buttons, cancel, notify hooks.
+
+Task reads live in `reads`, the two builds and the probe that tells them apart in `flavours`.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,17 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from bot.backends.base import check_prompt
-from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NO_CONTENT, HTTP_NOT_FOUND, HTTP_SERVER_ERROR, ImageHost
+from bot.backends.http import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, HTTP_SERVER_ERROR, ImageHost
+from bot.backends.mjproxy import reads
+from bot.backends.mjproxy.flavours import Flavour, capabilities_of, is_java_build
+from bot.backends.mjproxy.reads import LISTED_TASKS
 from bot.backends.mjproxy.submits import data_url, raise_for_code
 from bot.backends.mjproxy.tasks import task_to_update
 from bot.backends.mjproxy.transport import (
@@ -25,17 +30,13 @@ from bot.backends.mjproxy.transport import (
     not_found_or_missing,
     parse_reply,
 )
-from bot.backends.mjproxy.wire import ProxyTask, ReturnCode
+from bot.backends.mjproxy.wire import STATE_MAX_LENGTH, ProxyTask
 from bot.domain import (
-    REMIX_ACTIONS,
     Action,
     ActionKind,
-    BackendError,
     BackendRefused,
     BackendUnavailable,
     BlendDimensions,
-    Capabilities,
-    Command,
     InvalidCallback,
     JobStatus,
     NotPermitted,
@@ -45,55 +46,18 @@ from bot.domain import (
     UpdateSink,
 )
 
-__all__ = ["AUTH_HEADER", "Flavour", "MjProxyBackend"]
+__all__ = ["AUTH_HEADER", "LISTED_TASKS", "Flavour", "MjProxyBackend"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_PROMPT_LENGTH: Final = 6000
-STATE_MAX_LENGTH: Final = 255  # BaseSubmitDTO.state limit
 PNG_MIME: Final = "image/png"
 LABEL: Final = "midjourney-proxy"
-LISTED_TASKS: Final = 100  # trueai's GET /mj/task/list answers the newest 100 tasks
-CLOCK_SKEW: Final = 300.0  # seconds the proxy's clock may differ from ours
-_TASK_LIST: Final = TypeAdapter(list[ProxyTask])
-LIST_PATH: Final = "/mj/task/list-by-condition"
-MAX_IDS_PER_LIST: Final = 1000  # one list-by-condition answer is ~2 kB per task
-PROBE_PATH: Final = "/mj/task/mjgram-probe/image-seed"
 JAVA_CHANGES: Final = {
     ActionKind.UPSCALE: "UPSCALE",
     ActionKind.VARIATION: "VARIATION",
     ActionKind.REROLL: "REROLL",
 }
-
-
-class Flavour(StrEnum):
-    """Which midjourney-proxy build answers: trueai (plus) or the original Java build."""
-
-    TRUEAI = "trueai"
-    JAVA = "java"
-
-
-def capabilities_of(flavour: Flavour, *, push: bool, max_prompt_length: int) -> Capabilities:
-    """What each build runs: the Java one only imagine, change (U/V/🔄), describe and blend."""
-    if flavour is Flavour.JAVA:
-        return Capabilities(
-            commands=frozenset({Command.IMAGINE, Command.DESCRIBE, Command.BLEND}),
-            push=push,
-            max_prompt_length=max_prompt_length,
-            remix=frozenset({ActionKind.REROLL}),  # runs as an imagine of the edited prompt
-            batch_fetch=True,
-            find_task=True,  # its GET /mj/task/list answers every stored task
-        )
-    return Capabilities(
-        commands=frozenset(Command),
-        push=push,
-        max_prompt_length=max_prompt_length,
-        remix=REMIX_ACTIONS,
-        animate=True,
-        cancel=True,
-        batch_fetch=True,
-        find_task=True,
-    )
 
 
 class MjProxyBackend:
@@ -123,14 +87,8 @@ class MjProxyBackend:
         )
 
     async def detect_flavour(self) -> Flavour:
-        """Ask which build answers (before the bot offers commands): trueai's 404 for an unknown task is a
-        submit answer, the Java build has no such endpoint. Unreachable: assume trueai, learn on the way."""
-        try:
-            response = await self._proxy.read("GET", PROBE_PATH)
-        except BackendError as exc:
-            log.warning("could not tell which midjourney-proxy build answers: %s", exc)
-            return self.flavour
-        if response.status_code == HTTP_NOT_FOUND and parse_reply(response) is None:
+        """Ask which build answers (before the bot offers commands); only a proven Java build changes it."""
+        if await is_java_build(self._proxy):
             self._become(Flavour.JAVA)
         return self.flavour
 
@@ -263,77 +221,17 @@ class MjProxyBackend:
     # --- reads ---
 
     async def image_seed(self, task_id: str) -> str:
-        response = await self._proxy.read("GET", f"/mj/task/{quote(task_id, safe='')}/image-seed")
-        reply = parse_reply(response)
-        if reply is None:
-            if response.status_code == HTTP_NOT_FOUND:
-                raise not_found_or_missing(response, f"task {task_id}")
-            raise BackendUnavailable(
-                f"midjourney-proxy image-seed answer is not JSON (HTTP {response.status_code})"
-            )
-        raise_for_code(reply, task_scoped=True)
-        if reply.code != ReturnCode.SUCCESS or not reply.result:
-            raise BackendRefused(f"no seed for task {task_id}: {reply.reason}")
-        return reply.result
+        return await reads.image_seed(self._proxy, task_id)
 
     async def fetch(self, task_id: str) -> TaskUpdate | None:
-        response = await self._proxy.read("GET", f"/mj/task/{quote(task_id, safe='')}/fetch")
-        # Unknown ids: trueai answers 204, the Java build 200 with an empty body.
-        if response.status_code in (HTTP_NO_CONTENT, HTTP_NOT_FOUND) or not response.content.strip():
-            return None
-        if response.status_code >= HTTP_BAD_REQUEST:
-            raise BackendRefused(f"midjourney-proxy refused fetch with HTTP {response.status_code}")
-        if response.content.strip() == b"null":
-            return None
-        try:
-            task = ProxyTask.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"midjourney-proxy sent a malformed task ({exc.error_count()} errors)"
-            ) from exc
-        return task_to_update(task)
+        return await reads.fetch(self._proxy, task_id)
 
     async def find_task(self, job_id: str, *, since: float) -> TaskUpdate | None:
-        """The task whose `state` is the job id, from `GET /mj/task/list`.
-
-        `list-by-condition` looks tasks up by id only (J: `dto/TaskConditionDTO.java`, T:
-        `Dto/TaskConditionDTO.cs`), so the listing is searched instead: every stored task, newest
-        first (J: `controller/TaskController.java`), or the newest LISTED_TASKS (T:
-        `Controllers/TaskController.cs`).
-        A full listing that does not reach back to `since` cannot prove the task absent.
-        """
-        response = await self._proxy.read("GET", "/mj/task/list")
-        if response.status_code >= HTTP_BAD_REQUEST:
-            raise BackendRefused(f"midjourney-proxy refused the task list with HTTP {response.status_code}")
-        try:
-            tasks = _TASK_LIST.validate_json(response.content)
-        except ValidationError as exc:
-            raise BackendUnavailable(
-                f"midjourney-proxy sent a malformed task list ({exc.error_count()} errors)"
-            ) from exc
-        state = job_id[:STATE_MAX_LENGTH]
-        found = [task for task in tasks if task.state == state]
-        if found:
-            return task_to_update(max(found, key=lambda task: task.submit_time or 0))
-        reaches_back = any(
-            task.submit_time is not None and task.submit_time < (since - CLOCK_SKEW) * 1000 for task in tasks
-        )
-        if len(tasks) >= LISTED_TASKS and not reaches_back:
-            raise BackendUnavailable("midjourney-proxy's task list does not reach back to the job")
-        return None
+        """The task whose `state` is the job id (see reads.find_task for what the listing can prove)."""
+        return await reads.find_task(self._proxy, job_id, since=since)
 
     async def fetch_many(self, task_ids: list[str]) -> dict[str, TaskUpdate]:
-        """Both builds' POST /mj/task/list-by-condition: the tasks it knows among `task_ids`."""
-        updates: dict[str, TaskUpdate] = {}
-        unique = list(dict.fromkeys(task_ids))
-        for start in range(0, len(unique), MAX_IDS_PER_LIST):
-            chunk = unique[start : start + MAX_IDS_PER_LIST]
-            response = await self._proxy.read("POST", LIST_PATH, {"ids": list(chunk)})
-            if response.status_code >= HTTP_BAD_REQUEST:
-                raise BackendRefused(f"midjourney-proxy refused {LIST_PATH} with HTTP {response.status_code}")
-            for task in _tasks(response.content):
-                updates[task.id] = task_to_update(task)
-        return updates
+        return await reads.fetch_many(self._proxy, task_ids)
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str]) -> list[TaskUpdate]:
         """The notify body is the task object itself (unsigned: the route authenticates the hook URL)."""
@@ -353,23 +251,6 @@ class MjProxyBackend:
         if self._notify_url is not None:
             fields["notifyHook"] = self._notify_url
         return await self._proxy.submit(path, {**payload, **fields}, task_scoped=task_scoped)
-
-
-def _tasks(content: bytes) -> list[ProxyTask]:
-    """The tasks of a list answer; one malformed task is skipped, not the whole poll."""
-    try:
-        items = json.loads(content)
-    except ValueError as exc:
-        raise BackendUnavailable("midjourney-proxy's task list is not JSON") from exc
-    if not isinstance(items, list):
-        raise BackendUnavailable("midjourney-proxy's task list is not a list")
-    tasks: list[ProxyTask] = []
-    for item in items:
-        try:
-            tasks.append(ProxyTask.model_validate(item))
-        except ValidationError as exc:
-            log.info("skipping a malformed midjourney-proxy task (%d errors)", exc.error_count())
-    return tasks
 
 
 def _text(content: bytes) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from bot.backends.wire import Wire, blank_if_none, empty_if_none, no_items_if_none
+
+STATE_MAX_LENGTH: Final = 255  # BaseSubmitDTO.state limit: the job id a submit carries back in its task
 
 
 class ReturnCode(IntEnum):
