@@ -30,7 +30,7 @@ from bench.phases import (
     start_running,
     submit_jobs,
 )
-from bench.polling import measure_polling
+from bench.polling import measure_acedata_polling, measure_polling
 from bench.report import Results, json_line, table
 from bench.world import REACTION_USER_BASE, BenchJob, group_seats, jobs_across, private_seats
 from tests.fakes.telegram import FloodLimits
@@ -131,6 +131,8 @@ async def _phases(
     load = await run_load(tg, proxy, bot, load_jobs, plan.concurrency, load_timeout)
     _say(f"polling without PUBLIC_URL: {POLL_JOBS} jobs in flight, one fetch each, then one list for all")
     polling = await measure_polling(POLL_JOBS, data_dir)
+    _say(f"Ace Data Cloud without PUBLIC_URL: {POLL_JOBS} async submits, then polled in batches")
+    acedata = await measure_acedata_polling(POLL_JOBS, data_dir)
     return Results(
         startup_seconds=startup,
         intake=intake,
@@ -144,6 +146,7 @@ async def _phases(
         bot_log=bot.log_counts(),
         wall_seconds=time.monotonic() - started,
         polling=polling,
+        acedata=acedata,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from bench.botproc import Memory
 from bench.phases import POLLING_INTERVAL_EXAMPLE, Ingest, Intake, Load, Reaction, Settle
-from bench.polling import Polling
+from bench.polling import AceDataFigure, Polling
 
 INGEST_RATE_TARGET = 2000.0
 INGEST_P99_TARGET_MS = 50.0
@@ -36,6 +36,7 @@ class Results:
     bot_log: dict[str, int]
     wall_seconds: float
     polling: Polling | None = None
+    acedata: AceDataFigure | None = None
 
 
 def targets(r: Results) -> dict[str, bool]:
@@ -49,6 +50,8 @@ def targets(r: Results) -> dict[str, bool]:
         "peak_rss": r.final.peak_rss_mb <= PEAK_RSS_TARGET_MB,
         # At most one request per poll interval for all jobs together (the default grows 3 s → 20 s).
         "polling": r.polling is None or r.polling.after.requests <= POLLS_PER_MINUTE_TARGET,
+        # Ace Data Cloud without a callback URL: no connection held open for any job.
+        "acedata_connections": r.acedata is None or r.acedata.most_open == 0,
     }
 
 
@@ -159,6 +162,27 @@ def _polling_rows(r: Results) -> list[tuple[str, str, str, str]]:
             f"≤ {POLLS_PER_MINUTE_TARGET}/min for all",
             _verdict(targets(r)["polling"]),
         ),
+        *_acedata_rows(r),
+    ]
+
+
+def _acedata_rows(r: Results) -> list[tuple[str, str, str, str]]:
+    if r.acedata is None:
+        return []
+    ace = r.acedata
+    return [
+        (
+            f"Ace Data, no PUBLIC_URL, {ace.jobs} jobs: open connections per job (most at once)",
+            f"{ace.open_per_job:.3f} ({ace.most_open})",
+            "0 per job",
+            _verdict(targets(r)["acedata_connections"]),
+        ),
+        (
+            f"Ace Data, no PUBLIC_URL, {ace.jobs} jobs: requests per job per minute, retrieve_batch",
+            f"{ace.per_job_per_minute:.4f} ({ace.requests}/min, {ace.batches} batch reads)",
+            "",
+            "",
+        ),
     ]
 
 
@@ -208,6 +232,8 @@ def summary(r: Results) -> dict[str, Any]:
         "poll_requests_per_job_min_after": round(r.polling.after.per_job_per_minute, 4)
         if r.polling
         else None,
+        "acedata_open_connections_per_job": round(r.acedata.open_per_job, 4) if r.acedata else None,
+        "acedata_poll_requests_per_job_min": round(r.acedata.per_job_per_minute, 4) if r.acedata else None,
         "targets_met": targets(r),
         "wall_s": round(r.wall_seconds, 1),
     }

@@ -14,6 +14,7 @@ CALLBACK_PREFIX = "a1:"  # versioned: a change of token format gets a new prefix
 _ROW_OF: dict[ActionKind, int] = {
     ActionKind.UPSCALE: 0,
     ActionKind.CROP: 0,
+    ActionKind.PICK_CLIP: 0,
     ActionKind.REROLL: 0,
     ActionKind.VARIATION: 1,
     ActionKind.UPSCALE_SUBTLE: 2,
@@ -37,6 +38,8 @@ _ROW_OF: dict[ActionKind, int] = {
     ActionKind.PAN_DOWN: 5,
     ActionKind.ANIMATE_HIGH: 6,
     ActionKind.ANIMATE_LOW: 6,
+    ActionKind.EXTEND_HIGH: 6,
+    ActionKind.EXTEND_LOW: 6,
     ActionKind.PROMPT_PICK: 7,
     ActionKind.DESCRIBE_AGAIN: 8,
     ActionKind.IMAGINE_ALL: 8,
@@ -75,6 +78,8 @@ _MESSAGE_ID: dict[ActionKind, str] = {
     ActionKind.SHOW_DETAILS: "btn-show-details",
     ActionKind.ANIMATE_HIGH: "btn-animate-high",
     ActionKind.ANIMATE_LOW: "btn-animate-low",
+    ActionKind.EXTEND_HIGH: "btn-extend-high",
+    ActionKind.EXTEND_LOW: "btn-extend-low",
 }
 
 
@@ -84,6 +89,8 @@ def button_label(action: Action, t: Translator) -> str:
         return f"U{action.index}"
     if action.kind is ActionKind.CROP:
         return t("btn-crop", index=action.index)
+    if action.kind is ActionKind.PICK_CLIP:
+        return t("btn-pick-clip", index=action.index)
     if action.kind is ActionKind.VARIATION:
         return f"V{action.index}"
     if action.kind is ActionKind.PROMPT_PICK and 0 < action.index < len(KEYCAPS):

@@ -40,7 +40,10 @@ class ActionKind(StrEnum):
     SHOW_DETAILS = "show_details"
     ANIMATE_HIGH = "animate_high"
     ANIMATE_LOW = "animate_low"
-    ANIMATE = "animate"  # other video buttons (extend a video, pick one of several): not served
+    PICK_CLIP = "pick_clip"  # one clip of a video batch on its own (mjproxy: video_virtual_upscale)
+    EXTEND_HIGH = "extend_high"  # a longer video from one clip
+    EXTEND_LOW = "extend_low"
+    ANIMATE = "animate"  # other video buttons (🔄 under a video batch): not served
     BOOKMARK = "bookmark"
     UNKNOWN = "unknown"
 
@@ -75,15 +78,19 @@ _ACTION_RESULT: dict[ActionKind, JobKind] = {
     ActionKind.SHOW_DETAILS: JobKind.SHORTEN,
     ActionKind.ANIMATE_HIGH: JobKind.VIDEO,
     ActionKind.ANIMATE_LOW: JobKind.VIDEO,
+    ActionKind.PICK_CLIP: JobKind.VIDEO,
+    ActionKind.EXTEND_HIGH: JobKind.VIDEO,
+    ActionKind.EXTEND_LOW: JobKind.VIDEO,
 }
 
 # Actions that always open a backend modal (need user input the bot must collect first).
 ALWAYS_MODAL = frozenset({ActionKind.CUSTOM_ZOOM, ActionKind.VARY_REGION, ActionKind.PROMPT_PICK})
-# Actions whose result is made once: pressing one again points at that result instead of redoing it.
-RESULT_KEPT = frozenset(
-    {ActionKind.UPSCALE, ActionKind.CROP, ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW}
-)
 ANIMATIONS = frozenset({ActionKind.ANIMATE_HIGH, ActionKind.ANIMATE_LOW})
+EXTENSIONS = frozenset({ActionKind.EXTEND_HIGH, ActionKind.EXTEND_LOW})
+# Actions whose result is made once: pressing one again points at that result instead of redoing it.
+# A picked clip is the same clip every time; a video (Animate, Extend) is the costliest job there is, and a
+# second press is far likelier a double tap than a wish to pay for another (a failed one may run again).
+RESULT_KEPT = frozenset({ActionKind.UPSCALE, ActionKind.CROP, ActionKind.PICK_CLIP, *ANIMATIONS, *EXTENSIONS})
 # Buttons Midjourney's Remix mode turns into a prompt edit before the follow-up runs.
 REMIX_ACTIONS = frozenset(
     {
@@ -126,3 +133,8 @@ class Action:
     @property
     def animates(self) -> bool:
         return self.kind in ANIMATIONS
+
+    @property
+    def makes_video(self) -> bool:
+        """Its result is a video (Animate, a clip pick, Extend): served where the backend reports videos."""
+        return self.result_kind is JobKind.VIDEO

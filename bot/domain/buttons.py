@@ -48,6 +48,9 @@ SERVABLE = frozenset(
         ActionKind.SHOW_DETAILS,
         ActionKind.ANIMATE_HIGH,
         ActionKind.ANIMATE_LOW,
+        ActionKind.PICK_CLIP,
+        ActionKind.EXTEND_HIGH,
+        ActionKind.EXTEND_LOW,
     }
 )
 
@@ -65,11 +68,11 @@ class ButtonPolicy:
     region_editing: bool = False
 
     def offers(self, action: Action) -> bool:
-        """A button the bot can serve now (Animate needs a backend that reports the video)."""
+        """A button the bot can serve now (video buttons need a backend that reports the video)."""
         if action.kind is ActionKind.VARY_REGION:
             return self.region_editing
-        if action.animates:
-            return self.capabilities.animate
+        if action.makes_video:
+            return self.capabilities.animate and is_servable(action)
         return is_servable(action)
 
     def refs(self, job: Job) -> list[str]:

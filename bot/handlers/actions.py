@@ -12,6 +12,7 @@ from bot.delivery.keyboards import CALLBACK_PREFIX, button_label, parse_callback
 from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender, chatter_key
 from bot.domain import ActionKind, Job, JobStatus
+from bot.domain.actions import EXTENSIONS
 from bot.domain.errors import ButtonExpired
 from bot.handlers.context import display_name
 from bot.i18n import Translator
@@ -43,9 +44,14 @@ async def press_button(
 
 def _already_done(job: Job) -> str:
     """The message id pointing at a result that was made once already."""
+    origin = job.origin.kind if job.origin is not None else None
+    if origin is ActionKind.PICK_CLIP:
+        return "already-picked-clip"
+    if origin in EXTENSIONS:
+        return "already-extended"
     if job.kind.makes_video:
         return "already-animated"
-    if job.origin is not None and job.origin.kind is ActionKind.CROP:
+    if origin is ActionKind.CROP:
         return "already-cropped"
     return "already-upscaled"
 

@@ -98,6 +98,9 @@ btn-custom-zoom = 🔍 Custom Zoom
 btn-make-square = ↔️ Make Square
 btn-animate-high = 🎞️ Animate (High motion)
 btn-animate-low = 🎞️ Animate (Low motion)
+btn-pick-clip = 🎞️ Clip { $index }
+btn-extend-high = 🎞️ Extend (High motion)
+btn-extend-low = 🎞️ Extend (Low motion)
 btn-retry = 🔁 Try again
 
 ## Answers to button presses
@@ -159,6 +162,8 @@ seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = This picture is already upscaled ↑
 already-cropped = This part of the grid was sent already ↑
 already-animated = This picture is already animated ↑
+already-picked-clip = This clip was sent already ↑
+already-extended = This video is already extended ↑
 text-describe-title = 🖼 Prompts for your image
 text-shorten-title = ✂️ Prompt analysis
 origin-prompt-pick = Prompt { $index }

@@ -99,6 +99,9 @@ btn-custom-zoom = 🔍 Свой зум
 btn-make-square = ↔️ Сделать квадратной
 btn-animate-high = 🎞️ Оживить (сильное движение)
 btn-animate-low = 🎞️ Оживить (слабое движение)
+btn-pick-clip = 🎞️ Клип { $index }
+btn-extend-high = 🎞️ Продлить (сильное движение)
+btn-extend-low = 🎞️ Продлить (слабое движение)
 btn-retry = 🔁 Попробовать снова
 
 ## Answers to button presses
@@ -161,6 +164,8 @@ seed-value = 🌱 Seed: <code>{ $seed }</code>
 already-upscaled = Эта картинка уже увеличена ↑
 already-cropped = Эта часть сетки уже отправлена ↑
 already-animated = Эта картинка уже оживлена ↑
+already-picked-clip = Этот клип уже отправлен ↑
+already-extended = Это видео уже продлено ↑
 text-describe-title = 🖼 Запросы для вашей картинки
 text-shorten-title = ✂️ Анализ запроса
 origin-prompt-pick = Запрос { $index }

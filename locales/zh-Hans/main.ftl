@@ -94,6 +94,9 @@ btn-custom-zoom = 🔍 自定义缩放
 btn-make-square = ↔️ 变为方形
 btn-animate-high = 🎞️ 生成动画（高动态）
 btn-animate-low = 🎞️ 生成动画（低动态）
+btn-pick-clip = 🎞️ 片段 { $index }
+btn-extend-high = 🎞️ 延长（高动态）
+btn-extend-low = 🎞️ 延长（低动态）
 btn-retry = 🔁 重试
 
 ## Answers to button presses
@@ -151,6 +154,8 @@ seed-value = 🌱 种子：<code>{ $seed }</code>
 already-upscaled = 这张图片已经放大过了 ↑
 already-cropped = 网格的这一格已经发送过了 ↑
 already-animated = 这张图片已经生成过动画了 ↑
+already-picked-clip = 这个片段已经发送过了 ↑
+already-extended = 这个视频已经延长过了 ↑
 text-describe-title = 🖼 图片的提示词
 text-shorten-title = ✂️ 提示词分析
 origin-prompt-pick = 提示词 { $index }

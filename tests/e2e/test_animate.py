@@ -12,6 +12,9 @@ from tests.harness import ALICE, ALICE_CHAT, not_modified_errors, running_bot, w
 
 ANIMATE_HIGH = "🎞️ Animate (High motion)"
 ANIMATE_LOW = "🎞️ Animate (Low motion)"
+CLIPS = [f"🎞️ Clip {i}" for i in range(1, 5)]
+EXTEND_HIGH = "🎞️ Extend (High motion)"
+EXTEND_LOW = "🎞️ Extend (Low motion)"
 OVER_UPLOAD_LIMIT = 51 * 1024 * 1024
 
 
@@ -49,7 +52,7 @@ async def test_animate_turns_the_new_message_into_the_video_and_a_second_press_p
         edit = tg.calls_of("editMessageMedia")[-1]
         assert edit.ok and edit.params["media"]["type"] == "video"
         assert edit.upload(edit.params["media"]["media"].removeprefix("attach://")) is not None
-        assert video.button_texts() == ["🌱 Seed"]
+        assert video.button_texts() == [*CLIPS, "🌱 Seed"], "a batch of four clips: pick one"
 
         await tg.wait_for(
             lambda: f"✅ {ANIMATE_HIGH}" in tg.message(ALICE_CHAT.id, upscale.message_id).button_texts()
@@ -72,6 +75,73 @@ async def test_animate_turns_the_new_message_into_the_video_and_a_second_press_p
             "sent again by file_id"
         )
         assert tg.calls_of("sendVideo")[-1].params["video"] == video.video["file_id"]
+        assert not_modified_errors(tg) == []
+
+
+async def finished_video(tg: FakeTelegram, proxy: FakeMjProxy, reply_to: int, task_id: str) -> StoredMessage:
+    """Run the proxy's task to the end; the bot's message replying to `reply_to` once it shows the video."""
+    await proxy.run_to_success(task_id, steps=(0,))
+
+    def shown() -> StoredMessage | None:
+        return next((m for m in moving(tg) if m.reply_to_message_id == reply_to and m.video), None)
+
+    video = await tg.wait_for(shown)
+    assert tg.file_bytes(video.video["file_id"]) == proxy.video_of(task_id)
+    assert video.photo is None and "Done" in (video.caption or "")
+    return video
+
+
+async def test_a_picked_clip_and_an_extended_video_become_videos_and_a_clip_is_picked_once(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    async with running_bot(tg, tmp_path, **proxy_settings(proxy)):
+        _, upscale = await grid_and_upscale(tg, proxy)
+        tg.press_button(ALICE_CHAT.id, upscale.message_id, ALICE, text=ANIMATE_LOW)
+        await tg.wait_for(lambda: len(proxy.tasks) == 3)
+        batch = await finished_video(tg, proxy, upscale.message_id, list(proxy.tasks)[2])
+        assert batch.button_texts() == [*CLIPS, "🌱 Seed"]
+
+        query = tg.press_button(ALICE_CHAT.id, batch.message_id, ALICE, text=CLIPS[1])
+        await tg.wait_for(lambda: len(proxy.tasks) == 4)
+        clip_task = list(proxy.tasks)[3]
+        batch_task = proxy.tasks[list(proxy.tasks)[2]]
+        submitted = proxy.submissions[-1][1]
+        assert (submitted["taskId"], submitted["customId"]) == (
+            batch_task.id,
+            f"MJ::JOB::video_virtual_upscale::2::{batch_task.hash}",
+        )
+        assert proxy.tasks[clip_task].action == "UPSCALE"  # trueai runs a clip pick as an upscale
+        await tg.wait_for(lambda: query in tg.callback_answers)
+        assert tg.callback_answers[query]["text"] == f"Started: {CLIPS[1]}"
+        clip = await finished_video(tg, proxy, batch.message_id, clip_task)
+        assert clip.message_id != batch.message_id and clip.caption is not None and CLIPS[1] in clip.caption
+        edit = tg.calls_of("editMessageMedia")[-1]
+        assert edit.ok and edit.params["media"]["type"] == "video", "the clip job's own message became it"
+        assert clip.button_texts() == [EXTEND_HIGH, EXTEND_LOW, "🌱 Seed"]
+        await tg.wait_for(
+            lambda: f"✅ {CLIPS[1]}" in tg.message(ALICE_CHAT.id, batch.message_id).button_texts()
+        )
+
+        tg.press_button(ALICE_CHAT.id, clip.message_id, ALICE, text=EXTEND_HIGH)
+        await tg.wait_for(lambda: len(proxy.tasks) == 5)
+        extend_task = list(proxy.tasks)[4]
+        assert proxy.submissions[-1][1]["customId"].startswith("MJ::JOB::animate_high_extend::1::")
+        assert proxy.tasks[extend_task].action == "VIDEO"
+        longer = await finished_video(tg, proxy, clip.message_id, extend_task)
+        assert longer.button_texts() == [*CLIPS, "🌱 Seed"]
+        assert longer.caption is not None and EXTEND_HIGH in longer.caption
+
+        again = tg.press_button(ALICE_CHAT.id, batch.message_id, ALICE, text=f"✅ {CLIPS[1]}")
+        pointer = await wait_for_text(tg, ALICE_CHAT.id, "clip was sent already")
+        await tg.wait_for(lambda: again in tg.callback_answers)
+        assert pointer.reply_to_message_id == clip.message_id
+        await tg.wait_for(
+            lambda: f"✅ {EXTEND_HIGH}" in tg.message(ALICE_CHAT.id, clip.message_id).button_texts()
+        )
+        tg.press_button(ALICE_CHAT.id, clip.message_id, ALICE, text=f"✅ {EXTEND_HIGH}")
+        extended = await wait_for_text(tg, ALICE_CHAT.id, "already extended")
+        assert extended.reply_to_message_id == longer.message_id
+        assert len(proxy.tasks) == 5, "neither the clip nor the extend runs a second time"
         assert not_modified_errors(tg) == []
 
 

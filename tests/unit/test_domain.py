@@ -96,4 +96,7 @@ def test_animate_buttons_start_video_jobs_that_are_made_once() -> None:
     other_video_button = Action(ActionKind.ANIMATE, "MJ::JOB::animate_high_extend::1::h")
     assert (other_video_button.result_kind, other_video_button.animates) == (None, False)
     assert Action(ActionKind.UPSCALE, "u1", 1).result_kept
+    for kind in (ActionKind.PICK_CLIP, ActionKind.EXTEND_HIGH, ActionKind.EXTEND_LOW):
+        action = Action(kind, f"{kind.value}-ref", 1)
+        assert (action.result_kind, action.result_kept, action.makes_video) == (JobKind.VIDEO, True, True)
     assert not Action(ActionKind.VARIATION, "v1", 1).result_kept

@@ -80,3 +80,16 @@ def test_animate_buttons_get_their_own_row_after_the_pans() -> None:
     pressed = job(JobStatus.SUCCEEDED, actions).mark_used("high", 1.0)
     used = job_keyboard(pressed, {a.ref: a.ref for a in actions}, T)
     assert texts(used)[1] == ["✅ 🎞️ Animate (High motion)", "🎞️ Animate (Low motion)"]
+
+
+def test_clip_picks_take_the_u_row_and_extends_the_animate_row() -> None:
+    actions = (
+        Action(ActionKind.EXTEND_LOW, "low", 0, "Extend (Low motion)", "🎞️"),
+        *(Action(ActionKind.PICK_CLIP, f"clip{i}", i, f"U{i}") for i in (2, 1)),
+        Action(ActionKind.EXTEND_HIGH, "high", 0, "Extend (High motion)", "🎞️"),
+    )
+    markup = job_keyboard(job(JobStatus.SUCCEEDED, actions), {a.ref: a.ref for a in actions}, T)
+    assert texts(markup) == [
+        ["🎞️ Clip 1", "🎞️ Clip 2"],
+        ["🎞️ Extend (High motion)", "🎞️ Extend (Low motion)"],
+    ]

@@ -44,7 +44,12 @@ _BUTTON_RULES: Final[tuple[tuple[re.Pattern[str], ActionKind], ...]] = tuple(
         (r"^MJ::BOOKMARK::", ActionKind.BOOKMARK),
         (r"^MJ::JOB::animate_high::", ActionKind.ANIMATE_HIGH),
         (r"^MJ::JOB::animate_low::", ActionKind.ANIMATE_LOW),
-        # Under a video: extend it (animate_*_extend) or pick one of the batch (video_virtual_upscale).
+        # Under a video batch one U per clip; under one clip its extends (TaskInfo.SetVideoUpscaleButtons,
+        # SetVideoExtendButtons). trueai runs a clip pick as an UPSCALE, an extend as a VIDEO task
+        # (SubmitController.Action); both finish as a video.
+        (r"^MJ::JOB::video_virtual_upscale::(?P<index>\d+)::", ActionKind.PICK_CLIP),
+        (r"^MJ::JOB::animate_high_extend::", ActionKind.EXTEND_HIGH),
+        (r"^MJ::JOB::animate_low_extend::", ActionKind.EXTEND_LOW),
         (r"^MJ::JOB::(?:animate|video)", ActionKind.ANIMATE),
     )
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -30,12 +31,14 @@ from bot.domain import (
     BlendDimensions,
     FailureKind,
     InvalidCallback,
+    JobKind,
     JobStatus,
     PromptRejected,
     RemixUnavailable,
     TaskNotFound,
     TaskUpdate,
 )
+from bot.domain.buttons import ButtonPolicy
 from tests.fakes.bot_side import BotSide, action_of, png_bytes, serving_bot_side, statuses_until_final
 from tests.fakes.mjproxy import DEFAULT_SECRET, FakeMjProxy
 from tests.harness import free_port
@@ -379,9 +382,9 @@ def test_buttons_without_custom_id_are_dropped() -> None:
         (f"MJ::BOOKMARK::{H}", ActionKind.BOOKMARK, 0),
         (f"MJ::JOB::animate_high::1::{H}::SOLO", ActionKind.ANIMATE_HIGH, 0),
         (f"MJ::JOB::animate_low::1::{H}::SOLO", ActionKind.ANIMATE_LOW, 0),
-        (f"MJ::JOB::animate_high_extend::1::{H}", ActionKind.ANIMATE, 0),
-        (f"MJ::JOB::animate_low_extend::1::{H}", ActionKind.ANIMATE, 0),
-        (f"MJ::JOB::video_virtual_upscale::1::{H}", ActionKind.ANIMATE, 0),
+        (f"MJ::JOB::animate_high_extend::1::{H}", ActionKind.EXTEND_HIGH, 0),
+        (f"MJ::JOB::animate_low_extend::1::{H}", ActionKind.EXTEND_LOW, 0),
+        (f"MJ::JOB::video_virtual_upscale::3::{H}", ActionKind.PICK_CLIP, 3),
         (f"MJ::JOB::upsample_v8_3x_turbo::1::{H}::SOLO", ActionKind.UNKNOWN, 0),
         ("https://www.midjourney.com/jobs/x", ActionKind.UNKNOWN, 0),
     ],
@@ -553,6 +556,80 @@ async def test_animate_is_an_action_whose_task_reports_a_downloadable_mp4(
     assert update.video_url is not None and update.image_url is None
     video = await backend.download(update.video_url, max_bytes=1024 * 1024)
     assert video == fake.video_of(submission.task_id) and video[4:8] == b"ftyp"
+
+
+VIDEO_KINDS = (ActionKind.PICK_CLIP, ActionKind.EXTEND_HIGH, ActionKind.EXTEND_LOW)
+
+
+async def finished_video(fake: FakeMjProxy, backend: MjProxyBackend) -> str:
+    """Animate (High motion) of U1, run to the end: the VIDEO task's id (a batch of four clips)."""
+    grid = await finished_grid(fake, backend)
+    upscale = await backend.act(grid, await action_of(backend, grid, ActionKind.UPSCALE, 1), job_id=JOB_ID)
+    await fake.succeed(upscale.task_id)
+    animate = await action_of(backend, upscale.task_id, ActionKind.ANIMATE_HIGH)
+    video = await backend.act(upscale.task_id, animate, job_id="job-video")
+    await fake.run_to_success(video.task_id, steps=(0,))
+    return video.task_id
+
+
+async def test_a_video_batch_offers_its_clip_picks_and_a_picked_clip_is_a_video_with_extends(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    batch = await fetched(backend, await finished_video(fake, backend))
+    assert batch.actions is not None
+    picks = [a for a in batch.actions if a.kind is ActionKind.PICK_CLIP]
+    assert [a.index for a in picks] == [1, 2, 3, 4]  # TaskInfo.SetVideoUpscaleButtons
+    policy = ButtonPolicy(backend.capabilities)
+    assert all(policy.offers(a) and a.result_kind is JobKind.VIDEO and a.result_kept for a in picks)
+
+    clip = await backend.act(batch.task_id, picks[1], job_id="job-clip")
+    assert (
+        fake.submissions[-1][1]["customId"]
+        == f"MJ::JOB::video_virtual_upscale::2::{fake.tasks[batch.task_id].hash}"
+    )
+    assert fake.tasks[clip.task_id].action == "UPSCALE"  # SubmitController: a clip pick is an UPSCALE
+    await fake.run_to_success(clip.task_id, steps=(0,))
+    picked = await fetched(backend, clip.task_id)
+    assert fake.tasks[clip.task_id].content_type == "video/mp4" and picked.image_url is None
+    assert picked.video_url == fake.tasks[clip.task_id].image_url
+    assert await backend.download(picked.video_url, max_bytes=1024 * 1024) == fake.video_of(clip.task_id)
+    assert picked.actions is not None
+    assert [a.kind for a in picked.actions] == [ActionKind.EXTEND_HIGH, ActionKind.EXTEND_LOW]
+    assert all(policy.offers(a) and a.result_kind is JobKind.VIDEO for a in picked.actions)
+
+
+async def test_extend_runs_as_a_video_task_whose_result_is_another_batch(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    batch = await finished_video(fake, backend)
+    clip = await backend.act(
+        batch, await action_of(backend, batch, ActionKind.PICK_CLIP, 4), job_id="job-clip"
+    )
+    await fake.run_to_success(clip.task_id, steps=(0,))
+    extend = await action_of(backend, clip.task_id, ActionKind.EXTEND_LOW)
+    longer = await backend.act(clip.task_id, extend, job_id="job-extend")
+    assert fake.submissions[-1][1]["customId"].startswith("MJ::JOB::animate_low_extend::1::")
+    assert fake.tasks[longer.task_id].action == "VIDEO"
+    await fake.run_to_success(longer.task_id, steps=(0, 50))
+    update = await fetched(backend, longer.task_id)
+    assert update.video_url is not None and update.image_url is None
+    assert update.actions is not None
+    assert [a.kind for a in update.actions if a.kind in VIDEO_KINDS] == [ActionKind.PICK_CLIP] * 4
+
+
+async def test_video_buttons_are_offered_only_by_a_backend_that_animates(
+    fake: FakeMjProxy, backend: MjProxyBackend
+) -> None:
+    batch = await fetched(backend, await finished_video(fake, backend))
+    assert batch.actions is not None
+    silent = ButtonPolicy(replace(backend.capabilities, animate=False))
+    assert not [a for a in batch.actions if a.kind in VIDEO_KINDS and silent.offers(a)]
+
+
+async def fetched(backend: MjProxyBackend, task_id: str) -> TaskUpdate:
+    update = await backend.fetch(task_id)
+    assert update is not None and update.status is JobStatus.SUCCEEDED
+    return update
 
 
 # --- adapter over HTTP: submit codes ------------------------------------------------------------------------
