@@ -13,7 +13,15 @@ from bot.domain import Job, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.storage.buttons import create_buttons, job_buttons
 from bot.storage.database import Database
-from bot.storage.jobs import find_jobs_by_tasks, get_job, insert_job, live_child, save_job, save_jobs
+from bot.storage.jobs import (
+    find_jobs_by_tasks,
+    get_job,
+    insert_job,
+    live_child,
+    lock_owners,
+    save_job,
+    save_jobs,
+)
 from bot.storage.questions import delete_job_input_requests
 
 Change = Callable[[Job], Job]
@@ -84,6 +92,10 @@ class JobWriter:
         marked: Job | None = None
         async with self._lock:
             async with self._db.write() as conn:
+                # Another replica may be recording for the same people or the same button: take turns.
+                await lock_owners(conn, [owner for job in new for owner in (job.user_id, job.chat_id)])
+                if used_by is not None:
+                    await get_job(conn, used_by.id, lock=True)
                 for job in new:
                     await self._refuse_second_result(conn, job, used_by)
                 if check is not None:

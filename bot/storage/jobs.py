@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -265,3 +265,19 @@ async def save_delivery(
 ) -> None:
     values = to_values(state)
     await conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values, message_id=message_id))
+
+
+# Advisory lock space for the users and chats whose limits a new job is checked against ("mjq").
+OWNER_LOCK_SPACE = 0x6D6A71
+INT4_KEYS = 2_147_483_647
+
+
+async def lock_owners(conn: AsyncConnection, owner_ids: Iterable[int]) -> None:
+    """Hold, until the transaction ends, a lock for each user and chat id, so that two replicas checking
+    the same limits take turns (PostgreSQL; SQLite has one writer anyway). Ids sharing a key only wait."""
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted({owner % INT4_KEYS for owner in owner_ids}):  # one order everywhere: no deadlock
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": OWNER_LOCK_SPACE, "key": key}
+        )
