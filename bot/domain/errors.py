@@ -127,6 +127,12 @@ class CancelUnsupported(DomainError):
     message_id = "cancel-unsupported"
 
 
+class CancelNotYet(DomainError):
+    """The job's submit is still on its way: there is no task to stop yet."""
+
+    message_id = "cancel-not-yet"
+
+
 class AdminUsage(DomainError):
     message_id = "admin-usage"
 

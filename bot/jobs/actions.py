@@ -25,6 +25,7 @@ from bot.domain.errors import (
     ButtonExpired,
     ButtonUnavailable,
     CancelNotPermitted,
+    CancelNotYet,
     CancelUnsupported,
     NothingToCancel,
     NotYourButton,
@@ -121,8 +122,10 @@ class ButtonActions:
             raise NothingToCancel()
         if job.status is JobStatus.NEEDS_INPUT and job.task_id is None:
             return await self._inputs.cancel(job.id, user_id)
-        if job.task_id is None or not isinstance(self._backend, Cancellable):
+        if not isinstance(self._backend, Cancellable):
             raise CancelUnsupported()
+        if job.task_id is None:
+            raise CancelNotYet()
         try:
             await self._backend.cancel(job.task_id)
         except TaskNotFound as exc:

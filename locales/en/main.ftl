@@ -189,6 +189,7 @@ job-not-found = I can't find that job among yours.
 cancel-done = Stopped.
 cancel-nothing = There is nothing of yours to stop here.
 cancel-unsupported = The image service can't stop this job once it has started; it will finish on its own.
+cancel-not-yet = This job is still being handed to the image service; send /cancel again in a moment.
 cancel-admin-only = Only the image service's administrator can stop jobs there; this one will finish on its own.
 admin-only = This command is for the bot's admins.
 admin-usage = Use it with a Telegram id (negative for a chat), as a reply to the user's message, or in the group itself.

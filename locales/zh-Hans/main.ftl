@@ -181,6 +181,7 @@ job-not-found = 在你的任务中找不到它。
 cancel-done = 已停止。
 cancel-nothing = 这里没有你可以停止的任务。
 cancel-unsupported = 该服务无法停止已开始的任务，它会自行完成。
+cancel-not-yet = 任务仍在提交给图像服务，请稍后再发送 /cancel。
 cancel-admin-only = 只有该服务的管理员才能停止任务；此任务会自行完成。
 admin-only = 此命令仅限机器人管理员使用。
 admin-usage = 请提供 Telegram id（聊天为负数），或回复该用户的消息，或在群组中直接使用。

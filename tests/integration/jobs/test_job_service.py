@@ -11,11 +11,12 @@ import pytest
 from bot.backends.simulator import SimulatorBackend
 from bot.domain import ActionKind, FailureKind, Job, JobKind, JobStatus, Requester, TaskUpdate
 from bot.domain.buttons import CANCEL_REF, CONFIRM_REF, SEED_REF
-from bot.domain.errors import DailyQuotaReached, InputNotExpected, NotYourButton
+from bot.domain.errors import CancelNotYet, DailyQuotaReached, InputNotExpected, NotYourButton
 from bot.jobs import AlreadyDone, Cancelled, Ingest, JobPolicy, JobService, Started
 from bot.quotas import Limits, QuotaGuard
 from bot.storage.buttons import job_buttons
 from bot.storage.database import Database
+from tests.factories import make_job
 
 ALICE = Requester(chat_id=1001, user_id=1001, user_name="Alice", language="en")
 BOB_ID = 1002
@@ -234,3 +235,14 @@ async def test_a_question_left_unanswered_is_cancelled_by_the_poller(database: D
     assert cancelled is not None and cancelled.failure is FailureKind.CANCELLED
     assert listener.states_of(waiting.id) == [JobStatus.NEEDS_INPUT, JobStatus.FAILED]
     await jobs.backend.aclose()
+
+
+async def test_cancel_while_the_submit_is_on_its_way_says_to_try_again(service: Service) -> None:
+    in_flight = make_job(id="j-in-flight", chat_id=ALICE.chat_id, user_id=ALICE.user_id, backend="simulator")
+    await service.jobs.writer.create(in_flight)
+
+    with pytest.raises(CancelNotYet):
+        await service.jobs.cancel(in_flight, ALICE.user_id)
+
+    stored = await service.jobs.get(in_flight.id)
+    assert stored is not None and stored.status is JobStatus.QUEUED, "nothing changed"
