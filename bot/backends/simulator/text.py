@@ -117,8 +117,9 @@ def describe_prompts(traits: ImageTraits, seed: int) -> tuple[str, ...]:
     moods = DARK_MOODS if traits.brightness < 0.4 else BRIGHT_MOODS
     ratio = nearest_ratio(traits.width, traits.height)
     prompts = []
-    for template in rng.sample(DESCRIBE_TEMPLATES, DESCRIBE_PROMPTS):
-        first, second, third = rng.sample(names, 3)
+    for number, template in enumerate(rng.sample(DESCRIBE_TEMPLATES, DESCRIBE_PROMPTS)):
+        # The first prompt leads with the picture's main colour: a describe that never names it reads wrong.
+        first, second, third = (names[0], *rng.sample(names[1:], 2)) if number == 0 else rng.sample(names, 3)
         text = template.format(
             c1=first,
             c2=second,
