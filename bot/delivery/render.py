@@ -58,32 +58,30 @@ def origin_line(action: Action, t: Translator) -> str:
     return t("origin-action", action=escape(button_label(action, t)))  # a backend's label for unknown kinds
 
 
+# Failures whose message needs nothing but its id.
+_FAILURE_MESSAGES: dict[FailureKind, str] = {
+    FailureKind.QUEUE_FULL: "failure-queue-full",
+    FailureKind.CANCELLED: "failure-cancelled",
+    FailureKind.LOST: "failure-lost",
+    FailureKind.UNCERTAIN: "failure-uncertain",
+    FailureKind.INTERRUPTED: "failure-interrupted",
+    FailureKind.UNAVAILABLE: "failure-unavailable",
+    FailureKind.UNREADABLE_RESULT: "failure-unreadable-result",
+    FailureKind.OFFLINE: "failure-offline",
+    FailureKind.REMIX_OFF: "failure-remix-off",
+}
+
+
 def failure_text(job: Job, t: Translator, *, timeout_minutes: int = 15) -> str:
     """Why the job failed, in the user's language (HTML: the backend's reason escaped)."""
     reason = escape(truncate((job.fail_reason or "").strip(), REASON_LIMIT))
+    if job.failure in _FAILURE_MESSAGES:
+        return t(_FAILURE_MESSAGES[job.failure])
     match job.failure:
         case FailureKind.BANNED:
             return t("failure-banned-detail", detail=reason) if reason else t("failure-banned")
-        case FailureKind.QUEUE_FULL:
-            return t("failure-queue-full")
         case FailureKind.TIMEOUT:
             return t("failure-timeout", minutes=timeout_minutes)
-        case FailureKind.CANCELLED:
-            return t("failure-cancelled")
-        case FailureKind.LOST:
-            return t("failure-lost")
-        case FailureKind.UNCERTAIN:
-            return t("failure-uncertain")
-        case FailureKind.INTERRUPTED:
-            return t("failure-interrupted")
-        case FailureKind.UNAVAILABLE:
-            return t("failure-unavailable")
-        case FailureKind.UNREADABLE_RESULT:
-            return t("failure-unreadable-result")
-        case FailureKind.OFFLINE:
-            return t("failure-offline")
-        case FailureKind.REMIX_OFF:
-            return t("failure-remix-off")
         case FailureKind.ACCOUNT:
             return t("failure-account", problem=reason or AccountProblem.DISABLED.value)
         case FailureKind.INVALID:
