@@ -11,6 +11,7 @@ from typing import Any
 from bot.config import Settings
 from bot.delivery.sender import DeliveryLimits
 from bot.runtime import Runtime
+from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, StoredMessage
 
 TOKEN = "123456789:TEST-token-abcdefghijklmnopqrstuvwxyz"
@@ -83,3 +84,28 @@ async def wait_for_text(tg: FakeTelegram, chat_id: int, needle: str, within: flo
 
 def not_modified_errors(tg: FakeTelegram) -> list[str]:
     return [c.error for c in tg.calls if c.error and "not modified" in c.error]
+
+
+async def grid_and_upscale(
+    tg: FakeTelegram,
+    proxy: FakeMjProxy,
+    text: str = "/imagine a fox in the forest",
+    *,
+    chat: FakeChat = ALICE_CHAT,
+    user: FakeUser = ALICE,
+) -> tuple[StoredMessage, StoredMessage]:
+    """`user` sends `text` in `chat`; the proxy finishes the grid, U1 is pressed and finishes too."""
+    tg.user_sends(chat, user, text)
+    await tg.wait_for(lambda: len(proxy.tasks) == 1)
+    await proxy.succeed(next(iter(proxy.tasks)))
+    grid = await wait_for_caption(tg, chat.id, "Done")
+    tg.press_button(chat.id, grid.message_id, user, text="U1")
+    await tg.wait_for(lambda: len(proxy.tasks) == 2)
+    await proxy.succeed(list(proxy.tasks)[1])
+    upscale = await wait_for_caption(tg, chat.id, "Image #1", "Done")
+    return grid, upscale
+
+
+def webhook_settings(port: int, **extra: Any) -> dict[str, Any]:
+    """Telegram webhook mode on 127.0.0.1:`port` (its own PUBLIC_URL)."""
+    return {"telegram_mode": "webhook", "public_url": f"http://127.0.0.1:{port}", "http_port": port, **extra}

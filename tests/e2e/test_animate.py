@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.domain import JobKind
-from tests.e2e.test_surface import grid_and_upscale, proxy_settings
+from tests.e2e.test_surface import proxy_settings
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeTelegram, StoredMessage
-from tests.harness import ALICE, ALICE_CHAT, not_modified_errors, running_bot, wait_for_caption, wait_for_text
+from tests.harness import (
+    ALICE,
+    ALICE_CHAT,
+    grid_and_upscale,
+    not_modified_errors,
+    running_bot,
+    wait_for_caption,
+    wait_for_text,
+)
 
 ANIMATE_HIGH = "🎞️ Animate (High motion)"
 ANIMATE_LOW = "🎞️ Animate (Low motion)"

@@ -16,6 +16,7 @@ from tests.harness import (
     GRID_BUTTONS,
     GROUP,
     free_port,
+    grid_and_upscale,
     not_modified_errors,
     photos,
     running_bot,
@@ -202,18 +203,6 @@ def proxy_settings(proxy: FakeMjProxy) -> dict[str, object]:
         "http_port": port,
         "public_url": f"http://127.0.0.1:{port}",
     }
-
-
-async def grid_and_upscale(tg: FakeTelegram, proxy: FakeMjProxy) -> tuple[StoredMessage, StoredMessage]:
-    tg.user_sends(ALICE_CHAT, ALICE, "/imagine a fox in the forest")
-    await tg.wait_for(lambda: len(proxy.tasks) == 1)
-    await proxy.succeed(next(iter(proxy.tasks)))
-    grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
-    tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U1")
-    await tg.wait_for(lambda: len(proxy.tasks) == 2)
-    await proxy.succeed(list(proxy.tasks)[1])
-    upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #1", "Done")
-    return grid, upscale
 
 
 async def test_custom_zoom_modal_round_trip(tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path) -> None:

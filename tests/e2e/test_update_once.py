@@ -8,7 +8,15 @@ from typing import Any
 import httpx
 
 from tests.fakes.telegram import FakeTelegram
-from tests.harness import ALICE, ALICE_CHAT, free_port, photos, running_bot, wait_for_caption
+from tests.harness import (
+    ALICE,
+    ALICE_CHAT,
+    free_port,
+    photos,
+    running_bot,
+    wait_for_caption,
+    webhook_settings,
+)
 from tests.postgres import PostgresServer
 
 TELEGRAM_SECRET = "telegram-header-secret-for-tests-0123456789"
@@ -16,15 +24,10 @@ HOOK_SECRET = "hook-secret-for-tests-0123456789"
 UPDATE_ID = 424242
 
 
-def webhook_settings(port: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "telegram_mode": "webhook",
-        "public_url": f"http://127.0.0.1:{port}",
-        "http_port": port,
-        "telegram_webhook_secret": TELEGRAM_SECRET,
-        "webhook_secret": HOOK_SECRET,
-        **extra,
-    }
+def secret_webhook_settings(port: int, **extra: Any) -> dict[str, Any]:
+    return webhook_settings(
+        port, telegram_webhook_secret=TELEGRAM_SECRET, webhook_secret=HOOK_SECRET, **extra
+    )
 
 
 def imagine_update(prompt: str) -> dict[str, Any]:
@@ -57,7 +60,7 @@ def webhook_path(tg: FakeTelegram, port: int) -> str:
 async def test_a_repeated_update_is_handled_once(tg: FakeTelegram, tmp_path: Path) -> None:
     port = free_port()
     tg.register_chat(ALICE_CHAT, ALICE)
-    async with running_bot(tg, tmp_path, **webhook_settings(port)):
+    async with running_bot(tg, tmp_path, **secret_webhook_settings(port)):
         path = webhook_path(tg, port)
         update = imagine_update("a paper crane")
         assert await post_update(port, path, update) == 200
@@ -72,10 +75,12 @@ async def test_an_update_delivered_to_two_replicas_is_handled_by_one(
     database_url = postgres.create_database("mjgram_update_once")
     first_port, second_port = free_port(), free_port()
     tg.register_chat(ALICE_CHAT, ALICE)
-    async with running_bot(tg, tmp_path / "a", **webhook_settings(first_port, database_url=database_url)):
+    async with running_bot(
+        tg, tmp_path / "a", **secret_webhook_settings(first_port, database_url=database_url)
+    ):
         path = webhook_path(tg, first_port)
         async with running_bot(
-            tg, tmp_path / "b", **webhook_settings(second_port, database_url=database_url)
+            tg, tmp_path / "b", **secret_webhook_settings(second_port, database_url=database_url)
         ):
             update = imagine_update("two herons")
             assert await post_update(first_port, path, update) == 200

@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.browser.launch import signed_init_data
 from tests.fakes.mjproxy import FakeMjProxy
-from tests.fakes.telegram import FakeChat, FakeTelegram, StoredMessage
+from tests.fakes.telegram import FakeChat, FakeTelegram
 from tests.harness import (
     ALICE,
     ALICE_CHAT,
@@ -22,6 +22,7 @@ from tests.harness import (
     PROXY_SECRET,
     TOKEN,
     free_port,
+    grid_and_upscale,
     running_bot,
     wait_for_caption,
 )
@@ -52,21 +53,10 @@ def painted_square(size: tuple[int, int]) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-async def upscale_of_a_grid(tg: FakeTelegram, proxy: FakeMjProxy) -> StoredMessage:
-    tg.user_sends(ALICE_CHAT, ALICE, "/imagine a garden with a fountain")
-    await tg.wait_for(lambda: len(proxy.tasks) == 1)
-    await proxy.succeed(next(iter(proxy.tasks)))
-    grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
-    tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U1")
-    await tg.wait_for(lambda: len(proxy.tasks) == 2)
-    await proxy.succeed(list(proxy.tasks)[1])
-    return await wait_for_caption(tg, ALICE_CHAT.id, "Image #1", "Done")
-
-
 async def test_region_editor_round_trip(tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path) -> None:
     port = free_port()
     async with running_bot(tg, tmp_path, **https_settings(proxy, port)):
-        upscale = await upscale_of_a_grid(tg, proxy)
+        _, upscale = await grid_and_upscale(tg, proxy, "/imagine a garden with a fountain")
         assert REGION_BUTTON in upscale.button_texts()
         tg.press_button(ALICE_CHAT.id, upscale.message_id, ALICE, text=REGION_BUTTON)
         waiting = await wait_for_caption(tg, ALICE_CHAT.id, "Waiting for your input")
@@ -114,7 +104,7 @@ async def test_no_region_button_without_https(tg: FakeTelegram, proxy: FakeMjPro
     port = free_port()
     settings = {**https_settings(proxy, port), "public_url": f"http://127.0.0.1:{port}"}
     async with running_bot(tg, tmp_path, **settings):
-        upscale = await upscale_of_a_grid(tg, proxy)
+        _, upscale = await grid_and_upscale(tg, proxy, "/imagine a garden with a fountain")
         assert REGION_BUTTON not in upscale.button_texts()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             assert (await client.get("/region/anything")).status_code == 404
@@ -125,14 +115,9 @@ async def test_in_groups_the_button_leads_to_the_private_chat(
 ) -> None:
     port = free_port()
     async with running_bot(tg, tmp_path, **https_settings(proxy, port)):
-        tg.user_sends(GROUP, ALICE, "/imagine@mjgram_test_bot a harbour at dawn")
-        await tg.wait_for(lambda: len(proxy.tasks) == 1)
-        await proxy.succeed(next(iter(proxy.tasks)))
-        grid = await wait_for_caption(tg, GROUP.id, "Done")
-        tg.press_button(GROUP.id, grid.message_id, ALICE, text="U1")
-        await tg.wait_for(lambda: len(proxy.tasks) == 2)
-        await proxy.succeed(list(proxy.tasks)[1])
-        upscale = await wait_for_caption(tg, GROUP.id, "Image #1", "Done")
+        _, upscale = await grid_and_upscale(
+            tg, proxy, "/imagine@mjgram_test_bot a harbour at dawn", chat=GROUP
+        )
         tg.press_button(GROUP.id, upscale.message_id, ALICE, text=REGION_BUTTON)
         waiting = await wait_for_caption(tg, GROUP.id, "Waiting for your input")
         link = waiting.reply_markup["inline_keyboard"][0][0]["url"]  # type: ignore[index]

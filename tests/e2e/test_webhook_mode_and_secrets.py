@@ -23,10 +23,12 @@ from tests.harness import (
     ALICE_CHAT,
     TOKEN,
     free_port,
+    grid_and_upscale,
     make_settings,
     running_bot,
     wait_for_caption,
     wait_for_text,
+    webhook_settings,
 )
 from webhook.app import TELEGRAM_SECRET_HEADER
 
@@ -58,13 +60,11 @@ def forged_imagine(prompt: str) -> dict[str, Any]:
 
 async def test_webhook_mode_takes_only_telegrams_signed_posts(tg: FakeTelegram, tmp_path: Path) -> None:
     port = free_port()
-    settings = {
-        "telegram_mode": "webhook",
-        "public_url": f"http://127.0.0.1:{port}",
-        "http_port": port,
-        "telegram_webhook_secret": TELEGRAM_SECRET,
-        "webhook_secret": HOOK_SECRET,
-    }
+    settings = webhook_settings(
+        port,
+        telegram_webhook_secret=TELEGRAM_SECRET,
+        webhook_secret=HOOK_SECRET,
+    )
     async with running_bot(tg, tmp_path, **settings):
         assert tg.webhook_url is not None and tg.webhook_url.startswith(f"http://127.0.0.1:{port}/telegram/")
         telegram_path = tg.webhook_url.split(f":{port}", 1)[1]
@@ -137,12 +137,10 @@ async def test_a_backend_cannot_forge_telegram_updates_from_the_hook_secret(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
     port = free_port()
-    settings = {
-        "telegram_mode": "webhook",
-        "public_url": f"http://127.0.0.1:{port}",
-        "http_port": port,
-        "webhook_secret": HOOK_SECRET,
-    }
+    settings = webhook_settings(
+        port,
+        webhook_secret=HOOK_SECRET,
+    )
     async with running_bot(tg, tmp_path, **settings) as runtime:
         path_secret = derived_from_hook_secret(b"telegram-path")
         header_secret = derived_from_hook_secret(b"telegram-header")
@@ -171,7 +169,7 @@ async def test_telegram_secrets_are_generated_once_and_kept(
     caplog.set_level(logging.DEBUG)
     caplog.set_level(QUIET_LOGGERS["aiosqlite"], logger="aiosqlite")  # as `mjgram` sets it
     port = free_port()
-    settings = {"telegram_mode": "webhook", "public_url": f"http://127.0.0.1:{port}", "http_port": port}
+    settings = webhook_settings(port)
     seen = []
     for _ in range(2):
         async with running_bot(tg, tmp_path, **settings) as runtime:
@@ -189,12 +187,10 @@ async def test_a_configured_telegram_secret_is_the_header_telegram_sends(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
     port = free_port()
-    settings = {
-        "telegram_mode": "webhook",
-        "public_url": f"http://127.0.0.1:{port}",
-        "http_port": port,
-        "telegram_webhook_secret": TELEGRAM_SECRET,
-    }
+    settings = webhook_settings(
+        port,
+        telegram_webhook_secret=TELEGRAM_SECRET,
+    )
     async with running_bot(tg, tmp_path, **settings):
         assert tg.calls_of("setWebhook")[-1].params["secret_token"] == TELEGRAM_SECRET
         tg.user_sends(ALICE_CHAT, ALICE, "/help")
@@ -217,14 +213,7 @@ async def test_editor_links_signed_with_a_key_derived_from_the_hook_secret_are_r
         "webhook_secret": HOOK_SECRET,
     }
     async with running_bot(tg, tmp_path, **settings) as runtime:
-        tg.user_sends(ALICE_CHAT, ALICE, "/imagine a garden with a fountain")
-        await tg.wait_for(lambda: len(proxy.tasks) == 1)
-        await proxy.succeed(next(iter(proxy.tasks)))
-        grid = await wait_for_caption(tg, ALICE_CHAT.id, "Done")
-        tg.press_button(ALICE_CHAT.id, grid.message_id, ALICE, text="U1")
-        await tg.wait_for(lambda: len(proxy.tasks) == 2)
-        await proxy.succeed(list(proxy.tasks)[1])
-        upscale = await wait_for_caption(tg, ALICE_CHAT.id, "Image #1", "Done")
+        _, upscale = await grid_and_upscale(tg, proxy, "/imagine a garden with a fountain")
         tg.press_button(ALICE_CHAT.id, upscale.message_id, ALICE, text=REGION_BUTTON)
         waiting = await wait_for_caption(tg, ALICE_CHAT.id, "Waiting for your input")
         editor_url = waiting.reply_markup["inline_keyboard"][0][0]["web_app"]["url"]  # type: ignore[index]

@@ -76,9 +76,15 @@ class Kit:
         return done.image_url
 
 
-async def _mjproxy(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
-    fake = await stack.enter_async_context(mjproxy.FakeMjProxy())
+async def _mjproxy(
+    stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide, flavour: mjproxy.Flavour = mjproxy.TRUEAI
+) -> Kit:
+    """trueai's build, or the original Java one: the same wire for tasks and hooks, fewer endpoints
+    (detected at start, as the bot does)."""
+    fake = await stack.enter_async_context(mjproxy.FakeMjProxy(flavour=flavour))
     backend = MjProxyBackend(client, fake.base_url, api_key=mjproxy.DEFAULT_SECRET, notify_url=None)
+    if flavour == mjproxy.JAVA:
+        await backend.detect_flavour()
     return Kit(
         "mjproxy",
         backend,
@@ -91,19 +97,7 @@ async def _mjproxy(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSid
 
 
 async def _mjproxy_java(stack: AsyncExitStack, client: httpx.AsyncClient, cdn: BotSide) -> Kit:
-    """The original Java build: same wire for tasks and hooks, fewer endpoints (detected at start)."""
-    fake = await stack.enter_async_context(mjproxy.FakeMjProxy(flavour=mjproxy.JAVA))
-    backend = MjProxyBackend(client, fake.base_url, api_key=mjproxy.DEFAULT_SECRET, notify_url=None)
-    await backend.detect_flavour()
-    return Kit(
-        "mjproxy",
-        backend,
-        fake.run_to_success,
-        fake.base_url + "/attachments/1/missing.png",
-        ("mj-api-secret", mjproxy.DEFAULT_SECRET),
-        fake.requests,
-        cdn,
-    )
+    return await _mjproxy(stack, client, cdn, mjproxy.JAVA)
 
 
 async def _imagineapi(
