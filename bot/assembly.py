@@ -14,7 +14,8 @@ from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService, Questions
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
-from bot.replicas import Lease, replica_id
+from bot.replicas import Lease
+from bot.roster import Roster
 from bot.storage.database import Database
 
 POLLING_LEASE = "telegram-polling"
@@ -52,6 +53,7 @@ def jobs_for(
     preferences: PreferenceService,
     questions: Questions,
     region_editing: bool,
+    roster: Roster | None = None,
 ) -> JobService:
     """The job service with the settings' timings and limits; delivery listens to its changes."""
     policy = JobPolicy(
@@ -70,11 +72,12 @@ def jobs_for(
         preferences=preferences,
         region_editing=region_editing,
         questions=questions,
+        roster=roster,
     )
 
 
-def polling_lease(settings: Settings, db: Database, ttl: float) -> Lease | None:
+def polling_lease(settings: Settings, db: Database, ttl: float, me: str) -> Lease | None:
     """Replicas on one database take turns at getUpdates; a lone process (SQLite) just polls."""
     if settings.telegram_mode != "polling" or not db.shared:
         return None
-    return Lease(db, POLLING_LEASE, replica_id(), ttl=ttl)
+    return Lease(db, POLLING_LEASE, me, ttl=ttl)

@@ -24,6 +24,7 @@ from bot.blends import AlbumCollector, BlendService
 from bot.config import Settings
 from bot.credentials import BotSecrets, load_secrets, notify_url
 from bot.delivery import JobDelivery
+from bot.delivery.claims import AdvisoryClaims
 from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
 from bot.i18n import Locales
@@ -34,7 +35,8 @@ from bot.media import USER_PICTURE_DECODES, ImageDecoder
 from bot.preferences import PreferenceService
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks
-from bot.replicas import LEASE_TTL
+from bot.replicas import LEASE_TTL, replica_id
+from bot.roster import SharedRoster
 from bot.storage.database import Database
 from bot.update_once import seen_updates_for
 from webhook.app import create_app
@@ -44,6 +46,8 @@ from webhook.server import HttpLimits, server_config
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# With several replicas: how often each looks in the outbox for other replicas' changes to its chats.
+OUTBOX_SWEEP_SECONDS = 0.5
 SHUTDOWN_STEP_SECONDS = 10.0
 
 
@@ -71,6 +75,7 @@ class Runtime:
     region_links: RegionLinks | None
     intake: TelegramIntake
     user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
+    roster: SharedRoster | None  # several replicas on PostgreSQL: who is alive
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
@@ -115,6 +120,11 @@ class Runtime:
         )
         bot.session.middleware(PinResponseModels())
         sender = Sender(bot, limits)
+        me = replica_id()
+        roster = SharedRoster(db, me) if db.shared else None
+        if roster is not None:
+            sender.limiter.hold_until(roster.settled)  # until the others count this replica in
+            roster.on_change(sender.limiter.share_among)
         image_host = ImageHost(settings.public_url) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
@@ -143,6 +153,8 @@ class Runtime:
             max_image_bytes=settings.max_image_bytes,
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
             region_links=region_links,
+            roster=roster,
+            claims=AdvisoryClaims(db) if db.shared else None,
         )
         preferences = PreferenceService(db)
         jobs = jobs_for(
@@ -153,6 +165,7 @@ class Runtime:
             preferences=preferences,
             questions=questions,
             region_editing=region_links is not None,
+            roster=roster,
         )
         dispatcher = build_dispatcher(
             HandlerDeps(
@@ -185,8 +198,11 @@ class Runtime:
             http_socket,
             image_host,
             region_links,
-            TelegramIntake(settings, bot, dispatcher, secrets, lease=polling_lease(settings, db, lease_ttl)),
+            TelegramIntake(
+                settings, bot, dispatcher, secrets, lease=polling_lease(settings, db, lease_ttl, me)
+            ),
             user_pictures,
+            roster,
             http_limits or HttpLimits(),
         )
 
@@ -204,8 +220,12 @@ class Runtime:
         log.info("running as @%s with backend %s", me.username, self.backend.name)
         if self.region_links is not None:
             self.region_links.bot_username = me.username or ""
+        if self.roster is not None:
+            await self.roster.start()
         await self.jobs.start()
         await self.delivery.resume()
+        if self.roster is not None:
+            self.delivery.sweep_outbox(OUTBOX_SWEEP_SECONDS)
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -254,6 +274,8 @@ class Runtime:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
         await _bounded(self.delivery.close(), "stopping delivery")
+        if self.roster is not None:
+            await _bounded(self.roster.stop(), "leaving the replicas")
         await _bounded(self.backend.aclose(), "closing the backend")
         for task in [*self._tasks, *self.intake.handling, *filter(None, [self.intake.polling])]:
             if not task.done():

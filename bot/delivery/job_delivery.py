@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from bot.delivery.claims import ChatClaims
 from bot.delivery.media import Download, MediaResolver
 from bot.delivery.questions import InputQuestions, QuestionBook
 from bot.delivery.queue import DELIVERIES_IN_HAND, DeliveryQueue
@@ -12,6 +15,7 @@ from bot.domain import Job
 from bot.i18n import Locales
 from bot.media import ImageDecoder
 from bot.region_links import RegionLinks
+from bot.roster import Roster
 from bot.storage.database import Database
 
 
@@ -34,8 +38,11 @@ class JobDelivery:
         waiting: WaitingReason | None = None,
         in_hand: int = DELIVERIES_IN_HAND,
         decoder: ImageDecoder | None = None,
+        roster: Roster | None = None,
+        claims: ChatClaims | None = None,
     ) -> None:
-        self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand)
+        self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand, roster=roster, claims=claims)
+        self._sweeping: asyncio.Task[None] | None = None
         media = MediaResolver(
             db,
             download,
@@ -70,10 +77,17 @@ class JobDelivery:
         """Queue every job whose newest state Telegram has not shown (after a restart)."""
         return await self._queue.resume()
 
+    def sweep_outbox(self, interval: float) -> None:
+        """With several replicas: look for other replicas' changes to this one's chats every `interval` s."""
+        self._sweeping = asyncio.create_task(self._queue.sweep(interval), name="delivery-outbox")
+
     async def wait_idle(self) -> None:
         await self._queue.wait_idle()
 
     async def close(self) -> None:
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            await asyncio.gather(self._sweeping, return_exceptions=True)
         await self._queue.close()
 
     async def deliver(self, job_id: str) -> None:

@@ -55,20 +55,25 @@ class SlidingWindow:
     """At most `limit` sends in any `period` seconds, as Telegram counts them."""
 
     def __init__(self, limit: int, period: float, *, even: bool = False) -> None:
-        self._limit = limit
-        self._period = period
+        self.limit = limit
+        self.period = period
         # Even: grants at least period/limit apart, so a full window never frees all at once and the
         # next second starts with a burst of `limit` sends (and their rendering) on the same tick.
         self._gap = period / limit if even else 0.0
         self._last_grant = -math.inf
         self._slots: list[Slot] = []
 
+    def resize(self, limit: int, period: float) -> None:
+        """A new allowance from now on; sends already granted stay counted."""
+        self._gap = period / limit if self._gap else 0.0
+        self.limit, self.period = limit, period
+
     def wait(self, now: float) -> float:
         """Seconds until a grant is possible (0: now)."""
         spacing = self._last_grant + self._gap - now
-        horizon = now - self._period
+        horizon = now - self.period
         self._slots = [slot for slot in self._slots if slot.counted_at > horizon]
-        if len(self._slots) < self._limit:
+        if len(self._slots) < self.limit:
             return max(spacing, 0.0)
         oldest = min(slot.counted_at for slot in self._slots)
         return max(spacing, IN_FLIGHT_RECHECK if oldest == math.inf else oldest - horizon)
@@ -80,7 +85,7 @@ class SlidingWindow:
         return slot
 
     def idle(self, now: float) -> bool:
-        return all(slot.counted_at <= now - self._period for slot in self._slots)
+        return all(slot.counted_at <= now - self.period for slot in self._slots)
 
 
 class Permit:
@@ -97,17 +102,25 @@ class Permit:
 
 
 class ChatWindows:
-    """A chat's own windows, and the smaller ones its chatter must also fit in."""
+    """A chat's own windows, and the smaller ones its chatter must also fit in.
+
+    `replicas` None: one process sends everything. Otherwise the chat's job deliveries come from the one
+    replica that owns the chat and take what chatter leaves of its windows, while chatter (answers to the
+    updates each replica takes) gets its share split among the replicas: together they stay within the chat's
+    limits.
+    """
 
     __slots__ = ("chatter", "claims", "own")
 
-    def __init__(self, chat_id: int, limits: DeliveryLimits) -> None:
+    def __init__(self, chat_id: int, limits: DeliveryLimits, replicas: int | None = None) -> None:
         share = limits.chatter_share
-        self.own: tuple[SlidingWindow, ...] = (SlidingWindow(limits.chat_per_second, 1.0),)
-        self.chatter: tuple[SlidingWindow, ...] = (share_of(limits.chat_per_second, 1.0, share),)
+        own_share = 1.0 if replicas is None else 1.0 - share
+        chatter_share = share if replicas is None else share / replicas
+        self.own: tuple[SlidingWindow, ...] = (share_of(limits.chat_per_second, 1.0, own_share),)
+        self.chatter: tuple[SlidingWindow, ...] = (share_of(limits.chat_per_second, 1.0, chatter_share),)
         if chat_id < 0:
-            self.own += (SlidingWindow(limits.group_per_minute, 60.0),)
-            self.chatter += (share_of(limits.group_per_minute, 60.0, share),)
+            self.own += (share_of(limits.group_per_minute, 60.0, own_share),)
+            self.chatter += (share_of(limits.group_per_minute, 60.0, chatter_share),)
         self.claims = 0  # job deliveries under way: while any is, chatter waits
 
     def idle(self, now: float) -> bool:
@@ -121,12 +134,28 @@ class RateLimiter:
     """
 
     def __init__(self, limits: DeliveryLimits, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limits = limits
+        self.limits = limits
         self.clock = clock
         self._global = SlidingWindow(limits.global_per_second, 1.0, even=True)
         self._global_chatter = share_of(limits.global_per_second, 1.0, limits.chatter_share)
         self._chats: dict[int, ChatWindows] = {}
         self._paused_until = 0.0
+        self._replicas: int | None = None
+        self._ready: asyncio.Event | None = None
+
+    def hold_until(self, ready: asyncio.Event) -> None:
+        """Grant nothing paced before `ready` is set (a joining replica, until the others count it)."""
+        self._ready = ready
+
+    def share_among(self, replicas: int) -> None:
+        """Several replicas send for the bot: this one keeps its even part of the global budget, and the
+        chats' windows are split between job deliveries and every replica's chatter (see ChatWindows)."""
+        self._replicas = max(1, replicas)
+        part = self.limits.global_per_second / self._replicas
+        self._global.resize(max(1, math.floor(part)), 1.0)
+        chatter = share_of(self.limits.global_per_second, 1.0, self.limits.chatter_share / self._replicas)
+        self._global_chatter.resize(chatter.limit, chatter.period)
+        self._chats = {k: w for k, w in self._chats.items() if w.claims}  # rebuilt with the new split
 
     def _chat_windows(self, chat_id: int) -> ChatWindows:
         windows = self._chats.get(chat_id)
@@ -134,7 +163,7 @@ class RateLimiter:
             if len(self._chats) > MAX_TRACKED_CHATS:
                 now = self.clock()
                 self._chats = {k: w for k, w in self._chats.items() if not w.idle(now)}
-            windows = self._chats[chat_id] = ChatWindows(chat_id, self._limits)
+            windows = self._chats[chat_id] = ChatWindows(chat_id, self.limits, self._replicas)
         return windows
 
     def pause(self, seconds: float) -> None:
@@ -186,8 +215,9 @@ class RateLimiter:
     async def acquire_chatter(self, chat_id: int) -> Permit:
         return await self._acquire(self.try_grant_chatter, chat_id)
 
-    @staticmethod
-    async def _acquire(try_grant: Callable[[int], Permit | float], chat_id: int) -> Permit:
+    async def _acquire(self, try_grant: Callable[[int], Permit | float], chat_id: int) -> Permit:
+        if self._ready is not None:
+            await self._ready.wait()
         # Checking and recording happen without an await in between, so concurrent senders never overshoot.
         while True:
             granted = try_grant(chat_id)

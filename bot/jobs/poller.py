@@ -14,6 +14,7 @@ from bot.domain import BackendError, FailureKind, Job, JobStatus, TaskUpdate
 from bot.jobs.ingest import JobIngest
 from bot.jobs.policy import JobPolicy
 from bot.jobs.writer import JobWriter
+from bot.roster import Roster, SoleReplica
 from bot.storage.database import Database
 from bot.storage.jobs import get_job
 
@@ -34,8 +35,10 @@ class Poller:
         ingest: JobIngest,
         policy: JobPolicy,
         clock: Callable[[], float],
+        roster: Roster | None = None,
     ) -> None:
         self._db = db
+        self._roster = roster or SoleReplica()
         self._backend = backend
         self._writer = writer
         self._ingest = ingest
@@ -56,6 +59,9 @@ class Poller:
             self._misses.pop(job.id, None)
             at = job.updated_at + self._policy.input_timeout if job.status is JobStatus.NEEDS_INPUT else None
             self.check_at(job.id, at if at is not None else self._clock() + self._first_delay())
+
+    def scheduled(self, job_id: str) -> bool:
+        return self._schedule.has(job_id)
 
     def check_at(self, job_id: str, at: float) -> None:
         if self._schedule.put(job_id, at, at - self._clock()):
@@ -143,12 +149,20 @@ class Poller:
             job = await get_job(conn, job_id)
         if job is None or job.status.is_final:
             return job, False
+        if not self._roster.owns(job.id):
+            return job, False  # another live replica looks after it (see jobs.adoption)
         if job.status is JobStatus.NEEDS_INPUT:
             if self._clock() - job.updated_at >= self._policy.input_timeout:
                 return await self._fail(job, FailureKind.CANCELLED), False
             self.check_at(job.id, job.updated_at + self._policy.input_timeout)
             return job, False
-        return job, job.task_id is not None
+        if job.task_id is None:
+            return job, False
+        if self._backend.capabilities.push and self._clock() - job.updated_at < self._policy.push_silence:
+            # News came meanwhile (maybe to another replica): not quiet yet, so no need to ask.
+            self.check_at(job.id, job.updated_at + self._policy.push_silence)
+            return job, False
+        return job, True
 
     async def _settle(self, job: Job, update: TaskUpdate | None, *, missing: bool) -> Job:
         """Fold in the backend's answer; count a task it lost; time out; schedule the next check."""
@@ -193,6 +207,9 @@ class PollSchedule:
         self._interval[job_id] = max(interval, 0.0)
         heapq.heappush(self._heap, (at, job_id))
         return at < earliest
+
+    def has(self, job_id: str) -> bool:
+        return job_id in self._due
 
     def interval(self, job_id: str) -> float | None:
         return self._interval.get(job_id)

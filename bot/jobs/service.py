@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from bot.backends.base import Backend
-from bot.domain import BlendDimensions, Command, Job, JobStatus, Requester, TaskUpdate
+from bot.domain import BlendDimensions, Command, Job, Requester, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.jobs.actions import ButtonActions
+from bot.jobs.adoption import Adoption
 from bot.jobs.ingest import JobIngest, OrphanUsage
 from bot.jobs.inputs import InputFlow
 from bot.jobs.outcomes import PressOutcome
@@ -20,8 +21,9 @@ from bot.jobs.submit import Submitter
 from bot.jobs.writer import Ingest, JobListener, JobWriter
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard, Usage
+from bot.roster import Roster
 from bot.storage.database import Database
-from bot.storage.jobs import job_by_message, latest_active_job, recent_jobs, unfinished_jobs
+from bot.storage.jobs import job_by_message, latest_active_job, recent_jobs
 
 
 class JobService:
@@ -39,6 +41,7 @@ class JobService:
         preferences: PreferenceService | None = None,
         region_editing: bool = False,
         questions: Questions | None = None,
+        roster: Roster | None = None,
     ) -> None:
         self._db = db
         self._backend = backend
@@ -48,11 +51,12 @@ class JobService:
         buttons = ButtonPolicy(backend.capabilities, region_editing)
         self.writer = JobWriter(db, buttons, clock, listeners)
         self._ingest = JobIngest(self.writer, backend.name, clock)
-        self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock)
+        self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock, roster)
         self.writer.listen(self.poller)
         self._submitter = Submitter(backend, self.writer, self._ingest, self._quotas, clock, preferences)
         self._inputs = InputFlow(backend, self.writer, self._submitter, clock, preferences)
         self._reconciler = Reconciler(backend, self.writer, self._ingest, self._submitter, clock)
+        self._adoption = Adoption(db, backend.name, self.poller, self._reconciler, policy, clock, roster)
         self._actions = ButtonActions(db, backend, buttons, self._submitter, self._inputs, clock, preferences)
         self.questions = questions or Questions(db, clock)
 
@@ -65,20 +69,12 @@ class JobService:
     async def start(self) -> None:
         """Take updates from the backend, and resume every unfinished job (polls, input timeouts)."""
         await self._backend.start(self.ingest)
-        async with self._db.read() as conn:
-            unfinished = await unfinished_jobs(conn, self._backend.name)
-        now = self._clock()
-        for job in unfinished:
-            if job.status is JobStatus.NEEDS_INPUT:
-                self.poller.check_at(job.id, job.updated_at + self._policy.input_timeout)
-            elif job.task_id is None:
-                # Stopped between recording the job and storing the backend's answer: ask the backend.
-                await self._reconciler.reconcile(job)
-            else:
-                self.poller.check_at(job.id, now)
+        await self._adoption.adopt()
         self.poller.start()
+        self._adoption.start()
 
     async def stop(self) -> None:
+        await self._adoption.stop()
         await self._ingest.flush()
         await self.poller.stop()
 

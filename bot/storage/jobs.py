@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.storage.rows import from_row, to_values
-from bot.storage.schema import USER_NAME_LENGTH, jobs
+from bot.storage.schema import OUTBOX_WHERE, USER_NAME_LENGTH, jobs
 
 ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.NEEDS_INPUT.value)
 
@@ -254,7 +254,7 @@ async def undelivered_jobs(conn: AsyncConnection) -> list[tuple[str, int]]:
     """(job id, chat id) of jobs whose newest state Telegram has not shown yet, oldest first."""
     query = (
         select(jobs.c.id, jobs.c.chat_id)
-        .where(jobs.c.shown_version < jobs.c.version, jobs.c.delivery_error.is_(None))
+        .where(OUTBOX_WHERE)  # exactly the partial index's condition, so the index serves it
         .order_by(jobs.c.updated_at)
     )
     return [(r.id, r.chat_id) for r in await conn.execute(query)]

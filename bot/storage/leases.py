@@ -40,3 +40,9 @@ async def lease_holder(conn: AsyncConnection, name: str, *, now: float) -> str |
         await conn.execute(select(leases.c.holder).where(leases.c.name == name, leases.c.expires_at > now))
     ).first()
     return str(row[0]) if row else None
+
+
+async def live_holders(conn: AsyncConnection, prefix: str, *, now: float) -> list[str]:
+    """The holders of the unexpired leases whose names start with `prefix`, sorted."""
+    query = select(leases.c.holder).where(leases.c.name.startswith(prefix), leases.c.expires_at > now)
+    return sorted({str(row[0]) for row in await conn.execute(query)})

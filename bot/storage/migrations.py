@@ -23,6 +23,11 @@ STEPS: Mapping[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS ix_jobs_parent ON jobs (parent_id)",
         "CREATE INDEX IF NOT EXISTS ix_jobs_message ON jobs (chat_id, message_id)",
     ),
+    3: (
+        "CREATE INDEX IF NOT EXISTS ix_jobs_outbox ON jobs (updated_at)"
+        " WHERE shown_version < version AND delivery_error IS NULL",
+        "DROP INDEX IF EXISTS ix_jobs_pending_delivery",
+    ),
 }
 
 

@@ -116,7 +116,7 @@ async def test_a_version_1_database_is_upgraded_with_its_jobs_intact(tmp_path: P
         )
         assert [a.ref for a in job.actions] == [a[1] for a in ACTIONS]
         assert (state.shown_version, state.photo_file_id) == (4, "AgACAgIAAxkBAA1")
-        assert version == str(SCHEMA_VERSION) == "3"
+        assert version == str(SCHEMA_VERSION) == "4"
 
         async with database.write() as conn:
             await save_job(conn, replace(job, video_url="https://cdn.example/0_0.mp4"))
@@ -126,7 +126,8 @@ async def test_a_version_1_database_is_upgraded_with_its_jobs_intact(tmp_path: P
     finally:
         await database.close()
     assert "video_url" in columns(path)
-    assert {index.name for index in JOB_INDEXES} <= sqlite_indexes(path)
+    assert {index.name for index in JOB_INDEXES} | {"ix_jobs_outbox"} <= sqlite_indexes(path)
+    assert "ix_jobs_pending_delivery" not in sqlite_indexes(path)
 
     again = Database(f"sqlite+aiosqlite:///{path}")
     try:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import inspect, text, update
+from sqlalchemy import inspect, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.database import Database
 from bot.storage.kv import kv_get
 from bot.storage.migrations import SCHEMA_VERSION_KEY
-from bot.storage.schema import JOB_INDEXES, SCHEMA_VERSION, kv
+from bot.storage.schema import JOB_INDEXES, OUTBOX_WHERE, SCHEMA_VERSION, jobs, kv
 from tests.postgres import PostgresServer
 
 REPLICAS = 4
@@ -51,3 +52,36 @@ async def test_replicas_opening_a_new_database_together_create_it_once(postgres:
         assert versions == [(str(SCHEMA_VERSION),)]
     finally:
         await asyncio.gather(*(db.close() for db in replicas))
+
+
+async def test_the_outbox_step_replaces_the_versions_index_with_a_partial_one(database_url: str) -> None:
+    first = Database(database_url)
+    await first.open()
+    async with first.write() as conn:
+        await conn.execute(text("DROP INDEX ix_jobs_outbox"))
+        await conn.execute(text("CREATE INDEX ix_jobs_pending_delivery ON jobs (shown_version, version)"))
+        await conn.execute(update(kv).where(kv.c.key == SCHEMA_VERSION_KEY).values(value="3"))
+    await first.close()
+
+    again = Database(database_url)
+    await again.open()
+    try:
+        indexes = await job_indexes(again)
+        assert "ix_jobs_outbox" in indexes and "ix_jobs_pending_delivery" not in indexes
+        async with again.read() as conn:
+            plan = await outbox_plan(conn)
+        assert "ix_jobs_outbox" in plan, plan
+    finally:
+        await again.close()
+
+
+async def outbox_plan(conn: AsyncConnection) -> str:
+    """How the database runs the outbox query (replicas run it twice a second): it must use the index."""
+    query = select(jobs.c.id).where(OUTBOX_WHERE).order_by(jobs.c.updated_at)
+    compiled = str(query.compile(conn.sync_connection, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name == "sqlite":
+        rows = await conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        return " ".join(str(row[-1]) for row in rows)
+    await conn.execute(text("SET LOCAL enable_seqscan = off"))  # an empty table is cheapest to scan
+    rows = await conn.execute(text(f"EXPLAIN {compiled}"))
+    return " ".join(str(row[0]) for row in rows)
