@@ -32,7 +32,7 @@ from bot.media import ImageDecoder
 from bot.middlewares import AccessMiddleware, I18nMiddleware
 from bot.preferences import PreferenceService
 from bot.region_links import RegionLinks
-from bot.update_once import SeenUpdates, UpdateOnceMiddleware
+from bot.update_once import UpdateOnceMiddleware
 
 # The command menu, in order; a command the backend lacks is left out of it.
 MENU_COMMANDS = (
@@ -82,11 +82,11 @@ ROUTER_MODULES = (
 )
 
 
-def build_dispatcher(deps: HandlerDeps, seen: SeenUpdates | None = None) -> Dispatcher:
-    """Routers, middlewares and the names handlers may ask for (`seen`: updates handled once)."""
+def build_dispatcher(deps: HandlerDeps, once: UpdateOnceMiddleware | None = None) -> Dispatcher:
+    """Routers, middlewares and the names handlers may ask for (`once`: each update handled once)."""
     dispatcher = Dispatcher(**deps)
-    if seen is not None:
-        dispatcher.update.outer_middleware(UpdateOnceMiddleware(seen))
+    if once is not None:
+        dispatcher.update.outer_middleware(once)
     dispatcher.update.outer_middleware(I18nMiddleware(deps["locales"], deps["preferences"]))
     dispatcher.update.outer_middleware(AccessMiddleware(deps["access"], deps["sender"]))
     dispatcher.include_routers(*(m.create_router() for m in ROUTER_MODULES), actions.create_fallback_router())

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.credentials import BotSecrets
 from bot.domain import InvalidCallback
 from bot.replicas import Lease
+from bot.update_once import UpdateOnceMiddleware
 from webhook.app import TelegramWebhook
 
 # Updates handled at once (polling or webhook): a burst of commands (getUpdates hands out 100 at a time)
@@ -33,6 +34,7 @@ class TelegramIntake:
         secrets: BotSecrets,
         *,
         lease: Lease | None = None,
+        once: UpdateOnceMiddleware | None = None,
     ) -> None:
         """`lease`: with several replicas, only its holder polls (Telegram answers 409 to a second poller)."""
         self._settings = settings
@@ -40,6 +42,7 @@ class TelegramIntake:
         self._dispatcher = dispatcher
         self._secrets = secrets
         self._lease = lease
+        self._once = once
         self._keeping: asyncio.Task[None] | None = None
         self._polling: asyncio.Task[None] | None = None
         self.handling: set[asyncio.Task[Any]] = set()
@@ -121,6 +124,8 @@ class TelegramIntake:
             update = Update.model_validate_json(body, context={"bot": self._bot})
         except ValidationError as exc:
             raise InvalidCallback(f"not a Telegram update ({exc.error_count()} errors)") from exc
+        if self._once is not None:
+            await self._once.take([update])  # recorded before Telegram hears it arrived
         # Telegram waits for the answer before it sends more on this connection: a full house pushes back.
         await self._slots.acquire()
         task = asyncio.create_task(self._dispatcher.feed_update(self._bot, update))

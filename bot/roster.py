@@ -35,6 +35,11 @@ class Roster(Protocol):
     @property
     def count(self) -> int: ...
 
+    @property
+    def me(self) -> str | None:
+        """This replica's id; None for a lone process."""
+        ...
+
     def owns(self, key: str | int) -> bool: ...
 
     def on_change(self, listener: Listener) -> None: ...
@@ -44,6 +49,7 @@ class SoleReplica:
     """One process (SQLite): it owns everything."""
 
     count = 1
+    me = None
 
     def owns(self, key: str | int) -> bool:
         return True

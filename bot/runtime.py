@@ -29,6 +29,7 @@ from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
 from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
 from bot.i18n import Locales
 from bot.imagehost import ImageHost
+from bot.inbox import InboxKeeper
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
@@ -38,7 +39,7 @@ from bot.region_links import RegionLinks
 from bot.replicas import LEASE_TTL, replica_id
 from bot.roster import SharedRoster
 from bot.storage.database import Database
-from bot.update_once import seen_updates_for
+from bot.update_once import RecordBeforeConfirming, UpdateOnceMiddleware, seen_updates_for
 from webhook.app import create_app
 from webhook.miniapp import create_region_router
 from webhook.server import HttpLimits, server_config
@@ -76,8 +77,10 @@ class Runtime:
     intake: TelegramIntake
     user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
     roster: SharedRoster | None  # several replicas on PostgreSQL: who is alive
+    inbox: InboxKeeper | None  # and the updates a dead one left unfinished
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _sweeps: list[asyncio.Task[None]] = field(default_factory=list)  # loops to cancel on close
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -167,6 +170,9 @@ class Runtime:
             region_editing=region_links is not None,
             roster=roster,
         )
+        once = UpdateOnceMiddleware(seen_updates_for(db, me))
+        if db.shared:  # an update must be recorded before Telegram is told it arrived
+            bot.session.middleware(RecordBeforeConfirming(once))
         dispatcher = build_dispatcher(
             HandlerDeps(
                 jobs=jobs,
@@ -181,7 +187,7 @@ class Runtime:
                 region_links=region_links,
                 decoder=user_pictures,
             ),
-            seen=seen_updates_for(db),
+            once=once,
         )
         return cls(
             settings,
@@ -199,10 +205,16 @@ class Runtime:
             image_host,
             region_links,
             TelegramIntake(
-                settings, bot, dispatcher, secrets, lease=polling_lease(settings, db, lease_ttl, me)
+                settings,
+                bot,
+                dispatcher,
+                secrets,
+                lease=polling_lease(settings, db, lease_ttl, me),
+                once=once if db.shared else None,
             ),
             user_pictures,
             roster,
+            InboxKeeper(db, me, bot, dispatcher, once) if roster is not None else None,
             http_limits or HttpLimits(),
         )
 
@@ -226,6 +238,8 @@ class Runtime:
         await self.delivery.resume()
         if self.roster is not None:
             self.delivery.sweep_outbox(OUTBOX_SWEEP_SECONDS)
+        if self.inbox is not None:
+            self._sweeps.append(asyncio.create_task(self.inbox.run(), name="inbox"))
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -269,6 +283,8 @@ class Runtime:
     async def close(self) -> None:
         """Stop intake first, then services, then connections; no step may hold the shutdown up."""
         self._stopped.set()
+        for sweep in self._sweeps:
+            sweep.cancel()
         await _bounded(self.intake.stop_polling(), "stopping Telegram polling")
         if self._server is not None:
             self._server.should_exit = True

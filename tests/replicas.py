@@ -34,9 +34,12 @@ class Replica:
     log: Path
 
     @classmethod
-    async def spawn(cls, folder: Path, telegram_url: str, database_url: str) -> Replica:
+    async def spawn(
+        cls, folder: Path, telegram_url: str, database_url: str, *, port: int | None = None, **extra: str
+    ) -> Replica:
+        """Start `python -m bot` on `port` (a free one by default), `extra` added to its environment."""
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-        port = free_port()
+        port = port or free_port()
         names = {name.upper() for name in Settings.model_fields}
         env = {k: v for k, v in os.environ.items() if k.upper() not in names}
         env.update(
@@ -48,6 +51,7 @@ class Replica:
             SIMULATOR_STEP_SECONDS="0.2",
             LOG_LEVEL="INFO",
         )
+        env.update(extra)
         log = folder / "bot.log"
         with log.open("wb") as sink:
             process = await asyncio.create_subprocess_exec(

@@ -95,6 +95,8 @@ class AdvisoryClaims:
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
+                # Invalidated, not returned to the pool: the claims end with the session that holds them.
+                await conn.invalidate()
                 await conn.close()
             except Exception:
                 log.warning("closing the claims connection failed", exc_info=True)

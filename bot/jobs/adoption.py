@@ -16,14 +16,15 @@ from bot.domain import JobStatus
 from bot.jobs.policy import JobPolicy
 from bot.jobs.poller import Poller
 from bot.jobs.recovery import Reconciler
-from bot.roster import Roster, SoleReplica
+from bot.roster import MEMBER_PREFIX, Roster, SoleReplica
 from bot.storage.database import Database
-from bot.storage.jobs import unfinished_jobs
+from bot.storage.jobs import lost_submits, unfinished_jobs
 
 log = logging.getLogger(__name__)
 
 # A job still without its task id this long after it was recorded lost its submit: a live replica's submit
-# has answered or failed by then (the backend call times out after 30 s).
+# has answered or failed by then (the backend call times out after 30 s). Jobs that name their submitter
+# are reconciled as soon as it is seen dead; this is for those recorded before schema 4.
 SUBMIT_GRACE_SECONDS = 120.0
 ADOPT_EVERY_SECONDS = 5.0
 
@@ -54,9 +55,12 @@ class Adoption:
 
     async def adopt(self) -> None:
         """Take charge of every unfinished job this replica owns and does not look after yet."""
+        now = self._clock()
         async with self._db.read() as conn:
             unfinished = await unfinished_jobs(conn, self._backend_name)
-        now = self._clock()
+            lost = (
+                await lost_submits(conn, self._backend_name, MEMBER_PREFIX, now=now) if self._shared else None
+            )
         for job in unfinished:
             if not self._roster.owns(job.id) or self._poller.scheduled(job.id):
                 continue
@@ -64,7 +68,7 @@ class Adoption:
                 self._poller.check_at(job.id, job.updated_at + self._policy.input_timeout)
             elif job.task_id is not None:
                 self._poller.check_at(job.id, now)
-            elif not self._shared or now - job.updated_at >= SUBMIT_GRACE_SECONDS:
+            elif lost is None or job.id in lost or now - job.updated_at >= SUBMIT_GRACE_SECONDS:
                 # Stopped between recording the job and storing the backend's answer: ask the backend.
                 await self._reconciler.reconcile(job)
 

@@ -49,7 +49,7 @@ class JobService:
         self._clock = clock
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         buttons = ButtonPolicy(backend.capabilities, region_editing)
-        self.writer = JobWriter(db, buttons, clock, listeners)
+        self.writer = JobWriter(db, buttons, clock, listeners, submitter=roster.me if roster else None)
         self._ingest = JobIngest(self.writer, backend.name, clock)
         self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock, roster)
         self.writer.listen(self.poller)

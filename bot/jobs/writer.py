@@ -23,6 +23,7 @@ from bot.storage.jobs import (
     save_jobs,
 )
 from bot.storage.questions import delete_job_input_requests
+from bot.storage.updates import settle_current_update
 
 Change = Callable[[Job], Job]
 """A pure change of a job; returns the job itself when nothing changes."""
@@ -62,11 +63,14 @@ class JobWriter:
         buttons: ButtonPolicy,
         clock: Callable[[], float],
         listeners: Sequence[JobListener] = (),
+        submitter: str | None = None,
     ) -> None:
+        """`submitter`: this replica's id, stored on the jobs it records (several replicas)."""
         self._db = db
         self._buttons = buttons
         self._clock = clock
         self._listeners = list(listeners)
+        self._submitter = submitter
         self._lock = asyncio.Lock()
 
     def listen(self, listener: JobListener) -> None:
@@ -103,8 +107,9 @@ class JobWriter:
                 for job in new:
                     if used_by is not None and job.origin is not None:
                         marked = await self._mark_used(conn, used_by.id, job.origin.ref) or marked
-                    await insert_job(conn, job)
+                    await insert_job(conn, job, submitter=self._submitter)
                     await self._store_buttons(conn, job)
+                await settle_current_update(conn)  # a replica taking the update over must not record it again
             if marked is not None:
                 self._notify(marked)
             for job in new:

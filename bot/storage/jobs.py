@@ -7,13 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.storage.rows import from_row, to_values
-from bot.storage.schema import OUTBOX_WHERE, USER_NAME_LENGTH, jobs
+from bot.storage.schema import OUTBOX_WHERE, USER_NAME_LENGTH, jobs, leases
 
 ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.NEEDS_INPUT.value)
 
@@ -82,8 +82,27 @@ async def _first_job(conn: AsyncConnection, query: Select[Any]) -> Job | None:
 # --- writing ------------------------------------------------------------------------------------------
 
 
-async def insert_job(conn: AsyncConnection, job: Job) -> None:
-    await conn.execute(insert(jobs).values(**_job_values(job), shown_version=-1, document_sent=False))
+async def insert_job(conn: AsyncConnection, job: Job, *, submitter: str | None = None) -> None:
+    """Record a new job; `submitter`: the replica that is about to submit it (several replicas)."""
+    await conn.execute(
+        insert(jobs).values(**_job_values(job), shown_version=-1, document_sent=False, submitter=submitter)
+    )
+
+
+async def lost_submits(conn: AsyncConnection, backend: str, member_prefix: str, *, now: float) -> set[str]:
+    """Jobs still waiting for their submit's answer whose submitting replica is dead (its membership lease
+    `member_prefix` + submitter ran out)."""
+    alive = select(leases.c.name).where(
+        leases.c.name == literal(member_prefix) + jobs.c.submitter, leases.c.expires_at > now
+    )
+    query = select(jobs.c.id).where(
+        jobs.c.backend == backend,
+        jobs.c.task_id.is_(None),
+        jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+        jobs.c.submitter.is_not(None),
+        ~exists(alive),
+    )
+    return {str(row[0]) for row in await conn.execute(query)}
 
 
 async def save_job(conn: AsyncConnection, job: Job) -> None:

@@ -27,6 +27,8 @@ STEPS: Mapping[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS ix_jobs_outbox ON jobs (updated_at)"
         " WHERE shown_version < version AND delivery_error IS NULL",
         "DROP INDEX IF EXISTS ix_jobs_pending_delivery",
+        "ALTER TABLE jobs ADD COLUMN submitter VARCHAR(64)",
+        "CREATE INDEX IF NOT EXISTS ix_jobs_created ON jobs (created_at)",
     ),
 }
 

@@ -58,6 +58,9 @@ jobs = Table(
     Column("photo_file_id", Text),
     Column("document_sent", Boolean, nullable=False, default=False),
     Column("delivery_error", Text),
+    # Schema 4: the replica that recorded the job and submits it; if it dies before the backend's answer is
+    # stored, another replica reconciles the job at once instead of after a long grace.
+    Column("submitter", String(64)),
 )
 Index("ix_jobs_task", jobs.c.backend, jobs.c.task_id)
 Index("ix_jobs_status", jobs.c.status)
@@ -65,6 +68,8 @@ Index("ix_jobs_status", jobs.c.status)
 # it is a partial index holding those jobs alone (an index on the two versions cannot compare them).
 OUTBOX_WHERE = (jobs.c.shown_version < jobs.c.version) & jobs.c.delivery_error.is_(None)
 Index("ix_jobs_outbox", jobs.c.updated_at, sqlite_where=OUTBOX_WHERE, postgresql_where=OUTBOX_WHERE)
+# Schema 4: the operators' statistics read all jobs of a day or a week.
+Index("ix_jobs_created", jobs.c.created_at)
 # Schema 3: quotas, history and lookups read a user's or a chat's jobs of a day, a job's children, the job
 # behind a message; without these each was a scan of the whole table.
 JOB_INDEXES = (

@@ -250,3 +250,49 @@ def test_chatter_takes_half_the_global_window() -> None:
             granted_times.append(clock.now)
         clock.now += 0.005
     assert all(sum(1 for t in granted_times if s <= t < s + 1.0) <= 15 for s in granted_times)
+
+
+def sends_in_a_second(limiter: RateLimiter, clock: Clock, *, chats: int, chatter: bool = False) -> int:
+    """How many sends the limiter grants over one second to `chats` chats that always have something."""
+    granted = 0
+    end = clock.now + 1.0
+    while clock.now < end:
+        for chat in range(1, chats + 1):
+            try_grant = limiter.try_grant_chatter if chatter else limiter.try_grant
+            permit = try_grant(chat)
+            if not isinstance(permit, float):
+                permit.settle(clock.now)
+                granted += 1
+        clock.now += 0.001
+    return granted
+
+
+def test_replicas_share_telegrams_overall_budget_evenly() -> None:
+    totals = []
+    for replicas in (1, 2, 3, 4):
+        clock = Clock()
+        limiter = RateLimiter(DeliveryLimits(), clock)
+        limiter.share_among(replicas)
+        totals.append(sends_in_a_second(limiter, clock, chats=100) * replicas)
+    assert totals == [30, 30, 30, 28], "N replicas together never pass 30 a second"
+
+
+def test_with_replicas_a_chats_jobs_and_everyones_chatter_fit_its_limits_together() -> None:
+    clock = Clock()
+    owner = RateLimiter(DeliveryLimits(), clock)
+    owner.share_among(3)
+    others = [RateLimiter(DeliveryLimits(), clock) for _ in range(3)]
+    for limiter in others:
+        limiter.share_among(3)
+    group = -100
+    in_a_minute = 0
+    end = clock.now + 60.0
+    while clock.now < end:
+        for ask in [owner.try_grant, *(o.try_grant_chatter for o in others)]:
+            permit = ask(group)
+            if not isinstance(permit, float):
+                permit.settle(clock.now)
+                in_a_minute += 1
+        clock.now += 0.01
+    assert in_a_minute <= 20, f"{in_a_minute} messages to one group in a minute from 4 senders"
+    assert in_a_minute >= 15, "the split still uses most of the group's budget"

@@ -28,6 +28,7 @@ async def test_the_index_step_brings_a_version_2_database_to_the_current_schema(
     async with first.write() as conn:
         for index in JOB_INDEXES:
             await conn.execute(text(f"DROP INDEX {index.name}"))
+        await conn.execute(text("ALTER TABLE jobs DROP COLUMN submitter"))  # schema 4's
         await conn.execute(update(kv).where(kv.c.key == SCHEMA_VERSION_KEY).values(value="2"))
     assert not {i.name for i in JOB_INDEXES} & await job_indexes(first)
     await first.close()
@@ -54,12 +55,14 @@ async def test_replicas_opening_a_new_database_together_create_it_once(postgres:
         await asyncio.gather(*(db.close() for db in replicas))
 
 
-async def test_the_outbox_step_replaces_the_versions_index_with_a_partial_one(database_url: str) -> None:
+async def test_the_replicas_step_adds_the_outbox_index_and_the_submitter(database_url: str) -> None:
     first = Database(database_url)
     await first.open()
     async with first.write() as conn:
         await conn.execute(text("DROP INDEX ix_jobs_outbox"))
         await conn.execute(text("CREATE INDEX ix_jobs_pending_delivery ON jobs (shown_version, version)"))
+        await conn.execute(text("ALTER TABLE jobs DROP COLUMN submitter"))
+        await conn.execute(text("DROP INDEX ix_jobs_created"))
         await conn.execute(update(kv).where(kv.c.key == SCHEMA_VERSION_KEY).values(value="3"))
     await first.close()
 
@@ -67,7 +70,10 @@ async def test_the_outbox_step_replaces_the_versions_index_with_a_partial_one(da
     await again.open()
     try:
         indexes = await job_indexes(again)
-        assert "ix_jobs_outbox" in indexes and "ix_jobs_pending_delivery" not in indexes
+        assert {"ix_jobs_outbox", "ix_jobs_created"} <= indexes and "ix_jobs_pending_delivery" not in indexes
+        async with again.read() as conn:
+            found = await conn.run_sync(lambda sync: inspect(sync).get_columns("jobs"))
+        assert "submitter" in {column["name"] for column in found}
         async with again.read() as conn:
             plan = await outbox_plan(conn)
         assert "ix_jobs_outbox" in plan, plan
