@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
-from bot.assembly import access_for, backend_for, jobs_for, polling_lease
+from bot.assembly import access_for, backend_for, jobs_for, payments_for, polling_lease
 from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
@@ -143,8 +143,10 @@ class Runtime:
             max_image_bytes=settings.max_image_bytes,
             timeout_minutes=max(1, round(settings.job_timeout / 60)),
             region_links=region_links,
+            credits_back=settings.payments_on,
         )
         preferences = PreferenceService(db)
+        payments = payments_for(settings, db)
         jobs = jobs_for(
             settings,
             db,
@@ -153,6 +155,7 @@ class Runtime:
             preferences=preferences,
             questions=questions,
             region_editing=region_links is not None,
+            payments=payments,
         )
         dispatcher = build_dispatcher(
             HandlerDeps(
@@ -167,6 +170,7 @@ class Runtime:
                 preferences=preferences,
                 region_links=region_links,
                 decoder=user_pictures,
+                payments=payments,
             ),
             seen=seen_updates_for(db),
         )

@@ -34,6 +34,7 @@ class JobDelivery:
         waiting: WaitingReason | None = None,
         in_hand: int = DELIVERIES_IN_HAND,
         decoder: ImageDecoder | None = None,
+        credits_back: bool = False,
     ) -> None:
         self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand)
         media = MediaResolver(
@@ -55,6 +56,7 @@ class JobDelivery:
             timeout_minutes=timeout_minutes,
             region_links=region_links,
             waiting=waiting,
+            credits_back=credits_back,
         )
         self.delivered_states = 0
 

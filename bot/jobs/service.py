@@ -17,7 +17,7 @@ from bot.jobs.poller import Poller
 from bot.jobs.questions import Questions
 from bot.jobs.recovery import Reconciler
 from bot.jobs.submit import Submitter
-from bot.jobs.writer import Ingest, JobListener, JobWriter
+from bot.jobs.writer import Ingest, JobHook, JobListener, JobWriter
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard, Usage
 from bot.storage.database import Database
@@ -39,6 +39,7 @@ class JobService:
         preferences: PreferenceService | None = None,
         region_editing: bool = False,
         questions: Questions | None = None,
+        hooks: Sequence[JobHook] = (),
     ) -> None:
         self._db = db
         self._backend = backend
@@ -46,7 +47,7 @@ class JobService:
         self._clock = clock
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         buttons = ButtonPolicy(backend.capabilities, region_editing)
-        self.writer = JobWriter(db, buttons, clock, listeners)
+        self.writer = JobWriter(db, buttons, clock, listeners, hooks)
         self._ingest = JobIngest(self.writer, backend.name, clock)
         self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock)
         self.writer.listen(self.poller)
