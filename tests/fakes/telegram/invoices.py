@@ -144,19 +144,17 @@ def _price_amount(price: Any) -> int:
 
 
 def star_transaction(payment: StarPayment, user: dict[str, Any], *, refund: bool) -> dict[str, Any]:
-    """A StarTransaction: the payment (from the user) or its refund (to the user), with the charge id."""
-    partner = {"type": "user", "user": user}
-    if refund:
-        return {
-            "id": payment.charge_id,
-            "amount": payment.invoice.total_amount,
-            "date": payment.refunded_date,
-            "receiver": partner,
-        }
-    partner |= {"transaction_type": "invoice_payment", "invoice_payload": payment.invoice.payload}
+    """A StarTransaction (Client.cpp JsonStarTransaction): the payment, or its refund with the same partner
+    as `receiver` (a negative star amount there)."""
+    partner = {
+        "transaction_type": "invoice_payment",
+        "type": "user",
+        "user": user,
+        "invoice_payload": payment.invoice.payload,
+    }
     return {
         "id": payment.charge_id,
+        "date": payment.refunded_date if refund else payment.date,
+        "receiver" if refund else "source": partner,
         "amount": payment.invoice.total_amount,
-        "date": payment.date,
-        "source": partner,
     }

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.domain.payments import AlreadyRefunded, JobPrices, Pack, UnknownCharge
-from bot.payments import CreditRules, Credited, PaymentService
+from bot.payments import Credited, CreditRules, PaymentService
 from bot.storage.credits import (
     Entry,
     Reason,
