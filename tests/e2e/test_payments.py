@@ -178,3 +178,24 @@ async def test_without_packs_there_is_nothing_to_buy_and_jobs_cost_nothing(
         assert "Credits" not in me
         assert invoices(tg, ALICE_CHAT.id) == []
         assert tg.calls_of("sendInvoice") == []
+
+
+async def test_a_user_the_bot_refuses_cannot_check_out_but_a_payment_made_is_credited(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    settings = paid_settings(proxy)
+    async with running_bot(tg, tmp_path, **settings):
+        tg.user_sends(ALICE_CHAT, ALICE, "/buy")
+        shown = await tg.wait_for(lambda: len(invoices(tg, ALICE_CHAT.id)) == 2 and invoices(tg, ALICE_CHAT.id))
+        bill = tg.invoice_of(shown[0])
+        accepted = await accepted_checkout(tg, bill)
+
+    # The operator closes the bot to everyone but the admin while Alice's payment is on its way.
+    async with running_bot(tg, tmp_path, **settings, allowed_user_ids=str(ADMIN.id)):
+        refused = tg.open_checkout(ALICE, bill)
+        answer = await tg.wait_for(lambda: tg.checkout_answer(refused))
+        assert answer["ok"] is False and "not available to you" in answer["error_message"]
+
+        tg.complete_payment(accepted)  # Telegram took her Stars: the credits are hers
+        confirmation = await wait_for_text(tg, ALICE_CHAT.id, "3 credits were added")
+        assert "balance: 3 credits" in (confirmation.text or "")
