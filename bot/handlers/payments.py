@@ -15,6 +15,7 @@ from bot.delivery.sender import Sender
 from bot.domain.errors import AdminOnly
 from bot.domain.payments import GrantUsage, OutOfCredits, RefundUsage
 from bot.handlers.context import answer, say, thread_of
+from bot.handlers.errors import CALLBACK_ANSWER_LIMIT
 from bot.i18n import Locales, Translator
 from bot.payments import PaymentService
 from bot.payments.telegram import BUY_DATA, buy_keyboard, invoice, star_refunds
@@ -134,10 +135,32 @@ async def out_of_credits(
     )
 
 
+async def out_of_credits_pressed(
+    event: ErrorEvent, query: CallbackQuery, sender: Sender, locales: Locales, t: Translator | None = None
+) -> None:
+    """A button that would start a job: the refusal as an alert, and the buy button in the chat."""
+    assert isinstance(event.exception, OutOfCredits)
+    translator = t or locales.translator(query.from_user.language_code)
+    text = translator(event.exception.message_id, **event.exception.args_for_message)
+    alert = AnswerCallbackQuery(
+        callback_query_id=query.id, text=text[:CALLBACK_ANSWER_LIMIT], show_alert=True
+    )
+    await sender.call(alert, chat_id=None)
+    if isinstance(query.message, Message):
+        chat_id = query.message.chat.id
+        offer = reply_message(
+            chat_id, thread_of(query.message), text, reply_to=None, reply_markup=buy_keyboard(translator)
+        )
+        sender.say(offer, chat_id=chat_id, key=f"{query.from_user.id}:out-of-credits")
+
+
 def create_router() -> Router:
     """A fresh router with this module's handlers (a router joins one dispatcher only)."""
     router = Router(name="payments")
     router.error.register(out_of_credits, ExceptionTypeFilter(OutOfCredits), F.update.message.as_("message"))
+    router.error.register(
+        out_of_credits_pressed, ExceptionTypeFilter(OutOfCredits), F.update.callback_query.as_("query")
+    )
     router.message.register(buy, Command("buy"))
     router.message.register(paid, F.successful_payment)
     router.message.register(pay_support, Command("paysupport"))
