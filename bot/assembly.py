@@ -12,6 +12,7 @@ from bot.credentials import BotSecrets, notify_url
 from bot.delivery import JobDelivery
 from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService, Questions
+from bot.payments import CreditHook, CreditRules, PaymentService
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.replicas import Lease
@@ -54,6 +55,7 @@ def jobs_for(
     questions: Questions,
     region_editing: bool,
     roster: Roster | None = None,
+    payments: PaymentService | None = None,
 ) -> JobService:
     """The job service with the settings' timings and limits; delivery listens to its changes."""
     policy = JobPolicy(
@@ -62,7 +64,9 @@ def jobs_for(
         push_silence=settings.push_silence,
         input_timeout=settings.input_timeout,
     )
-    limits = Limits(settings.daily_limit, settings.max_active_per_user, settings.max_active_per_chat)
+    # With payments on, DAILY_LIMIT counts free jobs: the credits hook charges the ones beyond it.
+    daily = 0 if payments is not None else settings.daily_limit
+    limits = Limits(daily, settings.max_active_per_user, settings.max_active_per_chat)
     return JobService(
         db,
         backend,
@@ -72,8 +76,17 @@ def jobs_for(
         preferences=preferences,
         region_editing=region_editing,
         questions=questions,
+        hooks=[CreditHook(payments.rules)] if payments is not None else (),
         roster=roster,
     )
+
+
+def payments_for(settings: Settings, db: Database) -> PaymentService | None:
+    """Credits for Telegram Stars when STARS_PACKS is set; None leaves the bot as it is without them."""
+    if not settings.payments_on:
+        return None
+    rules = CreditRules(settings.job_prices, settings.daily_limit, settings.admin_ids)
+    return PaymentService(db, settings.stars_packs, rules)
 
 
 def polling_lease(settings: Settings, db: Database, ttl: float, me: str) -> Lease | None:

@@ -9,6 +9,8 @@ from typing import Annotated, Final, Literal, get_args
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.payments import JobPrices, Pack, parse_packs, parse_prices
+
 # MJ_BACKEND's values; bot.backends.registry builds one adapter for each (a test holds the two together).
 BackendName = Literal["simulator", "mjproxy", "imagineapi", "acedata"]
 BACKEND_NAMES: Final[tuple[BackendName, ...]] = get_args(BackendName)
@@ -28,6 +30,8 @@ MIN_SECRET_LENGTH: Final = 32
 _TELEGRAM_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 IdSet = Annotated[frozenset[int], NoDecode]
+Packs = Annotated[tuple[Pack, ...], NoDecode]
+Prices = Annotated[JobPrices, NoDecode]
 
 
 class Settings(BaseSettings):
@@ -64,6 +68,8 @@ class Settings(BaseSettings):
     max_image_mb: int = Field(default=40, gt=0)
     simulator_step_seconds: float = Field(default=1.2, ge=0)
     log_level: str = "INFO"
+    stars_packs: Packs = ()  # credits:stars pairs; none: payments off
+    job_prices: Prices = Field(default_factory=JobPrices)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -100,6 +106,21 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError("expected comma-separated numeric Telegram ids") from exc
         return value
+
+    @field_validator("stars_packs", mode="before")
+    @classmethod
+    def _packs(cls, value: object) -> object:
+        return parse_packs(value) if isinstance(value, str) else value
+
+    @field_validator("job_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        return parse_prices(value) if isinstance(value, str) else value
+
+    @property
+    def payments_on(self) -> bool:
+        """Credits are sold (STARS_PACKS set): jobs cost credits beyond the free daily ones."""
+        return bool(self.stars_packs)
 
     @field_validator("telegram_api_url", "public_url", "mj_base_url")
     @classmethod

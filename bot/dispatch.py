@@ -20,6 +20,7 @@ from bot.handlers import (
     errors,
     fallback,
     imagine,
+    payments,
     replies,
     seed,
     shorten,
@@ -30,6 +31,7 @@ from bot.i18n import Locales
 from bot.jobs import JobService
 from bot.media import ImageDecoder
 from bot.middlewares import AccessMiddleware, I18nMiddleware
+from bot.payments import PaymentService
 from bot.preferences import PreferenceService
 from bot.region_links import RegionLinks
 from bot.update_once import UpdateOnceMiddleware
@@ -63,6 +65,7 @@ class HandlerDeps(TypedDict):
     preferences: PreferenceService
     region_links: RegionLinks | None
     decoder: ImageDecoder
+    payments: PaymentService | None  # None: STARS_PACKS unset, no payments
 
 
 ROUTER_MODULES = (
@@ -89,6 +92,9 @@ def build_dispatcher(deps: HandlerDeps, once: UpdateOnceMiddleware | None = None
         dispatcher.update.outer_middleware(once)
     dispatcher.update.outer_middleware(I18nMiddleware(deps["locales"], deps["preferences"]))
     dispatcher.update.outer_middleware(AccessMiddleware(deps["access"], deps["sender"]))
+    if deps["payments"] is not None:
+        # First: its error handler (out of credits, with a buy button) goes before the general one.
+        dispatcher.include_router(payments.create_router())
     dispatcher.include_routers(*(m.create_router() for m in ROUTER_MODULES), actions.create_fallback_router())
     return dispatcher
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.methods import AnswerCallbackQuery, AnswerPreCheckoutQuery, SendMessage
 from aiogram.types import Chat, TelegramObject, Update, User
 
 from bot.access import AccessControl
@@ -45,6 +45,9 @@ class AccessMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         posted_as = _sender_chat(event)
+        if _is_payment(event):
+            # Telegram took the Stars already: the credits are added whoever the payer is now.
+            return await handler(event, data)
         if user is None or await self._access.allows(
             user.id, chat.id if chat else None, posted_as.id if posted_as else None
         ):
@@ -55,6 +58,13 @@ class AccessMiddleware(BaseMiddleware):
         return None
 
     async def _refuse(self, update: Update, t: Translator) -> None:
+        if update.pre_checkout_query is not None:
+            # Answered, not ignored: Telegram would otherwise keep the buyer waiting for 10 seconds.
+            method = AnswerPreCheckoutQuery(
+                pre_checkout_query_id=update.pre_checkout_query.id, ok=False, error_message=t("access-denied")
+            )
+            await self._sender.call(method, chat_id=None)
+            return
         if update.callback_query is not None:
             await self._sender.call(
                 AnswerCallbackQuery(
@@ -71,6 +81,14 @@ class AccessMiddleware(BaseMiddleware):
                 ),
                 chat_id=message.chat.id,
             )
+
+
+def _is_payment(event: TelegramObject) -> bool:
+    return (
+        isinstance(event, Update)
+        and event.message is not None
+        and event.message.successful_payment is not None
+    )
 
 
 def _sender_chat(event: TelegramObject) -> Chat | None:

@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
-from bot.assembly import access_for, backend_for, jobs_for, polling_lease
+from bot.assembly import access_for, backend_for, jobs_for, payments_for, polling_lease
 from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
@@ -158,8 +158,10 @@ class Runtime:
             region_links=region_links,
             roster=roster,
             claims=AdvisoryClaims(db) if db.shared else None,
+            credits_back=settings.payments_on,
         )
         preferences = PreferenceService(db)
+        payments = payments_for(settings, db)
         jobs = jobs_for(
             settings,
             db,
@@ -169,6 +171,7 @@ class Runtime:
             questions=questions,
             region_editing=region_links is not None,
             roster=roster,
+            payments=payments,
         )
         once = UpdateOnceMiddleware(seen_updates_for(db, me))
         if db.shared:  # an update must be recorded before Telegram is told it arrived
@@ -186,6 +189,7 @@ class Runtime:
                 preferences=preferences,
                 region_links=region_links,
                 decoder=user_pictures,
+                payments=payments,
             ),
             once=once,
         )

@@ -40,6 +40,7 @@ class JobDelivery:
         decoder: ImageDecoder | None = None,
         roster: Roster | None = None,
         claims: ChatClaims | None = None,
+        credits_back: bool = False,
     ) -> None:
         self._queue = DeliveryQueue(sender, db, self.deliver, in_hand=in_hand, roster=roster, claims=claims)
         self._sweeping: asyncio.Task[None] | None = None
@@ -62,6 +63,7 @@ class JobDelivery:
             timeout_minutes=timeout_minutes,
             region_links=region_links,
             waiting=waiting,
+            credits_back=credits_back,
         )
         self.delivered_states = 0
 

@@ -12,7 +12,16 @@ from enum import StrEnum
 from html import escape, unescape
 
 from bot.delivery.keyboards import KEYCAPS, button_label
-from bot.domain import AccountProblem, Action, ActionKind, FailureKind, Job, JobKind, JobStatus
+from bot.domain import (
+    AccountProblem,
+    Action,
+    ActionKind,
+    FailureKind,
+    Job,
+    JobKind,
+    JobStatus,
+    counts_against_quota,
+)
 from bot.i18n import Translator
 from bot.prompts import numbered_prompts
 
@@ -132,13 +141,19 @@ def _tail(
     video_problem: VideoProblem | None = None,
     video_limit_mb: int = 0,
     backend_waiting: str | None = None,
+    credits_back: bool = False,
 ) -> str:
-    """The lines under a job's prompt or title: what it came from, who asked, its state, the labels."""
+    """The lines under a job's prompt or title: what it came from, who asked, its state, the labels.
+
+    `credits_back`: credits are sold, so a job that failed uncharged says its credits were given back.
+    """
     lines: list[str] = []
     if job.origin is not None:
         lines.append(origin_line(job.origin, t))
     lines.append(t("caption-by", user=user_link(job.user_id, job.user_name)))
     lines.append(status_line(job, t, timeout_minutes=timeout_minutes))
+    if credits_back and job.status is JobStatus.FAILED and not counts_against_quota(job):
+        lines.append(t("pay-credits-back"))
     if backend_waiting and job.status is JobStatus.QUEUED:
         lines.append(t("backend-waiting", state=backend_waiting))
     if image_unavailable:
@@ -160,6 +175,7 @@ def render_caption(
     video_problem: VideoProblem | None = None,
     video_limit_mb: int = 0,
     backend_waiting: str | None = None,
+    credits_back: bool = False,
 ) -> str:
     """HTML caption: prompt in bold, what it came from, who asked, state; fits TELEGRAM_CAPTION_LIMIT."""
     tail_html = _tail(
@@ -171,6 +187,7 @@ def render_caption(
         video_problem=video_problem,
         video_limit_mb=video_limit_mb,
         backend_waiting=backend_waiting,
+        credits_back=credits_back,
     )
     budget = TELEGRAM_CAPTION_LIMIT - visible_length(tail_html) - 2
     return f"<b>{escape(truncate(job.prompt, budget))}</b>\n{tail_html}"
@@ -180,10 +197,12 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def render_text(job: Job, t: Translator, *, simulated: bool, timeout_minutes: int = 15) -> str:
+def render_text(
+    job: Job, t: Translator, *, simulated: bool, timeout_minutes: int = 15, credits_back: bool = False
+) -> str:
     """HTML text of a describe or shorten job (these answer with text, not a picture)."""
     title = t("text-describe-title") if job.kind is JobKind.DESCRIBE else t("text-shorten-title")
-    tail_html = _tail(job, t, simulated, timeout_minutes)
+    tail_html = _tail(job, t, simulated, timeout_minutes, credits_back=credits_back)
     head = f"<b>{escape(title)}</b>"
     if job.kind is JobKind.SHORTEN and job.prompt:
         head += f"\n<i>{escape(truncate(job.prompt, PROMPT_IN_TEXT_LIMIT))}</i>"

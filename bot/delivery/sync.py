@@ -61,6 +61,7 @@ class MessageSync:
         timeout_minutes: int,
         region_links: RegionLinks | None,
         waiting: WaitingReason | None = None,
+        credits_back: bool = False,
     ) -> None:
         self._sender = sender
         self._db = db
@@ -72,6 +73,16 @@ class MessageSync:
         self._timeout_minutes = timeout_minutes
         self._region_links = region_links
         self._waiting = waiting
+        self._credits_back = credits_back
+
+    def _render_text(self, job: Job, t: Translator) -> str:
+        return render_text(
+            job,
+            t,
+            simulated=self._simulated,
+            timeout_minutes=self._timeout_minutes,
+            credits_back=self._credits_back,
+        )
 
     async def deliver(self, job_id: str) -> bool:
         """Bring the job's message up to date; True when this brought it to the job's newest state."""
@@ -113,7 +124,7 @@ class MessageSync:
         t = self._locales.translator(job.language)
         keyboard = self._keyboard(job, tokens, t)
         if job.kind.makes_text:
-            text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+            text = self._render_text(job, t)
             await self._sender.call(
                 reply_message(chat_id, thread_id, text, reply_to=reply_to, html=True, reply_markup=keyboard),
                 chat_id=chat_id,
@@ -121,7 +132,13 @@ class MessageSync:
             return True
         if job.status is not JobStatus.SUCCEEDED or state.photo_file_id is None:
             return False
-        caption = render_caption(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+        caption = render_caption(
+            job,
+            t,
+            simulated=self._simulated,
+            timeout_minutes=self._timeout_minutes,
+            credits_back=self._credits_back,
+        )
         # For a video job the kept file id is the video's (or the animation's) own.
         moving = shown_format(state.shown_media, job.video_url)
         media = Media(state.shown_media or "", file_id=state.photo_file_id, moving=moving)
@@ -167,6 +184,7 @@ class MessageSync:
             video_problem=media.video_problem,
             video_limit_mb=TELEGRAM_UPLOAD_MAX_BYTES // BYTES_PER_MB,
             backend_waiting=self._waiting() if self._waiting and job.status is JobStatus.QUEUED else None,
+            credits_back=self._credits_back,
         )
         keyboard = self._keyboard(job, tokens, t)
         caption_key = _fingerprint(caption, keyboard)
@@ -225,7 +243,7 @@ class MessageSync:
     async def _sync_text(self, job: Job, state: DeliveryState, tokens: dict[str, str]) -> DeliveryState:
         """Describe and shorten answer with text: one text message, edited like the photo ones."""
         t = self._locales.translator(job.language)
-        text = render_text(job, t, simulated=self._simulated, timeout_minutes=self._timeout_minutes)
+        text = self._render_text(job, t)
         keyboard = self._keyboard(job, tokens, t)
         key = _fingerprint(text, keyboard)
         message_id = job.message_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from html import escape
 
 from aiogram import Router
@@ -18,6 +19,7 @@ from bot.domain.errors import JobNotFound, NothingToCancel
 from bot.handlers.context import answer, thread_of
 from bot.i18n import Translator
 from bot.jobs import JobService
+from bot.payments import PaymentService
 from bot.quotas import hours_minutes
 
 HISTORY_SIZE = 10
@@ -32,7 +34,13 @@ _STATUS_MARK = {
 }
 
 
-async def me(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:
+async def me(
+    message: Message,
+    jobs: JobService,
+    sender: Sender,
+    t: Translator,
+    payments: PaymentService | None = None,
+) -> None:
     assert message.from_user is not None
     usage = await jobs.usage(message.from_user.id)
     hours, minutes = hours_minutes(usage.resets_in)
@@ -46,7 +54,30 @@ async def me(message: Message, jobs: JobService, sender: Sender, t: Translator) 
     ]
     if usage.daily_limit:
         lines.append(t("me-resets", hours=hours, minutes=minutes))
+    if payments is not None:
+        lines += await credit_lines(payments, message.from_user.id, t)
     await answer(message, sender, "\n".join(lines))
+
+
+async def credit_lines(payments: PaymentService, user_id: int, t: Translator) -> list[str]:
+    """/me's part about credits: the balance, free jobs left today, the latest purchases."""
+    account = await payments.account(user_id)
+    lines = [t("pay-balance", balance=account.balance)]
+    if account.free_daily:
+        lines.append(t("pay-free-left", left=account.free_left, limit=account.free_daily))
+    if account.purchases:
+        lines.append(t("pay-purchases"))
+        lines += [
+            t(
+                "pay-purchase",
+                credits=p.credits,
+                stars=p.stars,
+                date=time.strftime("%Y-%m-%d", time.gmtime(p.created_at)),
+                refunded="yes" if p.refunded_at is not None else "no",
+            )
+            for p in account.purchases
+        ]
+    return lines
 
 
 async def history(message: Message, jobs: JobService, sender: Sender, t: Translator) -> None:

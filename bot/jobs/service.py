@@ -18,7 +18,7 @@ from bot.jobs.poller import Poller
 from bot.jobs.questions import Questions
 from bot.jobs.recovery import Reconciler
 from bot.jobs.submit import Submitter
-from bot.jobs.writer import Ingest, JobListener, JobWriter
+from bot.jobs.writer import Ingest, JobHook, JobListener, JobWriter
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard, Usage
 from bot.roster import Roster
@@ -42,6 +42,7 @@ class JobService:
         region_editing: bool = False,
         questions: Questions | None = None,
         roster: Roster | None = None,
+        hooks: Sequence[JobHook] = (),
     ) -> None:
         self._db = db
         self._backend = backend
@@ -49,7 +50,9 @@ class JobService:
         self._clock = clock
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         buttons = ButtonPolicy(backend.capabilities, region_editing)
-        self.writer = JobWriter(db, buttons, clock, listeners, submitter=roster.me if roster else None)
+        self.writer = JobWriter(
+            db, buttons, clock, listeners, hooks=hooks, submitter=roster.me if roster else None
+        )
         self._ingest = JobIngest(self.writer, backend.name, clock)
         self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock, roster)
         self.writer.listen(self.poller)

@@ -1,4 +1,4 @@
-"""The one writer of job rows: load (row locked) → pure change → save (with buttons) → tell the listeners."""
+"""The one writer of job rows: load (locked) → pure change → save (buttons, hooks) → tell the listeners."""
 
 from __future__ import annotations
 
@@ -54,6 +54,19 @@ class JobListener(Protocol):
     def job_changed(self, job: Job) -> None: ...
 
 
+class JobHook(Protocol):
+    """Runs inside the transaction that writes a job row, before commit (credits follow the job's states).
+
+    Raising refuses the write: nothing is recorded (a DomainError reaches the user).
+    """
+
+    async def jobs_recorded(self, conn: AsyncConnection, jobs: Sequence[Job]) -> None:
+        """New jobs were inserted."""
+
+    async def job_changed(self, conn: AsyncConnection, before: Job, after: Job) -> None:
+        """A stored job changed from `before` to `after`."""
+
+
 class JobWriter:
     """Every change of a job row goes through here, so listeners see each committed state exactly once."""
 
@@ -64,6 +77,7 @@ class JobWriter:
         clock: Callable[[], float],
         listeners: Sequence[JobListener] = (),
         submitter: str | None = None,
+        hooks: Sequence[JobHook] = (),
     ) -> None:
         """`submitter`: this replica's id, stored on the jobs it records (several replicas)."""
         self._db = db
@@ -71,6 +85,7 @@ class JobWriter:
         self._clock = clock
         self._listeners = list(listeners)
         self._submitter = submitter
+        self._hooks = tuple(hooks)
         self._lock = asyncio.Lock()
 
     def listen(self, listener: JobListener) -> None:
@@ -109,6 +124,8 @@ class JobWriter:
                         marked = await self._mark_used(conn, used_by.id, job.origin.ref) or marked
                     await insert_job(conn, job, submitter=self._submitter)
                     await self._store_buttons(conn, job)
+                for hook in self._hooks:
+                    await hook.jobs_recorded(conn, new)
                 await settle_current_update(conn)  # a replica taking the update over must not record it again
             if marked is not None:
                 self._notify(marked)
@@ -152,6 +169,7 @@ class JobWriter:
                     await self._store_buttons(conn, changed)
                 if forget_questions:
                     await delete_job_input_requests(conn, changed.id)
+                await self._changed(conn, current, changed)
             self._notify(changed)
         return changed
 
@@ -160,6 +178,7 @@ class JobWriter:
         now = self._clock()
         outcomes: list[Ingest] = []
         changed: dict[str, Job] = {}
+        before: dict[str, Job] = {}
         async with self._lock:
             async with self._db.write() as conn:
                 by_task = await find_jobs_by_tasks(conn, backend, [u.task_id for u in updates], lock=True)
@@ -172,11 +191,13 @@ class JobWriter:
                     if updated is job:
                         outcomes.append(Ingest.UNCHANGED)
                         continue
+                    before.setdefault(updated.id, job)
                     by_task[update.task_id] = changed[updated.id] = updated
                     outcomes.append(Ingest.APPLIED)
                 await save_jobs(conn, list(changed.values()))
                 for job in changed.values():
                     await self._store_buttons(conn, job)
+                    await self._changed(conn, before[job.id], job)
             for job in changed.values():
                 self._notify(job)
         return outcomes
@@ -197,7 +218,12 @@ class JobWriter:
         if marked is current:
             return None
         await save_job(conn, marked)
+        await self._changed(conn, current, marked)
         return marked
+
+    async def _changed(self, conn: AsyncConnection, before: Job, after: Job) -> None:
+        for hook in self._hooks:
+            await hook.job_changed(conn, before, after)
 
     async def _store_buttons(self, conn: AsyncConnection, job: Job) -> None:
         refs = self._buttons.refs(job)

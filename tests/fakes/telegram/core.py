@@ -268,6 +268,8 @@ def _content_payload(message: StoredMessage) -> dict[str, Any]:
             "video": message.video,
             "animation": message.animation,
             "media_group_id": message.media_group_id,
+            "invoice": message.invoice,
+            "successful_payment": message.successful_payment,
             entities_key: message.entities or None,
         }
     )

@@ -152,6 +152,8 @@ class StoredMessage:
     outgoing: bool = False  # sent by the bot
     deleted: bool = False
     edit_date: int | None = None
+    invoice: dict[str, Any] | None = None  # an invoice message (sendInvoice)
+    successful_payment: dict[str, Any] | None = None  # the service message of a paid invoice
 
     @property
     def has_media(self) -> bool:

@@ -24,6 +24,7 @@ JSON_PARAMS = frozenset(
         "scope",
         "allowed_updates",
         "menu_button",
+        "prices",
     }
 )
 INT_PARAMS = frozenset(
@@ -49,6 +50,7 @@ BOOL_PARAMS = frozenset(
         "allow_sending_without_reply",
         "show_alert",
         "drop_pending_updates",
+        "ok",
         "has_spoiler",
         "disable_content_type_detection",
         "show_caption_above_media",

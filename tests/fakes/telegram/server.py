@@ -29,6 +29,7 @@ from tests.fakes.telegram.limits import (
     ApiError,
 )
 from tests.fakes.telegram.params import read_request_params
+from tests.fakes.telegram.payments import Payments
 from tests.fakes.telegram.sending import Sending
 
 
@@ -43,7 +44,7 @@ class LoopbackSession(AiohttpSession):
             await self._session.close()
 
 
-class FakeTelegram(Driving, Inspecting, FaultInjection, Sending, Editing, Chats, UpdateDelivery):
+class FakeTelegram(Driving, Inspecting, FaultInjection, Sending, Editing, Chats, UpdateDelivery, Payments):
     """A Bot API server on 127.0.0.1 that answers like Telegram, strictly; start it with `async with`."""
 
     # ---------------------------------------------------------------- lifecycle
@@ -133,4 +134,9 @@ class FakeTelegram(Driving, Inspecting, FaultInjection, Sending, Editing, Chats,
             "getFile": self._get_file,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
+            "sendInvoice": self._send_invoice,
+            "createInvoiceLink": self._create_invoice_link,
+            "answerPreCheckoutQuery": self._answer_pre_checkout_query,
+            "refundStarPayment": self._refund_star_payment,
+            "getStarTransactions": self._get_star_transactions,
         }
