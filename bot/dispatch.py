@@ -20,6 +20,7 @@ from bot.handlers import (
     errors,
     fallback,
     imagine,
+    operators,
     replies,
     seed,
     shorten,
@@ -30,6 +31,7 @@ from bot.i18n import Locales
 from bot.jobs import JobService
 from bot.media import ImageDecoder
 from bot.middlewares import AccessMiddleware, I18nMiddleware
+from bot.operators import Audience, AudienceMiddleware, Broadcaster, StatsService
 from bot.preferences import PreferenceService
 from bot.region_links import RegionLinks
 from bot.update_once import SeenUpdates, UpdateOnceMiddleware
@@ -63,12 +65,16 @@ class HandlerDeps(TypedDict):
     preferences: PreferenceService
     region_links: RegionLinks | None
     decoder: ImageDecoder
+    audience: Audience
+    stats: StatsService
+    broadcaster: Broadcaster
 
 
 ROUTER_MODULES = (
     errors,
     start,
     admin,
+    operators,
     account,
     settings_panel,
     imagine,
@@ -89,6 +95,7 @@ def build_dispatcher(deps: HandlerDeps, seen: SeenUpdates | None = None) -> Disp
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(seen))
     dispatcher.update.outer_middleware(I18nMiddleware(deps["locales"], deps["preferences"]))
     dispatcher.update.outer_middleware(AccessMiddleware(deps["access"], deps["sender"]))
+    dispatcher.message.outer_middleware(AudienceMiddleware(deps["audience"]))
     dispatcher.include_routers(*(m.create_router() for m in ROUTER_MODULES), actions.create_fallback_router())
     return dispatcher
 

@@ -31,13 +31,16 @@ from bot.imagehost import ImageHost
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
+from bot.operators import TelegramCallMetrics
+from bot.operators.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.operators.tools import Operators, operators_for
 from bot.preferences import PreferenceService
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks
 from bot.replicas import LEASE_TTL
 from bot.storage.database import Database
 from bot.update_once import seen_updates_for
-from webhook.app import create_app
+from webhook.app import MetricsEndpoint, create_app
 from webhook.miniapp import create_region_router
 from webhook.server import HttpLimits, server_config
 
@@ -71,6 +74,7 @@ class Runtime:
     region_links: RegionLinks | None
     intake: TelegramIntake
     user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
+    operators: Operators
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
@@ -115,6 +119,8 @@ class Runtime:
         )
         bot.session.middleware(PinResponseModels())
         sender = Sender(bot, limits)
+        operators = operators_for(db, sender, locales, lease_ttl=lease_ttl)
+        bot.session.middleware(TelegramCallMetrics(operators.metrics))
         image_host = ImageHost(settings.public_url) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
@@ -154,6 +160,8 @@ class Runtime:
             questions=questions,
             region_editing=region_links is not None,
         )
+        jobs.writer.listen(operators.metrics)
+        operators.metrics.watch_delivery_queue(delivery.queue_depth)
         dispatcher = build_dispatcher(
             HandlerDeps(
                 jobs=jobs,
@@ -167,6 +175,9 @@ class Runtime:
                 preferences=preferences,
                 region_links=region_links,
                 decoder=user_pictures,
+                audience=operators.audience,
+                stats=operators.stats,
+                broadcaster=operators.broadcaster,
             ),
             seen=seen_updates_for(db),
         )
@@ -187,6 +198,7 @@ class Runtime:
             region_links,
             TelegramIntake(settings, bot, dispatcher, secrets, lease=polling_lease(settings, db, lease_ttl)),
             user_pictures,
+            operators,
             http_limits or HttpLimits(),
         )
 
@@ -206,6 +218,7 @@ class Runtime:
             self.region_links.bot_username = me.username or ""
         await self.jobs.start()
         await self.delivery.resume()
+        self.operators.broadcaster.run()
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -214,10 +227,18 @@ class Runtime:
             telegram=self.intake.webhook(),
             image_host=self.image_host,
             region=self._region_router(),
+            metrics=self._metrics_endpoint(),
         )
         self._server = uvicorn.Server(server_config(app, self.http_limits))
         self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
         await self.intake.start()
+
+    def _metrics_endpoint(self) -> MetricsEndpoint | None:
+        token = self.settings.metrics_token
+        if token is None:
+            return None
+        metrics = self.operators.metrics
+        return MetricsEndpoint(token.get_secret_value(), metrics.exposition, METRICS_CONTENT_TYPE)
 
     def _region_router(self) -> APIRouter | None:
         if self.region_links is None or self.image_host is None:
@@ -253,6 +274,7 @@ class Runtime:
         if self._server is not None:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
+        await _bounded(self.operators.broadcaster.close(), "stopping broadcasts")
         await _bounded(self.delivery.close(), "stopping delivery")
         await _bounded(self.backend.aclose(), "closing the backend")
         for task in [*self._tasks, *self.intake.handling, *filter(None, [self.intake.polling])]:

@@ -66,6 +66,7 @@ class TelegramCore:
         self.admins: dict[int, set[int]] = {}  # chat id -> user ids getChatMember reports as administrators
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}  # chat id (None: default) -> menu button
         self.blocked_chats: set[int] = set()
+        self.deactivated_chats: set[int] = set()  # users who deleted their account (see copying.py)
         self.flood_hits = 0
         self._flood = FloodGate(flood, clock) if flood else None
         self._chats: dict[int, FakeChat] = {}
