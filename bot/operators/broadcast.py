@@ -48,8 +48,8 @@ IN_FLIGHT = 8  # copies waiting for Telegram's answer at once (hides its latency
 PROGRESS_SECONDS = 3.0  # the progress message is edited at most this often
 IDLE_RECHECK_SECONDS = 2.0  # the lease holder looks this often for a broadcast another replica recorded
 STOP_GRACE_SECONDS = 5.0  # on shutdown, copies already on their way get this long to be answered and recorded
-# Telegram's answers that mean the user can't be reached any more: skip them from now on.
-UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't initiate")
+# 403s: the user blocked the bot, deleted their account ("user is deactivated"), or never started it. Not
+# 400 "chat not found": copyMessage says that of a missing source chat too, and nobody is to blame for it.
 SOURCE_GONE = "message to copy not found"
 
 
@@ -67,10 +67,7 @@ class NoBroadcastRunning(DomainError):
 
 def delivery_for(exc: TelegramAPIError) -> Delivery:
     """What a failed copy means for its recipient."""
-    text = str(exc).lower()
-    if isinstance(exc, TelegramForbiddenError) or any(reason in text for reason in UNREACHABLE):
-        return Delivery.BLOCKED
-    return Delivery.FAILED
+    return Delivery.BLOCKED if isinstance(exc, TelegramForbiddenError) else Delivery.FAILED
 
 
 class Broadcaster:
@@ -288,10 +285,11 @@ class Progress:
             await self.show()
 
     async def final(self) -> None:
-        await self.show()
+        """The numbers once no copy is on its way any more, and how the broadcast ended."""
+        await self.show(final=True)
 
-    async def show(self) -> None:
-        text = await self._text()
+    async def show(self, *, final: bool = False) -> None:
+        text = await self._text(final=final)
         if text == self._shown or self._message_id is None:
             return
         edit = EditMessageText(chat_id=self._broadcast.admin_chat_id, message_id=self._message_id, text=text)
@@ -301,11 +299,14 @@ class Progress:
             log.info("broadcast progress not edited: %s", exc)
         self._shown = text
 
-    async def _text(self) -> str:
+    async def _text(self, *, final: bool = False) -> str:
         async with self._db.read() as conn:
             counts = await recipient_counts(conn, self._broadcast.id)
             stored = await get_broadcast(conn, self._broadcast.id)
-        status = stored.status if stored else BroadcastStatus.CANCELLED
+        # Until the run is over it reads "running", even once cancelled: copies may still be on their way.
+        status = BroadcastStatus.RUNNING
+        if final:
+            status = stored.status if stored else BroadcastStatus.CANCELLED
         return self._t(
             f"broadcast-progress-{status.value}",
             sent=counts[Delivery.SENT],

@@ -53,6 +53,10 @@ class Copying(MediaInputs):
         """The user deleted their account: sends to them fail with 403 "user is deactivated"."""
         self.deactivated_chats.add(chat_id)
 
+    def copies_in_all(self) -> list[Any]:
+        """copyMessage calls Telegram accepted, to any chat."""
+        return [c for c in self.calls if c.method == "copyMessage" and c.ok]
+
     def copies_in(self, chat_id: int) -> list[Any]:
         """copyMessage calls to the chat that Telegram accepted."""
         return [

@@ -98,7 +98,9 @@ async def test_job_figures_count_today_and_the_week_apart(database: Database) ->
         make_job(id="a", user_id=1, status=JobStatus.SUCCEEDED, created_at=NOW - 60),
         make_job(id="b", user_id=1, status=JobStatus.FAILED, failure=FailureKind.BANNED, created_at=NOW),
         make_job(id="c", user_id=2, kind=JobKind.UPSCALE, status=JobStatus.SUCCEEDED, created_at=NOW - DAY),
-        make_job(id="d", user_id=3, status=JobStatus.FAILED, failure=FailureKind.TIMEOUT, created_at=NOW - DAY),
+        make_job(
+            id="d", user_id=3, status=JobStatus.FAILED, failure=FailureKind.TIMEOUT, created_at=NOW - DAY
+        ),
         make_job(id="e", user_id=4, status=JobStatus.RUNNING, created_at=TODAY + 1),
         make_job(id="old", user_id=5, status=JobStatus.SUCCEEDED, created_at=NOW - 8 * DAY),
     ]
