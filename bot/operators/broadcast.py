@@ -271,10 +271,14 @@ class Progress:
             return
         text = await self._text()
         b = self._broadcast
-        sent = await self._sender.call(
-            SendMessage(chat_id=b.admin_chat_id, message_thread_id=b.admin_thread_id, text=text),
-            chat_id=b.admin_chat_id,
-        )
+        try:
+            sent = await self._sender.call(
+                SendMessage(chat_id=b.admin_chat_id, message_thread_id=b.admin_thread_id, text=text),
+                chat_id=b.admin_chat_id,
+            )
+        except TelegramAPIError as exc:  # the admin's chat is gone: the broadcast goes on without it
+            log.warning("broadcast %s: no progress message (%s)", b.id, exc)
+            return
         self._message_id, self._shown = sent.message_id, text
         async with self._db.write() as conn:
             await set_progress_message(conn, b.id, sent.message_id)
@@ -295,7 +299,7 @@ class Progress:
         edit = EditMessageText(chat_id=self._broadcast.admin_chat_id, message_id=self._message_id, text=text)
         try:
             await self._sender.call(edit, chat_id=self._broadcast.admin_chat_id)
-        except TelegramBadRequest as exc:  # the admin deleted it, or it already reads so (after a restart)
+        except TelegramAPIError as exc:  # the admin deleted it, or it already reads so (after a restart)
             log.info("broadcast progress not edited: %s", exc)
         self._shown = text
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Float, Index, String, Table, func, insert, literal, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.audience import reachable_users
@@ -103,8 +104,8 @@ async def _count(conn: AsyncConnection, broadcast_id: str) -> int:
     return int(await conn.scalar(query) or 0)
 
 
-def _broadcast(row: object) -> Broadcast:
-    return from_row(Broadcast, row._mapping, status=BroadcastStatus)  # type: ignore[attr-defined]
+def _broadcast(row: RowMapping) -> Broadcast:
+    return from_row(Broadcast, row, status=BroadcastStatus)
 
 
 async def running_broadcast(conn: AsyncConnection) -> Broadcast | None:
@@ -115,12 +116,13 @@ async def running_broadcast(conn: AsyncConnection) -> Broadcast | None:
         .order_by(broadcasts.c.created_at, broadcasts.c.id)
         .limit(1)
     )
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(query)).mappings().first()
     return _broadcast(row) if row else None
 
 
 async def get_broadcast(conn: AsyncConnection, broadcast_id: str) -> Broadcast | None:
-    row = (await conn.execute(select(broadcasts).where(broadcasts.c.id == broadcast_id))).first()
+    query = select(broadcasts).where(broadcasts.c.id == broadcast_id)
+    row = (await conn.execute(query)).mappings().first()
     return _broadcast(row) if row else None
 
 

@@ -17,7 +17,6 @@ from tests.fakes.telegram.media import MediaInputs
 from tests.fakes.telegram.params import Params
 
 ERR_COPY_NOT_FOUND = "Bad Request: message to copy not found"
-ERR_DEACTIVATED = "Forbidden: user is deactivated"
 
 
 class Copying(MediaInputs):
@@ -33,8 +32,6 @@ class Copying(MediaInputs):
         if source is None:
             raise ApiError(ERR_COPY_NOT_FOUND)
         chat = self._sendable_chat(params)  # the source is checked first, then the target as for a send
-        if chat.id in self.deactivated_chats:
-            raise ApiError(ERR_DEACTIVATED, error_code=403)
         caption = self._top_level_caption(params) if params.raw("caption") is not None else None
         markup = validate_reply_markup(params.opt_dict("reply_markup"), chat)
         reply_to = self._reply_target(chat, params)
@@ -50,7 +47,7 @@ class Copying(MediaInputs):
         return {"message_id": copy.message_id}
 
     def deactivate_user(self, chat_id: int) -> None:
-        """The user deleted their account: sends to them fail with 403 "user is deactivated"."""
+        """The user deleted their account: sends to them fail with 403 "user is deactivated" (see core)."""
         self.deactivated_chats.add(chat_id)
 
     def copies_in_all(self) -> list[Any]:

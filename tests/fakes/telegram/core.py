@@ -19,6 +19,7 @@ from tests.fakes.telegram.limits import (
     ERR_BLOCKED,
     ERR_CANT_INITIATE,
     ERR_CHAT_NOT_FOUND,
+    ERR_DEACTIVATED,
     ERR_NOT_FOUND,
     ERR_REPLY_NOT_FOUND,
     ERR_THREAD_NOT_FOUND,
@@ -146,6 +147,8 @@ class TelegramCore:
         chat = self._known_chat(params)
         if chat.id in self.blocked_chats:
             raise ApiError(ERR_BLOCKED, error_code=403)
+        if chat.id in self.deactivated_chats:
+            raise ApiError(ERR_DEACTIVATED, error_code=403)
         return chat
 
     def _known_user(self, user_id: int) -> FakeUser:
