@@ -54,7 +54,7 @@ async def is_blocked(conn: AsyncConnection, user_id: int) -> bool | None:
     return None if row is None else row.blocked_at is not None
 
 
-def reachable_users() -> Select[tuple[int]]:
+def reachable_users() -> Select[int]:
     """The users a broadcast goes to: everyone in the audience who has not blocked the bot."""
     return select(audience.c.user_id).where(audience.c.blocked_at.is_(None))
 
