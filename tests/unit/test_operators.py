@@ -3,9 +3,14 @@ refused copy means for its recipient."""
 
 from __future__ import annotations
 
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError
-from aiogram.methods import CopyMessage
+import asyncio
+from typing import Any, cast
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError
+from aiogram.methods import CopyMessage, TelegramMethod
+
+from bot.delivery.sender import Sender
 from bot.domain import FailureKind, JobKind, JobStatus
 from bot.operators.broadcast import delivery_for
 from bot.operators.metrics import Metrics
@@ -68,3 +73,25 @@ def test_only_a_403_marks_a_recipient_blocked() -> None:
     assert delivery_for(gone) is Delivery.BLOCKED
     assert delivery_for(source_chat) is Delivery.FAILED
     assert delivery_for(network) is Delivery.FAILED
+
+
+class AnsweringBot:
+    """Stands in for aiogram's Bot: answers every call at once and records it."""
+
+    def __init__(self) -> None:
+        self.calls: list[TelegramMethod[Any]] = []
+
+    async def __call__(self, method: TelegramMethod[Any], request_timeout: int | None = None) -> bool:
+        self.calls.append(method)
+        return True
+
+
+async def test_a_broadcast_copy_waits_while_the_chats_jobs_are_delivered() -> None:
+    bot = AnsweringBot()
+    sender = Sender(cast(Bot, bot))
+    with sender.delivering_jobs(42):
+        waiting = asyncio.create_task(sender.call_as_chatter(COPY, chat_id=42))
+        await asyncio.sleep(0.3)  # several of chatter's rechecks
+        assert not waiting.done() and bot.calls == []
+    assert await asyncio.wait_for(waiting, 1.0) is True
+    assert bot.calls == [COPY]
