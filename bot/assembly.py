@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
 from bot.access import AccessConfig, AccessControl
@@ -81,12 +83,14 @@ def jobs_for(
     )
 
 
-def payments_for(settings: Settings, db: Database) -> PaymentService | None:
+def payments_for(
+    settings: Settings, db: Database, sold: Callable[[int], None] | None = None
+) -> PaymentService | None:
     """Credits for Telegram Stars when STARS_PACKS is set; None leaves the bot as it is without them."""
     if not settings.payments_on:
         return None
     rules = CreditRules(settings.job_prices, settings.daily_limit, settings.admin_ids)
-    return PaymentService(db, settings.stars_packs, rules)
+    return PaymentService(db, settings.stars_packs, rules, sold=sold)
 
 
 def polling_lease(settings: Settings, db: Database, ttl: float, me: str) -> Lease | None:

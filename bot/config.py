@@ -24,7 +24,8 @@ BACKEND_BASE_URLS: Final[Mapping[BackendName, str | None]] = {
 
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
-# WEBHOOK_SECRET and TELEGRAM_WEBHOOK_SECRET: at least this many characters (~190 bits as URL-safe base64).
+# WEBHOOK_SECRET, TELEGRAM_WEBHOOK_SECRET and METRICS_TOKEN: at least this many characters (~190 bits as
+# URL-safe base64).
 MIN_SECRET_LENGTH: Final = 32
 # Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
 _TELEGRAM_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     webhook_secret: SecretStr | None = None
+    metrics_token: SecretStr | None = None  # set: /metrics answers to `Authorization: Bearer <token>`
     database_url: str = "sqlite:///data/mjgram.db"
     admin_ids: IdSet = frozenset()
     allowed_user_ids: IdSet = frozenset()
@@ -78,7 +80,7 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token (digits:secret from @BotFather)")
         return value
 
-    @field_validator("webhook_secret", "telegram_webhook_secret")
+    @field_validator("webhook_secret", "telegram_webhook_secret", "metrics_token")
     @classmethod
     def _secret_strength(cls, value: SecretStr | None) -> SecretStr | None:
         # An empty value is refused too: it would make the secret guessable, not unset.

@@ -20,6 +20,7 @@ from bot.handlers import (
     errors,
     fallback,
     imagine,
+    operators,
     payments,
     replies,
     seed,
@@ -31,6 +32,7 @@ from bot.i18n import Locales
 from bot.jobs import JobService
 from bot.media import ImageDecoder
 from bot.middlewares import AccessMiddleware, I18nMiddleware
+from bot.operators import Audience, AudienceMiddleware, Broadcaster, StatsService
 from bot.payments import PaymentService
 from bot.preferences import PreferenceService
 from bot.region_links import RegionLinks
@@ -66,12 +68,16 @@ class HandlerDeps(TypedDict):
     region_links: RegionLinks | None
     decoder: ImageDecoder
     payments: PaymentService | None  # None: STARS_PACKS unset, no payments
+    audience: Audience
+    stats: StatsService
+    broadcaster: Broadcaster
 
 
 ROUTER_MODULES = (
     errors,
     start,
     admin,
+    operators,
     account,
     settings_panel,
     imagine,
@@ -95,6 +101,7 @@ def build_dispatcher(deps: HandlerDeps, once: UpdateOnceMiddleware | None = None
     if deps["payments"] is not None:
         # First: its error handler (out of credits, with a buy button) goes before the general one.
         dispatcher.include_router(payments.create_router())
+    dispatcher.message.outer_middleware(AudienceMiddleware(deps["audience"]))
     dispatcher.include_routers(*(m.create_router() for m in ROUTER_MODULES), actions.create_fallback_router())
     return dispatcher
 

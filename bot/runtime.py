@@ -33,14 +33,18 @@ from bot.inbox import InboxKeeper
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
+from bot.operators import TelegramCallMetrics
+from bot.operators.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.operators.tools import Operators, operators_for
 from bot.preferences import PreferenceService
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks
 from bot.replicas import LEASE_TTL, replica_id
 from bot.roster import SharedRoster
+from bot.storage.credits import stars_totals
 from bot.storage.database import Database
 from bot.update_once import RecordBeforeConfirming, UpdateOnceMiddleware, seen_updates_for
-from webhook.app import create_app
+from webhook.app import MetricsEndpoint, create_app
 from webhook.miniapp import create_region_router
 from webhook.server import HttpLimits, server_config
 
@@ -78,6 +82,7 @@ class Runtime:
     user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
     roster: SharedRoster | None  # several replicas on PostgreSQL: who is alive
     inbox: InboxKeeper | None  # and the updates a dead one left unfinished
+    operators: Operators
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _sweeps: list[asyncio.Task[None]] = field(default_factory=list)  # loops to cancel on close
@@ -128,6 +133,9 @@ class Runtime:
         if roster is not None:
             sender.limiter.hold_until(roster.settled)  # until the others count this replica in
             roster.on_change(sender.limiter.share_among)
+        stars = stars_totals if settings.payments_on else None
+        operators = operators_for(db, sender, locales, stars=stars, lease_ttl=lease_ttl)
+        bot.session.middleware(TelegramCallMetrics(operators.metrics))
         image_host = ImageHost(settings.public_url) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
@@ -161,7 +169,7 @@ class Runtime:
             credits_back=settings.payments_on,
         )
         preferences = PreferenceService(db)
-        payments = payments_for(settings, db)
+        payments = payments_for(settings, db, sold=operators.metrics.record_credits_sold)
         jobs = jobs_for(
             settings,
             db,
@@ -176,6 +184,8 @@ class Runtime:
         once = UpdateOnceMiddleware(seen_updates_for(db, me))
         if db.shared:  # an update must be recorded before Telegram is told it arrived
             bot.session.middleware(RecordBeforeConfirming(once))
+        jobs.writer.listen(operators.metrics)
+        operators.metrics.watch_delivery_queue(delivery.queue_depth)
         dispatcher = build_dispatcher(
             HandlerDeps(
                 jobs=jobs,
@@ -190,6 +200,9 @@ class Runtime:
                 region_links=region_links,
                 decoder=user_pictures,
                 payments=payments,
+                audience=operators.audience,
+                stats=operators.stats,
+                broadcaster=operators.broadcaster,
             ),
             once=once,
         )
@@ -219,6 +232,7 @@ class Runtime:
             user_pictures,
             roster,
             InboxKeeper(db, me, bot, dispatcher, once) if roster is not None else None,
+            operators,
             http_limits or HttpLimits(),
         )
 
@@ -244,6 +258,7 @@ class Runtime:
             self.delivery.sweep_outbox(OUTBOX_SWEEP_SECONDS)
         if self.inbox is not None:
             self._sweeps.append(asyncio.create_task(self.inbox.run(), name="inbox"))
+        self.operators.broadcaster.run()
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -252,10 +267,18 @@ class Runtime:
             telegram=self.intake.webhook(),
             image_host=self.image_host,
             region=self._region_router(),
+            metrics=self._metrics_endpoint(),
         )
         self._server = uvicorn.Server(server_config(app, self.http_limits))
         self._tasks.append(asyncio.create_task(self._server.serve(sockets=[self.http_socket]), name="http"))
         await self.intake.start()
+
+    def _metrics_endpoint(self) -> MetricsEndpoint | None:
+        token = self.settings.metrics_token
+        if token is None:
+            return None
+        metrics = self.operators.metrics
+        return MetricsEndpoint(token.get_secret_value(), metrics.exposition, METRICS_CONTENT_TYPE)
 
     def _region_router(self) -> APIRouter | None:
         if self.region_links is None or self.image_host is None:
@@ -293,6 +316,7 @@ class Runtime:
         if self._server is not None:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
+        await _bounded(self.operators.broadcaster.close(), "stopping broadcasts")
         await _bounded(self.delivery.close(), "stopping delivery")
         if self.roster is not None:
             await _bounded(self.roster.stop(), "leaving the replicas")

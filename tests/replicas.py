@@ -14,6 +14,8 @@ from pathlib import Path
 from bot.config import Settings
 from tests.harness import TOKEN, free_port
 
+# The replicas run this checkout's code, not whatever copy of the project the interpreter has installed.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PR_SET_PDEATHSIG = 1  # linux/prctl.h: signal the child when its parent dies
 STOP_SECONDS = 15.0
 
@@ -35,9 +37,16 @@ class Replica:
 
     @classmethod
     async def spawn(
-        cls, folder: Path, telegram_url: str, database_url: str, *, port: int | None = None, **extra: str
+        cls,
+        folder: Path,
+        telegram_url: str,
+        database_url: str,
+        *,
+        port: int | None = None,
+        **settings: str,
     ) -> Replica:
-        """Start `python -m bot` on `port` (a free one by default), `extra` added to its environment."""
+        """Start `python -m bot` on `port` (a free one by default); `settings`: more environment variables
+        by their Settings name (admin_ids=...)."""
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         port = port or free_port()
         names = {name.upper() for name in Settings.model_fields}
@@ -51,7 +60,8 @@ class Replica:
             SIMULATOR_STEP_SECONDS="0.2",
             LOG_LEVEL="INFO",
         )
-        env.update(extra)
+        env.update({name.upper(): value for name, value in settings.items()})
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         log = folder / "bot.log"
         with log.open("wb") as sink:
             process = await asyncio.create_subprocess_exec(

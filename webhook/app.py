@@ -32,6 +32,15 @@ class TelegramWebhook:
     feed: Callable[[bytes], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class MetricsEndpoint:
+    """/metrics: Prometheus' text format for whoever sends `Authorization: Bearer <token>`."""
+
+    token: str
+    render: Callable[[], bytes]
+    content_type: str
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -75,6 +84,7 @@ def create_app(
     telegram: TelegramWebhook | None = None,
     image_host: ImageHost | None = None,
     region: APIRouter | None = None,
+    metrics: MetricsEndpoint | None = None,
 ) -> FastAPI:
     """Build the app; it holds no state of its own."""
     app = FastAPI(title="mjgram", docs_url=None, redoc_url=None, openapi_url=None)
@@ -125,6 +135,9 @@ def create_app(
     if region is not None:
         app.include_router(region)
 
+    if metrics is not None:
+        _add_metrics(app, metrics)
+
     if telegram is not None:
         tg = telegram
 
@@ -147,3 +160,16 @@ def create_app(
             return JSONResponse({"ok": True})
 
     return app
+
+
+def _add_metrics(app: FastAPI, metrics: MetricsEndpoint) -> None:
+    expected = f"Bearer {metrics.token}".encode()
+
+    async def metrics_route(request: Request) -> Response:
+        given = request.headers.get("authorization", "").encode()
+        # In constant time, so the token can't be guessed a character at a time.
+        if not secrets.compare_digest(given, expected):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    app.add_route("/metrics", metrics_route, methods=["GET"])

@@ -75,6 +75,10 @@ class JobDelivery:
         """Listener hook for the job service: the job's stored state changed, show it."""
         self._queue.notify(job.id, job.chat_id)
 
+    def queue_depth(self) -> int:
+        """Jobs waiting for their message to be brought up to date (for /metrics)."""
+        return self._queue.depth()
+
     async def resume(self) -> int:
         """Queue every job whose newest state Telegram has not shown (after a restart)."""
         return await self._queue.resume()

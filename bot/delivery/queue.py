@@ -94,6 +94,10 @@ class DeliveryQueue:
             except Exception:
                 log.exception("reading the delivery outbox failed")
 
+    def depth(self) -> int:
+        """Jobs whose message waits to be brought up to date."""
+        return sum(len(queue) for queue in self._queues.values())
+
     def failed_attempts(self, job_id: str) -> int:
         """How many deliveries of the job in a row were postponed by a transient failure."""
         return self._failures.get(job_id, 0)

@@ -85,6 +85,11 @@ class Sender:
         """
         return self.chatter.put(chat_id, method, key or chatter_key(method), on_sent)
 
+    async def call_as_chatter(self, method: TelegramMethod[T], *, chat_id: int) -> T:
+        """Send `method` within chatter's share of the limits and wait for Telegram's answer (a broadcast:
+        its sends must leave the jobs' deliveries their room, and it needs each answer to record it)."""
+        return await self._call(method, lambda: self.limiter.acquire_chatter(chat_id), None)
+
     def delivering_jobs(self, chat_id: int) -> AbstractContextManager[None]:
         """While held, job deliveries to `chat_id` are under way and its chatter waits."""
         return self.limiter.claimed(chat_id)

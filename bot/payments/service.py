@@ -69,7 +69,11 @@ class PaymentService:
         packs: Sequence[Pack],
         rules: CreditRules,
         clock: Callable[[], float] = time.time,
+        *,
+        sold: Callable[[int], None] | None = None,
     ) -> None:
+        """`sold`: told the credits of each newly credited payment (the operators' metrics)."""
+        self._sold = sold
         self._db = db
         self.packs = tuple(packs)
         self.rules = rules
@@ -96,7 +100,10 @@ class PaymentService:
             new = await record_payment(conn, payment, payload)
             if new and credits:
                 await add_entry(conn, Entry(user_id, credits, Reason.PURCHASE, now, charge_id=charge_id))
-            return Credited(new, credits, await balance(conn, user_id))
+            credited = Credited(new, credits, await balance(conn, user_id))
+        if new and credits and self._sold is not None:
+            self._sold(credits)
+        return credited
 
     async def account(self, user_id: int) -> Account:
         now = self._clock()

@@ -59,7 +59,7 @@ def test_webhook_mode_needs_public_url() -> None:
     assert "PUBLIC_URL" in error_of(telegram_bot_token=TOKEN, telegram_mode="webhook")
 
 
-@pytest.mark.parametrize("variable", ["webhook_secret", "telegram_webhook_secret"])
+@pytest.mark.parametrize("variable", ["webhook_secret", "telegram_webhook_secret", "metrics_token"])
 @pytest.mark.parametrize("value", ["", "short", "x" * 31])
 def test_weak_webhook_secrets_are_refused_by_name(variable: str, value: str) -> None:
     message = error_of(telegram_bot_token=TOKEN, **{variable: value})

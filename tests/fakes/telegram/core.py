@@ -19,6 +19,7 @@ from tests.fakes.telegram.limits import (
     ERR_BLOCKED,
     ERR_CANT_INITIATE,
     ERR_CHAT_NOT_FOUND,
+    ERR_DEACTIVATED,
     ERR_NOT_FOUND,
     ERR_REPLY_NOT_FOUND,
     ERR_THREAD_NOT_FOUND,
@@ -66,6 +67,7 @@ class TelegramCore:
         self.admins: dict[int, set[int]] = {}  # chat id -> user ids getChatMember reports as administrators
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}  # chat id (None: default) -> menu button
         self.blocked_chats: set[int] = set()
+        self.deactivated_chats: set[int] = set()  # users who deleted their account (see copying.py)
         self.flood_hits = 0
         self._flood = FloodGate(flood, clock) if flood else None
         self._chats: dict[int, FakeChat] = {}
@@ -145,6 +147,8 @@ class TelegramCore:
         chat = self._known_chat(params)
         if chat.id in self.blocked_chats:
             raise ApiError(ERR_BLOCKED, error_code=403)
+        if chat.id in self.deactivated_chats:
+            raise ApiError(ERR_DEACTIVATED, error_code=403)
         return chat
 
     def _known_user(self, user_id: int) -> FakeUser:

@@ -84,6 +84,7 @@ ERR_FILE_TOO_BIG = "Bad Request: file is too big"
 ERR_IMAGE_PROCESS_FAILED = "Bad Request: IMAGE_PROCESS_FAILED"
 ERR_PHOTO_DIMENSIONS = "Bad Request: PHOTO_INVALID_DIMENSIONS"
 ERR_BLOCKED = "Forbidden: bot was blocked by the user"
+ERR_DEACTIVATED = "Forbidden: user is deactivated"  # Client.cpp: INPUT_USER_DEACTIVATED
 ERR_WEBHOOK_ACTIVE = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"

@@ -27,6 +27,7 @@ JSON_PARAMS = frozenset(
         "prices",
     }
 )
+CHAT_ID_PARAMS = frozenset({"chat_id", "from_chat_id"})  # an id, or "@username"
 INT_PARAMS = frozenset(
     {
         "message_id",
@@ -74,10 +75,10 @@ def _coerce(name: str, value: Any) -> Any:
             return json.loads(value)
         except ValueError:
             raise ApiError(f"Bad Request: can't parse {name} JSON object") from None
-    if name == "chat_id" or name in INT_PARAMS:
+    if name in CHAT_ID_PARAMS or name in INT_PARAMS:
         with contextlib.suppress(ValueError):
             return int(value)
-        if name == "chat_id":
+        if name in CHAT_ID_PARAMS:
             return value  # "@username"
         raise ApiError(f"Bad Request: invalid {name} specified")
     if name in BOOL_PARAMS:

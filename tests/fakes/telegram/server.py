@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from tests.fakes.telegram.chats import Chats
+from tests.fakes.telegram.copying import Copying
 from tests.fakes.telegram.core import MethodHandler
 from tests.fakes.telegram.delivery import UpdateDelivery
 from tests.fakes.telegram.driving import Driving
@@ -44,7 +45,9 @@ class LoopbackSession(AiohttpSession):
             await self._session.close()
 
 
-class FakeTelegram(Driving, Inspecting, FaultInjection, Sending, Editing, Chats, UpdateDelivery, Payments):
+class FakeTelegram(
+    Driving, Inspecting, FaultInjection, Copying, Sending, Editing, Chats, UpdateDelivery, Payments
+):
     """A Bot API server on 127.0.0.1 that answers like Telegram, strictly; start it with `async with`."""
 
     # ---------------------------------------------------------------- lifecycle
@@ -119,6 +122,7 @@ class FakeTelegram(Driving, Inspecting, FaultInjection, Sending, Editing, Chats,
             "sendVideo": self._send_video,
             "sendAnimation": self._send_animation,
             "sendMediaGroup": self._send_media_group,
+            "copyMessage": self._copy_message,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
