@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.botproc import BotConfig, BotProcess
 from bench.fakes import BenchProxy, BenchTelegram
+from bench.fleet import FleetFigures, fleet_table, measure_fleet
 from bench.phases import (
     BenchError,
     run_ingest,
@@ -55,6 +56,7 @@ class Plan:
     events: int = 10_000
     concurrency: int = 64
     profile: Path | None = None
+    replicas: int | None = None  # run the replicas figure instead
 
     @classmethod
     def quick(cls) -> Plan:
@@ -69,7 +71,15 @@ def parse_args(argv: list[str] | None) -> Plan:
     parser.add_argument(
         "--profile", type=Path, help="run the bot under cProfile and write its stats here (slows the bot)"
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        help="instead: the load on N replicas, one killed every 10 s (needs --postgres)",
+    )
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL (Debian's package)")
     args = parser.parse_args(argv)
+    if args.replicas is not None and (args.replicas < 2 or not args.postgres):
+        parser.error("--replicas needs at least 2 replicas and --postgres")
     plan = Plan.quick() if args.quick else Plan()
     return Plan(
         private_chats=plan.private_chats,
@@ -79,6 +89,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         events=args.events or plan.events,
         concurrency=args.concurrency or plan.concurrency,
         profile=args.profile,
+        replicas=args.replicas,
     )
 
 
@@ -179,8 +190,28 @@ async def run(plan: Plan) -> Results:
             return await measure(plan, Path(tmp))
 
 
+async def run_fleet(plan: Plan) -> FleetFigures:
+    with tempfile.TemporaryDirectory(prefix="mjgram-bench-fleet-") as tmp:
+        async with asyncio.timeout(RUN_DEADLINE):
+            assert plan.replicas is not None
+            return await measure_fleet(
+                plan.replicas,
+                Path(tmp),
+                private_chats=plan.private_chats,
+                groups=plan.groups,
+                jobs_count=plan.load_jobs,
+            )
+
+
 def main(argv: list[str] | None = None) -> None:
     plan = parse_args(argv)
+    if plan.replicas is not None:
+        try:
+            fleet = asyncio.run(run_fleet(plan))
+        except (BenchError, TimeoutError) as exc:
+            raise SystemExit(f"bench: failed: {exc or 'the run took longer than the deadline'}") from None
+        print(fleet_table(fleet))
+        return
     try:
         results = asyncio.run(run(plan))
     except (KeyboardInterrupt, asyncio.CancelledError):

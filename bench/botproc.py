@@ -97,15 +97,18 @@ class BotProcess:
         self.log = log
 
     @classmethod
-    async def spawn(cls, config: BotConfig) -> BotProcess:
-        port = free_port()
+    async def spawn(
+        cls, config: BotConfig, *, port: int | None = None, env: dict[str, str] | None = None
+    ) -> BotProcess:
+        """`port`: a free one by default; `env`: the whole environment (by default `bot_environment`)."""
+        port = port or free_port()
         log = config.data_dir / "bot.log"
         with log.open("wb") as sink:
             started_at = time.monotonic()
             process = await asyncio.create_subprocess_exec(
                 *bot_command(config.profile),
                 cwd=config.data_dir,  # no stray .env is read from the working directory
-                env=bot_environment(config, port),
+                env=env or bot_environment(config, port),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=sink,
                 stderr=sink,

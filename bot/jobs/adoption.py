@@ -67,7 +67,7 @@ class Adoption:
             if job.status is JobStatus.NEEDS_INPUT:
                 self._poller.check_at(job.id, job.updated_at + self._policy.input_timeout)
             elif job.task_id is not None:
-                self._poller.check_at(job.id, now)
+                self._poller.check_now(job.id)
             elif lost is None or job.id in lost or now - job.updated_at >= SUBMIT_GRACE_SECONDS:
                 # Stopped between recording the job and storing the backend's answer: ask the backend.
                 await self._reconciler.reconcile(job)

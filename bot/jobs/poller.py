@@ -48,11 +48,13 @@ class Poller:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._misses: dict[str, int] = {}
+        self._eager: set[str] = set()
 
     def job_changed(self, job: Job) -> None:
         """A new state: a job waiting for its prompt times out; a running one is checked if it goes quiet."""
         if job.status.is_final:
             self._misses.pop(job.id, None)
+            self._eager.discard(job.id)
         elif job.status is JobStatus.NEEDS_INPUT and job.task_id is None:
             self.check_at(job.id, job.updated_at + self._policy.input_timeout)
         elif job.task_id is not None:
@@ -62,6 +64,12 @@ class Poller:
 
     def scheduled(self, job_id: str) -> bool:
         return self._schedule.has(job_id)
+
+    def check_now(self, job_id: str) -> None:
+        """Ask the backend about the job at once, even if news came lately (it may have missed some: the
+        bot was down, or the replica the news reached died)."""
+        self._eager.add(job_id)
+        self.check_at(job_id, self._clock())
 
     def check_at(self, job_id: str, at: float) -> None:
         if self._schedule.put(job_id, at, at - self._clock()):
@@ -158,7 +166,10 @@ class Poller:
             return job, False
         if job.task_id is None:
             return job, False
-        if self._backend.capabilities.push and self._clock() - job.updated_at < self._policy.push_silence:
+        eager = job.id in self._eager
+        self._eager.discard(job.id)
+        quiet_for = self._clock() - job.updated_at
+        if self._backend.capabilities.push and not eager and quiet_for < self._policy.push_silence:
             # News came meanwhile (maybe to another replica): not quiet yet, so no need to ask.
             self.check_at(job.id, job.updated_at + self._policy.push_silence)
             return job, False
