@@ -12,6 +12,7 @@ from bot.credentials import BotSecrets, notify_url
 from bot.delivery import JobDelivery
 from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService, Questions
+from bot.jobs.retention import RETENTION_LEASE, RetentionSweep
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.replicas import Lease, replica_id
@@ -71,6 +72,12 @@ def jobs_for(
         region_editing=region_editing,
         questions=questions,
     )
+
+
+def retention_sweep(settings: Settings, db: Database, ttl: float) -> RetentionSweep:
+    """RESULTS_RETENTION_DAYS; replicas on one database take turns (one sweep is enough for all)."""
+    lease = Lease(db, RETENTION_LEASE, replica_id(), ttl=ttl) if db.shared else None
+    return RetentionSweep(db, settings.results_retention_days, lease=lease)
 
 
 def polling_lease(settings: Settings, db: Database, ttl: float) -> Lease | None:

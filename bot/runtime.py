@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
-from bot.assembly import access_for, backend_for, jobs_for, polling_lease
+from bot.assembly import access_for, backend_for, jobs_for, polling_lease, retention_sweep
 from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
@@ -30,6 +30,7 @@ from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
+from bot.jobs.retention import RetentionSweep
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
 from bot.preferences import PreferenceService
 from bot.region import RegionEditor
@@ -74,6 +75,7 @@ class Runtime:
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
+    _retention: RetentionSweep | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -206,6 +208,8 @@ class Runtime:
             self.region_links.bot_username = me.username or ""
         await self.jobs.start()
         await self.delivery.resume()
+        self._retention = retention_sweep(self.settings, self.db, LEASE_TTL)
+        self._retention.start()
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -253,6 +257,8 @@ class Runtime:
         if self._server is not None:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
+        if self._retention is not None:
+            await _bounded(self._retention.stop(), "stopping the retention sweep")
         await _bounded(self.delivery.close(), "stopping delivery")
         await _bounded(self.backend.aclose(), "closing the backend")
         for task in [*self._tasks, *self.intake.handling, *filter(None, [self.intake.polling])]:
