@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bot.replicas import Lease
 from bot.storage.database import Database
-from bot.storage.retention import BatchResult, clear_finished_batch
+from bot.storage.retention import BatchResult, clear_finished, load_cursor, pick_finished
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class RetentionSweep:
         before = self._clock() - self._keep_for
         try:
             while await self._may_sweep():
-                async with self._db.write() as conn:
-                    batch = await clear_finished_batch(conn, before, self._batch)
+                batch = await self.sweep_batch(before)
                 total = total + batch
                 if batch.looked_at < self._batch:
                     break
@@ -70,6 +69,13 @@ class RetentionSweep:
                 self._keep_for / DAY,
             )
         return total
+
+    async def sweep_batch(self, before: float) -> BatchResult:
+        """The next batch after the stored cursor: read without holding the write lock, then cleared."""
+        async with self._db.read() as conn:
+            picked = await pick_finished(conn, await load_cursor(conn), before, self._batch)
+        async with self._db.write() as conn:
+            return await clear_finished(conn, picked)
 
     async def _may_sweep(self) -> bool:
         # Claimed before every batch: a sweep longer than the lease's TTL still runs on one replica only.

@@ -26,6 +26,11 @@ kept, because a button press, a re-delivery or a copy of the result reads it
 Clearing these is not a change of the job's state: no field anyone sees or any button reads changes, so the
 rows are updated here directly instead of through bot.jobs.writer, and neither `version` nor `updated_at`
 moves (nothing is re-delivered, and the sweep's order stays stable).
+
+The sweep reads the next batch in a read transaction and clears it in a short write transaction. Each
+batch is one range read per final status on an index over (status, updated_at, id); without that index
+(schema 3 has none on updated_at) each batch sorts every finished job after the cursor:
+    CREATE INDEX ix_jobs_status_updated ON jobs (status, updated_at, id);
 """
 
 from __future__ import annotations
@@ -86,28 +91,36 @@ async def load_cursor(conn: AsyncConnection) -> SweepCursor:
     return SweepCursor.decode(await kv_get(conn, CURSOR_KEY))
 
 
-async def clear_finished_batch(conn: AsyncConnection, before: float, limit: int) -> BatchResult:
-    """Clear the next `limit` finished jobs last changed before `before`, continuing from the stored cursor.
+async def pick_finished(
+    conn: AsyncConnection, cursor: SweepCursor, before: float, limit: int
+) -> list[SweepCursor]:
+    """The next `limit` finished jobs last changed before `before`, after `cursor`, oldest first.
 
-    A job changed again later (a button of it marked used) moves past the cursor and is looked at again
-    then; clearing twice changes nothing.
+    One query per final status, so that an index on (status, updated_at, id) serves each as one range
+    read in order (see the module's note); a job changed again later (a button of it marked used) moves past
+    the cursor and is picked again then, which clears nothing twice.
     """
-    cursor = await load_cursor(conn)
     after_cursor = or_(
         jobs.c.updated_at > cursor.updated_at,
         and_(jobs.c.updated_at == cursor.updated_at, jobs.c.id > cursor.job_id),
     )
-    picked = (
-        await conn.execute(
+    picked: list[SweepCursor] = []
+    for status in FINAL_STATUSES:
+        query = (
             select(jobs.c.id, jobs.c.updated_at)
-            .where(jobs.c.status.in_(FINAL_STATUSES), jobs.c.updated_at < before, after_cursor)
+            .where(jobs.c.status == status, jobs.c.updated_at < before, after_cursor)
             .order_by(jobs.c.updated_at, jobs.c.id)
             .limit(limit)
         )
-    ).all()
+        picked += [SweepCursor(float(row.updated_at), str(row.id)) for row in await conn.execute(query)]
+    return sorted(picked, key=lambda c: (c.updated_at, c.job_id))[:limit]
+
+
+async def clear_finished(conn: AsyncConnection, picked: list[SweepCursor]) -> BatchResult:
+    """Clear the picked jobs (those whose message shows their newest state) and move the cursor past them."""
     if not picked:
         return BatchResult(0, 0, 0)
-    ids = [row.id for row in picked]
+    ids = [c.job_id for c in picked]
     cleared = await conn.execute(
         update(jobs)
         .where(jobs.c.id.in_(ids), jobs.c.shown_version >= jobs.c.version, _holds_bulk())
@@ -126,8 +139,7 @@ async def clear_finished_batch(conn: AsyncConnection, before: float, limit: int)
     tokens = await conn.execute(
         delete(buttons).where(buttons.c.job_id.in_(ids), buttons.c.action_ref.in_(UNFINISHED_ONLY_REFS))
     )
-    last = picked[-1]
-    await kv_set(conn, CURSOR_KEY, SweepCursor(float(last.updated_at), str(last.id)).encode())
+    await kv_set(conn, CURSOR_KEY, picked[-1].encode())
     return BatchResult(len(ids), int(cleared.rowcount or 0), int(tokens.rowcount or 0))
 
 

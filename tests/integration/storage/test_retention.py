@@ -12,7 +12,7 @@ from bot.replicas import Lease
 from bot.storage.buttons import create_buttons, job_buttons
 from bot.storage.database import Database
 from bot.storage.jobs import DeliveryState, get_job, get_job_with_delivery, insert_job, save_delivery
-from bot.storage.retention import REASON_KEEP, clear_finished_batch
+from bot.storage.retention import REASON_KEEP
 from tests.factories import make_job
 
 NOW = 1_800_000_000.0
@@ -116,15 +116,14 @@ async def test_running_recent_and_undelivered_jobs_are_left_alone(database: Data
 
 
 async def test_the_sweep_goes_in_batches_and_continues_where_it_stopped(database: Database) -> None:
-    # Seven jobs finished in the same second: the cursor orders them by id as well.
-    jobs = [old_grid(f"j-{n}") for n in range(7)]
+    # Seven jobs finished in the same second, succeeded and failed: the cursor orders them by id as well.
+    statuses = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+    jobs = [old_grid(f"j-{n}", status=statuses[n % 2]) for n in range(7)]
     for job in jobs:
         await store(database, job)
 
-    sizes = []
-    for _ in range(4):
-        async with database.write() as conn:
-            sizes.append((await clear_finished_batch(conn, NOW - 30 * DAY, 3)).looked_at)
+    sweep = RetentionSweep(database, 30, clock=clock, batch=3)
+    sizes = [(await sweep.sweep_batch(NOW - 30 * DAY)).looked_at for _ in range(4)]
     assert sizes == [3, 3, 1, 0]
     async with database.read() as conn:
         for job in jobs:
