@@ -14,12 +14,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bench.botproc import BotConfig, BotProcess
 from bench.fakes import BenchProxy, BenchTelegram
+from bench.memory import QUICK_STEPS, STEPS, measure_memory
 from bench.phases import (
     BenchError,
     run_ingest,
@@ -38,7 +39,7 @@ from tests.harness import TOKEN
 
 PROXY_SECRET = "bench-proxy-secret"
 HOOK_SECRET = "bench-hook-secret-0123456789abcdef"
-RUN_DEADLINE = 420.0  # seconds; a run that takes longer is stopped and reported as failed
+RUN_DEADLINE = 900.0  # seconds; a run that takes longer is stopped and reported as failed
 LOAD_TIMEOUT_FACTOR = 3.0
 MIN_LOAD_TIMEOUT = 60.0
 POLL_JOBS = 1000  # the polling figure always runs 1,000 jobs: it costs seconds, not minutes
@@ -55,10 +56,19 @@ class Plan:
     events: int = 10_000
     concurrency: int = 64
     profile: Path | None = None
+    memory_steps: tuple[int, int] | None = STEPS  # jobs in flight at the two memory readings; None: skipped
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(private_chats=30, groups=10, load_jobs=200, reaction_jobs=40, events=2000, concurrency=32)
+        return cls(
+            private_chats=30,
+            groups=10,
+            load_jobs=200,
+            reaction_jobs=40,
+            events=2000,
+            concurrency=32,
+            memory_steps=QUICK_STEPS,
+        )
 
 
 def parse_args(argv: list[str] | None) -> Plan:
@@ -68,6 +78,9 @@ def parse_args(argv: list[str] | None) -> Plan:
     parser.add_argument("--concurrency", type=int, help="POSTs in flight (default 64)")
     parser.add_argument(
         "--profile", type=Path, help="run the bot under cProfile and write its stats here (slows the bot)"
+    )
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the memory phase (1,000 → 10,000 jobs, ~5 minutes)"
     )
     args = parser.parse_args(argv)
     plan = Plan.quick() if args.quick else Plan()
@@ -79,6 +92,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         events=args.events or plan.events,
         concurrency=args.concurrency or plan.concurrency,
         profile=args.profile,
+        memory_steps=None if args.no_memory else plan.memory_steps,
     )
 
 
@@ -96,11 +110,17 @@ async def measure(plan: Plan, data_dir: Path) -> Results:
         bot, startup = await start_bot(tg, config)
         try:
             phases = _phases(plan, tg, proxy, bot, load_jobs, reaction_jobs, startup, started, data_dir)
-            return await _while_alive(bot, phases)
+            results = await _while_alive(bot, phases)
         except BenchError as exc:
             raise BenchError(f"{exc}\n--- bot log (tail) ---\n{bot.log_tail()}") from None
         finally:
             await bot.stop()
+    if plan.memory_steps is None:
+        return results
+    low, high = plan.memory_steps
+    _say(f"memory: a new bot, {low} jobs in flight, then {high}; garbage collected before each reading")
+    memory = await measure_memory(data_dir, plan.memory_steps)
+    return replace(results, memory=memory, wall_seconds=time.monotonic() - started)
 
 
 async def _phases(
