@@ -84,7 +84,9 @@ ROUTER_MODULES = (
 
 def build_dispatcher(deps: HandlerDeps, seen: SeenUpdates | None = None) -> Dispatcher:
     """Routers, middlewares and the names handlers may ask for (`seen`: updates handled once)."""
-    dispatcher = Dispatcher(**deps)
+    # No handler keeps conversation state (questions live in the database): aiogram's FSM would only keep a
+    # record in memory for every user and chat it ever saw, for the life of the process.
+    dispatcher = Dispatcher(disable_fsm=True, **deps)
     if seen is not None:
         dispatcher.update.outer_middleware(UpdateOnceMiddleware(seen))
     dispatcher.update.outer_middleware(I18nMiddleware(deps["locales"], deps["preferences"]))
