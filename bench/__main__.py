@@ -14,13 +14,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bench.botproc import BotConfig, BotProcess
 from bench.fakes import BenchProxy, BenchTelegram
 from bench.fleet import FleetFigures, fleet_table, measure_fleet
+from bench.memory import QUICK_STEPS, STEPS, measure_memory
 from bench.phases import (
     BenchError,
     run_ingest,
@@ -39,7 +40,7 @@ from tests.harness import TOKEN
 
 PROXY_SECRET = "bench-proxy-secret"
 HOOK_SECRET = "bench-hook-secret-0123456789abcdef"
-RUN_DEADLINE = 420.0  # seconds; a run that takes longer is stopped and reported as failed
+RUN_DEADLINE = 900.0  # seconds; a run that takes longer is stopped and reported as failed
 LOAD_TIMEOUT_FACTOR = 3.0
 MIN_LOAD_TIMEOUT = 60.0
 POLL_JOBS = 1000  # the polling figure always runs 1,000 jobs: it costs seconds, not minutes
@@ -57,10 +58,19 @@ class Plan:
     concurrency: int = 64
     profile: Path | None = None
     replicas: int | None = None  # run the replicas figure instead
+    memory_steps: tuple[int, int] | None = STEPS  # jobs in flight at the two memory readings; None: skipped
 
     @classmethod
     def quick(cls) -> Plan:
-        return cls(private_chats=30, groups=10, load_jobs=200, reaction_jobs=40, events=2000, concurrency=32)
+        return cls(
+            private_chats=30,
+            groups=10,
+            load_jobs=200,
+            reaction_jobs=40,
+            events=2000,
+            concurrency=32,
+            memory_steps=QUICK_STEPS,
+        )
 
 
 def parse_args(argv: list[str] | None) -> Plan:
@@ -77,6 +87,9 @@ def parse_args(argv: list[str] | None) -> Plan:
         help="instead: the load on N replicas, one killed every 10 s (needs --postgres)",
     )
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL (Debian's package)")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the memory phase (1,000 → 10,000 jobs, ~5 minutes)"
+    )
     args = parser.parse_args(argv)
     if args.replicas is not None and (args.replicas < 2 or not args.postgres):
         parser.error("--replicas needs at least 2 replicas and --postgres")
@@ -90,6 +103,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         concurrency=args.concurrency or plan.concurrency,
         profile=args.profile,
         replicas=args.replicas,
+        memory_steps=None if args.no_memory else plan.memory_steps,
     )
 
 
@@ -107,11 +121,17 @@ async def measure(plan: Plan, data_dir: Path) -> Results:
         bot, startup = await start_bot(tg, config)
         try:
             phases = _phases(plan, tg, proxy, bot, load_jobs, reaction_jobs, startup, started, data_dir)
-            return await _while_alive(bot, phases)
+            results = await _while_alive(bot, phases)
         except BenchError as exc:
             raise BenchError(f"{exc}\n--- bot log (tail) ---\n{bot.log_tail()}") from None
         finally:
             await bot.stop()
+    if plan.memory_steps is None:
+        return results
+    low, high = plan.memory_steps
+    _say(f"memory: a new bot, {low} jobs in flight, then {high}; garbage collected before each reading")
+    memory = await measure_memory(data_dir, plan.memory_steps)
+    return replace(results, memory=memory, wall_seconds=time.monotonic() - started)
 
 
 async def _phases(

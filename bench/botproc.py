@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.config import Settings
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 PR_SET_PDEATHSIG = 1  # linux/prctl.h: signal the child when its parent dies
 STOP_TIMEOUT = 15.0
 LOG_TAIL_LINES = 30
@@ -33,6 +34,8 @@ class BotConfig:
     hook_secret: str
     data_dir: Path
     profile: Path | None = None  # write the bot's cProfile statistics here
+    module: str = "bot"  # what `python -m` runs: the bot, or a bench wrapper around it (bench.botmain)
+    extra_env: tuple[tuple[str, str], ...] = ()  # for the wrapper, beyond the bot's own settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +73,18 @@ def bot_environment(config: BotConfig, port: int) -> dict[str, str]:
         DATABASE_URL=f"sqlite:///{config.data_dir / 'mjgram.db'}",
         LOG_LEVEL="WARNING",
     )
+    env.update(config.extra_env)
+    # The child runs in the data directory: without this it would import whichever checkout the
+    # interpreter's environment has installed, not the code this bench belongs to.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO_ROOT), env.get("PYTHONPATH"))))
     return env
 
 
-def bot_command(profile: Path | None) -> list[str]:
+def bot_command(profile: Path | None, module: str = "bot") -> list[str]:
     """The production entry point, optionally under cProfile (which slows it: figures are then off)."""
     if profile is None:
-        return [sys.executable, "-m", "bot"]
-    return [sys.executable, "-m", "cProfile", "-o", str(profile.resolve()), "-m", "bot"]
+        return [sys.executable, "-m", module]
+    return [sys.executable, "-m", "cProfile", "-o", str(profile.resolve()), "-m", module]
 
 
 def _die_with_parent() -> None:
@@ -106,7 +113,7 @@ class BotProcess:
         with log.open("wb") as sink:
             started_at = time.monotonic()
             process = await asyncio.create_subprocess_exec(
-                *bot_command(config.profile),
+                *bot_command(config.profile, config.module),
                 cwd=config.data_dir,  # no stray .env is read from the working directory
                 env=env or bot_environment(config, port),
                 stdin=asyncio.subprocess.DEVNULL,

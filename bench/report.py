@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.botproc import Memory
+from bench.memory import MemoryFigure
 from bench.phases import POLLING_INTERVAL_EXAMPLE, Ingest, Intake, Load, Reaction, Settle
 from bench.polling import AceDataFigure, Polling
 
@@ -16,7 +17,8 @@ INGEST_RATE_TARGET = 2000.0
 INGEST_P99_TARGET_MS = 50.0
 REACTION_P99_TARGET_MS = 50.0
 LOAD_OVER_BOUND_TARGET = 0.15
-PEAK_RSS_TARGET_MB = 150.0
+PEAK_RSS_TARGET_MB = 210.0
+PER_JOB_KB_TARGET = 8.0  # RSS growth per extra job in flight, between the memory phase's two readings
 POLLS_PER_MINUTE_TARGET = 20  # one request per 3 s poll interval, for all jobs together
 
 
@@ -37,6 +39,7 @@ class Results:
     wall_seconds: float
     polling: Polling | None = None
     acedata: AceDataFigure | None = None
+    memory: MemoryFigure | None = None
 
 
 def targets(r: Results) -> dict[str, bool]:
@@ -52,6 +55,7 @@ def targets(r: Results) -> dict[str, bool]:
         "polling": r.polling is None or r.polling.after.requests <= POLLS_PER_MINUTE_TARGET,
         # Ace Data Cloud without a callback URL: no connection held open for any job.
         "acedata_connections": r.acedata is None or r.acedata.most_open == 0,
+        "memory_per_job": r.memory is None or r.memory.per_job_kb <= PER_JOB_KB_TARGET,
     }
 
 
@@ -135,12 +139,33 @@ def _rows(r: Results) -> list[tuple[str, str, str, str]]:
             "",
             "",
         ),
+        *_memory_rows(r),
         *_polling_rows(r),
         (
             "bot log: warnings / errors",
             f"{r.bot_log.get('WARNING', 0)} / {r.bot_log.get('ERROR', 0)}",
             "",
             "",
+        ),
+    ]
+
+
+def _memory_rows(r: Results) -> list[tuple[str, str, str, str]]:
+    if r.memory is None:
+        return []
+    low, high = r.memory.low, r.memory.high
+    return [
+        (
+            f"memory phase (own bot): RSS after gc with {low.jobs} / {high.jobs} jobs in flight",
+            f"{low.rss_mb:.1f} / {high.rss_mb:.1f} MB (peak {r.memory.peak_rss_mb:.0f} MB)",
+            "",
+            "",
+        ),
+        (
+            f"memory phase: RSS growth per extra job in flight, {low.jobs} → {high.jobs}",
+            f"{r.memory.per_job_kb:.2f} KB",
+            f"≤ {PER_JOB_KB_TARGET:.0f} KB",
+            _verdict(targets(r)["memory_per_job"]),
         ),
     ]
 
@@ -234,8 +259,19 @@ def summary(r: Results) -> dict[str, Any]:
         else None,
         "acedata_open_connections_per_job": round(r.acedata.open_per_job, 4) if r.acedata else None,
         "acedata_poll_requests_per_job_min": round(r.acedata.per_job_per_minute, 4) if r.acedata else None,
+        **_memory_summary(r.memory),
         "targets_met": targets(r),
         "wall_s": round(r.wall_seconds, 1),
+    }
+
+
+def _memory_summary(m: MemoryFigure | None) -> dict[str, Any]:
+    if m is None:
+        return {"memory_jobs": None, "memory_rss_mb": None, "memory_per_job_kb": None}
+    return {
+        "memory_jobs": [m.low.jobs, m.high.jobs],
+        "memory_rss_mb": [round(m.low.rss_mb, 1), round(m.high.rss_mb, 1)],
+        "memory_per_job_kb": round(m.per_job_kb, 2),
     }
 
 

@@ -14,10 +14,11 @@ from bot.credentials import BotSecrets, notify_url
 from bot.delivery import JobDelivery
 from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService, Questions
+from bot.jobs.retention import RETENTION_LEASE, RetentionSweep
 from bot.payments import CreditHook, CreditRules, PaymentService
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
-from bot.replicas import Lease
+from bot.replicas import Lease, replica_id
 from bot.roster import Roster
 from bot.storage.database import Database
 
@@ -91,6 +92,12 @@ def payments_for(
         return None
     rules = CreditRules(settings.job_prices, settings.daily_limit, settings.admin_ids)
     return PaymentService(db, settings.stars_packs, rules, sold=sold)
+
+
+def retention_sweep(settings: Settings, db: Database, ttl: float) -> RetentionSweep:
+    """RESULTS_RETENTION_DAYS; replicas on one database take turns (one sweep is enough for all)."""
+    lease = Lease(db, RETENTION_LEASE, replica_id(), ttl=ttl) if db.shared else None
+    return RetentionSweep(db, settings.results_retention_days, lease=lease)
 
 
 def polling_lease(settings: Settings, db: Database, ttl: float, me: str) -> Lease | None:

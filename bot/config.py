@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     max_active_per_user: int = Field(default=5, ge=0, description="running jobs per user; 0: no limit")
     max_active_per_chat: int = Field(default=15, ge=0, description="running jobs per chat; 0: no limit")
     max_image_mb: int = Field(default=40, gt=0)
+    results_retention_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="days until finished jobs' bulky fields are cleared (buttons keep working); 0: never",
+    )
     simulator_step_seconds: float = Field(default=1.2, ge=0)
     log_level: str = "INFO"
     stars_packs: Packs = ()  # credits:stars pairs; none: payments off

@@ -93,7 +93,9 @@ ROUTER_MODULES = (
 
 def build_dispatcher(deps: HandlerDeps, once: UpdateOnceMiddleware | None = None) -> Dispatcher:
     """Routers, middlewares and the names handlers may ask for (`once`: each update handled once)."""
-    dispatcher = Dispatcher(**deps)
+    # No handler keeps conversation state (questions live in the database): aiogram's FSM would only keep a
+    # record in memory for every user and chat it ever saw, for the life of the process.
+    dispatcher = Dispatcher(disable_fsm=True, **deps)
     if once is not None:
         dispatcher.update.outer_middleware(once)
     dispatcher.update.outer_middleware(I18nMiddleware(deps["locales"], deps["preferences"]))

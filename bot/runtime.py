@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
-from bot.assembly import access_for, backend_for, jobs_for, payments_for, polling_lease
+from bot.assembly import access_for, backend_for, jobs_for, payments_for, polling_lease, retention_sweep
 from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
 from bot.blends import AlbumCollector, BlendService
@@ -32,6 +32,7 @@ from bot.imagehost import ImageHost
 from bot.inbox import InboxKeeper
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
+from bot.jobs.retention import RetentionSweep
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
 from bot.operators import TelegramCallMetrics
 from bot.operators.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -87,6 +88,7 @@ class Runtime:
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _sweeps: list[asyncio.Task[None]] = field(default_factory=list)  # loops to cancel on close
     _server: uvicorn.Server | None = None
+    _retention: RetentionSweep | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -259,6 +261,8 @@ class Runtime:
         if self.inbox is not None:
             self._sweeps.append(asyncio.create_task(self.inbox.run(), name="inbox"))
         self.operators.broadcaster.run()
+        self._retention = retention_sweep(self.settings, self.db, LEASE_TTL)
+        self._retention.start()
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -317,6 +321,8 @@ class Runtime:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
         await _bounded(self.operators.broadcaster.close(), "stopping broadcasts")
+        if self._retention is not None:
+            await _bounded(self._retention.stop(), "stopping the retention sweep")
         await _bounded(self.delivery.close(), "stopping delivery")
         if self.roster is not None:
             await _bounded(self.roster.stop(), "leaving the replicas")

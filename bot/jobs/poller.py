@@ -55,6 +55,7 @@ class Poller:
         if job.status.is_final:
             self._misses.pop(job.id, None)
             self._eager.discard(job.id)
+            self._schedule.forget(job.id)  # else its interval stayed for the life of the process
         elif job.status is JobStatus.NEEDS_INPUT and job.task_id is None:
             self.check_at(job.id, job.updated_at + self._policy.input_timeout)
         elif job.task_id is not None:
@@ -70,6 +71,10 @@ class Poller:
         bot was down, or the replica the news reached died)."""
         self._eager.add(job_id)
         self.check_at(job_id, self._clock())
+
+    def tracked(self) -> int:
+        """How many jobs the poller keeps anything for (a schedule, an interval, missed polls)."""
+        return self._schedule.tracked() + len(self._misses.keys() - self._schedule.job_ids())
 
     def check_at(self, job_id: str, at: float) -> None:
         if self._schedule.put(job_id, at, at - self._clock()):
@@ -224,6 +229,17 @@ class PollSchedule:
 
     def interval(self, job_id: str) -> float | None:
         return self._interval.get(job_id)
+
+    def forget(self, job_id: str) -> None:
+        """A finished job: no more checks (its heap entry, now stale, is dropped when it comes up)."""
+        self._due.pop(job_id, None)
+        self._interval.pop(job_id, None)
+
+    def job_ids(self) -> set[str]:
+        return self._due.keys() | self._interval.keys()
+
+    def tracked(self) -> int:
+        return len(self.job_ids())
 
     def pop_due(self, now: float) -> list[str]:
         due: list[str] = []

@@ -29,6 +29,7 @@ STEPS: Mapping[int, tuple[str, ...]] = {
         "DROP INDEX IF EXISTS ix_jobs_pending_delivery",
         "ALTER TABLE jobs ADD COLUMN submitter VARCHAR(64)",
         "CREATE INDEX IF NOT EXISTS ix_jobs_created ON jobs (created_at)",
+        "CREATE INDEX IF NOT EXISTS ix_jobs_status_updated ON jobs (status, updated_at, id)",
     ),
 }
 

@@ -68,8 +68,10 @@ Index("ix_jobs_status", jobs.c.status)
 # it is a partial index holding those jobs alone (an index on the two versions cannot compare them).
 OUTBOX_WHERE = (jobs.c.shown_version < jobs.c.version) & jobs.c.delivery_error.is_(None)
 Index("ix_jobs_outbox", jobs.c.updated_at, sqlite_where=OUTBOX_WHERE, postgresql_where=OUTBOX_WHERE)
-# Schema 4: the operators' statistics read all jobs of a day or a week.
+# Schema 4: the operators' statistics read all jobs of a day or a week; the retention sweep walks finished
+# jobs by age.
 Index("ix_jobs_created", jobs.c.created_at)
+Index("ix_jobs_status_updated", jobs.c.status, jobs.c.updated_at, jobs.c.id)
 # Schema 3: quotas, history and lookups read a user's or a chat's jobs of a day, a job's children, the job
 # behind a message; without these each was a scan of the whole table.
 JOB_INDEXES = (

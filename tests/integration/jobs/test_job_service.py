@@ -246,3 +246,13 @@ async def test_cancel_while_the_submit_is_on_its_way_says_to_try_again(service: 
 
     stored = await service.jobs.get(in_flight.id)
     assert stored is not None and stored.status is JobStatus.QUEUED, "nothing changed"
+
+
+async def test_finished_jobs_leave_nothing_behind_in_the_poller(service: Service) -> None:
+    # Each running job has a schedule in the poller; a finished one must not keep any of it for the rest of
+    # the process's life (that grew by a dictionary entry per job ever run).
+    started = [await service.jobs.imagine(ALICE, f"a lighthouse, take {n}") for n in range(3)]
+    assert service.jobs.poller.tracked() > 0
+    for job in started:
+        await service.final(job.id)
+    assert service.jobs.poller.tracked() == 0

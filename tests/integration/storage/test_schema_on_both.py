@@ -63,6 +63,7 @@ async def test_the_replicas_step_adds_the_outbox_index_and_the_submitter(databas
         await conn.execute(text("CREATE INDEX ix_jobs_pending_delivery ON jobs (shown_version, version)"))
         await conn.execute(text("ALTER TABLE jobs DROP COLUMN submitter"))
         await conn.execute(text("DROP INDEX ix_jobs_created"))
+        await conn.execute(text("DROP INDEX ix_jobs_status_updated"))
         await conn.execute(update(kv).where(kv.c.key == SCHEMA_VERSION_KEY).values(value="3"))
     await first.close()
 
@@ -70,7 +71,11 @@ async def test_the_replicas_step_adds_the_outbox_index_and_the_submitter(databas
     await again.open()
     try:
         indexes = await job_indexes(again)
-        assert {"ix_jobs_outbox", "ix_jobs_created"} <= indexes and "ix_jobs_pending_delivery" not in indexes
+        assert {
+            "ix_jobs_outbox",
+            "ix_jobs_created",
+            "ix_jobs_status_updated",
+        } <= indexes and "ix_jobs_pending_delivery" not in indexes
         async with again.read() as conn:
             found = await conn.run_sync(lambda sync: inspect(sync).get_columns("jobs"))
         assert "submitter" in {column["name"] for column in found}
