@@ -24,6 +24,7 @@ MEMBER_PREFIX = "replica:"
 # A replica whose heartbeat is this old is taken for dead; three heartbeats may fail before that.
 MEMBER_TTL = 6.0
 HEARTBEAT_SECONDS = 2.0
+JOIN_GRACE_HEARTBEATS = 1.5
 
 Listener = Callable[[int], None]
 """Told the number of live replicas whenever it changes."""
@@ -122,14 +123,18 @@ class SharedRoster:
         self._set_members(tuple(alive) if self.me in alive else (*alive, self.me))
 
     async def _run(self) -> None:
-        await asyncio.sleep(self._heartbeat)
-        self.settled.set()  # every live replica has read the roster since this one joined
+        # Every live replica reads the roster within a heartbeat of this one joining, and stops sending to the
+        # chats that are now this one's; half a heartbeat more lets their last sends clear Telegram's windows.
+        asyncio.get_running_loop().call_later(self._heartbeat * JOIN_GRACE_HEARTBEATS, self.settled.set)
         while True:
-            try:
-                await self.beat()
-            except Exception:  # a missed beat: the lease has TTL to spare; others see us as long as it runs
-                log.exception("replica heartbeat failed")
             await asyncio.sleep(self._heartbeat)
+            await self._beat_safely()
+
+    async def _beat_safely(self) -> None:
+        try:
+            await self.beat()
+        except Exception:  # a missed beat: the lease has TTL to spare; others see us as long as it runs
+            log.exception("replica heartbeat failed")
 
     def _set_members(self, members: tuple[str, ...]) -> None:
         members = tuple(sorted(members))
