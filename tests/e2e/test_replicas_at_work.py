@@ -115,8 +115,12 @@ async def test_three_replicas_with_kills_lose_nothing_and_send_nothing_twice(
                 shown = {p: [m.caption or m.text for m in job_messages(tg, c.id, p)] for c, p in prompts}
                 pytest.fail(f"not finished: {[(p, shown[p]) for p in unfinished()]}")
             await asyncio.sleep(2.0)  # let any late duplicate arrive before counting
-            duplicated = [p for c, p in prompts if len(job_messages(tg, c.id, p)) != 1]
-            assert duplicated == [], f"jobs with more than one message: {duplicated}"
+            duplicated = {
+                p: [(m.message_id, m.caption or m.text) for m in job_messages(tg, c.id, p)]
+                for c, p in prompts
+                if len(job_messages(tg, c.id, p)) != 1
+            }
+            assert duplicated == {}, f"jobs with more than one message: {duplicated}"
             assert len(backend.submissions) == len(prompts), "a job was submitted twice"
 
             # Buttons work on finals whatever replica delivered them, and every press is answered.
