@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TypedDict
 
 from aiogram import Dispatcher
+from aiogram.types import Message
 
 from bot.access import AccessControl
-from bot.blends import AlbumCollector, BlendService
+from bot.albums import AlbumCollector, FinishAlbum
+from bot.blends import BlendService
 from bot.delivery import JobDelivery
 from bot.delivery.sender import Sender
 from bot.domain import Capabilities, Command
@@ -96,3 +98,15 @@ def build_dispatcher(deps: HandlerDeps, seen: SeenUpdates | None = None) -> Disp
 def menu_commands(capabilities: Capabilities) -> list[str]:
     """The commands of the menu this backend can run."""
     return [name for needs, name in MENU_COMMANDS if needs is None or needs in capabilities.commands]
+
+
+def album_finisher(deps: HandlerDeps) -> FinishAlbum:
+    """Finish an album whose collector (another replica) died, as the /blend handler would."""
+
+    async def finish(parts: list[Message]) -> None:
+        user = parts[0].from_user
+        chosen = await deps["preferences"].language_override(user.id) if user else None
+        t = deps["locales"].translator(chosen or (user.language_code if user else None))
+        await blend.whole_album(parts, deps["blends"], deps["jobs"], deps["sender"], t)
+
+    return finish

@@ -17,17 +17,18 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
+from bot.albums import AlbumCollector, FinishAlbum, MemoryAlbums, albums_for
 from bot.assembly import access_for, backend_for, jobs_for, polling_lease
 from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
-from bot.blends import AlbumCollector, BlendService
+from bot.blends import BlendService
 from bot.config import Settings
 from bot.credentials import BotSecrets, load_secrets, notify_url
 from bot.delivery import JobDelivery
 from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
-from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
+from bot.dispatch import HandlerDeps, album_finisher, build_dispatcher, menu_commands
 from bot.i18n import Locales
-from bot.imagehost import ImageHost
+from bot.imagehost import ImageHost, image_host_for
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
 from bot.media import USER_PICTURE_DECODES, ImageDecoder
@@ -72,6 +73,8 @@ class Runtime:
     intake: TelegramIntake
     user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
     http_limits: HttpLimits = field(default_factory=HttpLimits)
+    albums: AlbumCollector = field(default_factory=MemoryAlbums)
+    finish_album: FinishAlbum | None = None  # for albums whose collector (another replica) died
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
@@ -115,7 +118,7 @@ class Runtime:
         )
         bot.session.middleware(PinResponseModels())
         sender = Sender(bot, limits)
-        image_host = ImageHost(settings.public_url) if settings.public_url else None
+        image_host = image_host_for(settings.public_url, db) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
             RegionLinks(settings.public_url, secrets.region_link, ttl=settings.input_timeout)
@@ -154,22 +157,20 @@ class Runtime:
             questions=questions,
             region_editing=region_links is not None,
         )
-        dispatcher = build_dispatcher(
-            HandlerDeps(
-                jobs=jobs,
-                sender=sender,
-                locales=locales,
-                capabilities=backend.capabilities,
-                blends=BlendService(db),
-                albums=AlbumCollector(),
-                access=access_for(settings, db),
-                delivery=delivery,
-                preferences=preferences,
-                region_links=region_links,
-                decoder=user_pictures,
-            ),
-            seen=seen_updates_for(db),
+        deps = HandlerDeps(
+            jobs=jobs,
+            sender=sender,
+            locales=locales,
+            capabilities=backend.capabilities,
+            blends=BlendService(db),
+            albums=albums_for(db),
+            access=access_for(settings, db),
+            delivery=delivery,
+            preferences=preferences,
+            region_links=region_links,
+            decoder=user_pictures,
         )
+        dispatcher = build_dispatcher(deps, seen=seen_updates_for(db))
         return cls(
             settings,
             http,
@@ -188,6 +189,8 @@ class Runtime:
             TelegramIntake(settings, bot, dispatcher, secrets, lease=polling_lease(settings, db, lease_ttl)),
             user_pictures,
             http_limits or HttpLimits(),
+            albums=deps["albums"],
+            finish_album=album_finisher(deps),
         )
 
     async def start(self) -> None:
@@ -206,6 +209,8 @@ class Runtime:
             self.region_links.bot_username = me.username or ""
         await self.jobs.start()
         await self.delivery.resume()
+        if self.finish_album is not None:
+            await self.albums.start(self.finish_album)
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -253,6 +258,7 @@ class Runtime:
         if self._server is not None:
             self._server.should_exit = True
         await _bounded(self.jobs.stop(), "stopping the job poller")
+        await _bounded(self.albums.stop(), "stopping the album sweeper")
         await _bounded(self.delivery.close(), "stopping delivery")
         await _bounded(self.backend.aclose(), "closing the backend")
         for task in [*self._tasks, *self.intake.handling, *filter(None, [self.intake.polling])]:

@@ -9,7 +9,7 @@ from bot.backends.base import Backend
 from bot.domain import BlendDimensions, Command, Job, JobStatus, Requester, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.jobs.actions import ButtonActions
-from bot.jobs.ingest import JobIngest, OrphanUsage
+from bot.jobs.ingest import JobIngest, OrphanUsage, SharedOrphans
 from bot.jobs.inputs import InputFlow
 from bot.jobs.outcomes import PressOutcome
 from bot.jobs.policy import JobPolicy
@@ -47,7 +47,9 @@ class JobService:
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         buttons = ButtonPolicy(backend.capabilities, region_editing)
         self.writer = JobWriter(db, buttons, clock, listeners)
-        self._ingest = JobIngest(self.writer, backend.name, clock)
+        # Replicas keep early reports in the database: the one recording the task id may be another.
+        shared = SharedOrphans(db, backend.name, clock) if db.shared else None
+        self._ingest = JobIngest(self.writer, backend.name, clock, shared)
         self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock)
         self.writer.listen(self.poller)
         self._submitter = Submitter(backend, self.writer, self._ingest, self._quotas, clock, preferences)

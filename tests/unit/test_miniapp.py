@@ -24,13 +24,14 @@ from PIL import Image, ImageDraw
 from bot.backends.base import Backend
 from bot.domain import Action, ActionKind, Job, JobKind, JobStatus
 from bot.domain.errors import InputNotExpected, PromptTooLong
-from bot.imagehost import ImageHost
+from bot.imagehost import MemoryImageHost
 from bot.jobs import JobService
 from bot.miniapp import (
     InitDataInvalid,
     InitDataProblem,
     MaskInvalid,
     MaskProblem,
+    MaskTaken,
     RegionGrant,
     RegionJob,
     RegionLinkInvalid,
@@ -394,7 +395,9 @@ PROMPT = 'a fox <script>alert("x")</script> & friends'
 
 @dataclass
 class Hooks:
-    """Fake load_job/submit: one job waiting for a region, and what was submitted."""
+    """Fake load_job/submit: one job waiting for a region, and what was submitted.
+
+    As with the job service, a job whose mask was taken says so when loaded again (its row moved on)."""
 
     jobs: dict[str, RegionJob] = field(default_factory=dict)
     submitted: list[tuple[str, int, str, bytes]] = field(default_factory=list)
@@ -403,6 +406,8 @@ class Hooks:
     entered: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def load_job(self, job_id: str) -> RegionJob | None:
+        if any(submitted[0] == job_id for submitted in self.submitted):
+            raise MaskTaken()
         return self.jobs.get(job_id)
 
     async def submit(self, job_id: str, user_id: int, prompt: str, mask: bytes) -> None:
@@ -689,7 +694,7 @@ def editor_for(picture: bytes) -> RegionEditor:
     )
     jobs = StoredJobs({"parent": parent, JOB_ID: waiting})
     return RegionEditor(
-        cast(JobService, jobs), cast(Backend, ServedPicture(picture)), ImageHost("https://bot.example")
+        cast(JobService, jobs), cast(Backend, ServedPicture(picture)), MemoryImageHost("https://bot.example")
     )
 
 
