@@ -13,6 +13,7 @@ from bot.blends import BlendService
 from bot.delivery import JobDelivery
 from bot.delivery.sender import Sender
 from bot.domain import Capabilities, Command
+from bot.domain.errors import DomainError
 from bot.handlers import (
     account,
     actions,
@@ -28,6 +29,7 @@ from bot.handlers import (
     start,
 )
 from bot.handlers import settings as settings_panel
+from bot.handlers.context import answer
 from bot.i18n import Locales
 from bot.jobs import JobService
 from bot.media import ImageDecoder
@@ -107,6 +109,9 @@ def album_finisher(deps: HandlerDeps) -> FinishAlbum:
         user = parts[0].from_user
         chosen = await deps["preferences"].language_override(user.id) if user else None
         t = deps["locales"].translator(chosen or (user.language_code if user else None))
-        await blend.whole_album(parts, deps["blends"], deps["jobs"], deps["sender"], t)
+        try:
+            await blend.whole_album(parts, deps["blends"], deps["jobs"], deps["sender"], t)
+        except DomainError as exc:  # what the errors router says to a refused album
+            await answer(parts[0], deps["sender"], t(exc.message_id, **exc.args_for_message), refusal=True)
 
     return finish

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from aiogram.types import Message
 from PIL import Image
 
 from bot.runtime import Runtime
@@ -36,6 +37,7 @@ from tests.harness import (
     free_port,
     grid_and_upscale,
     make_settings,
+    running_bot,
     wait_for_caption,
     wait_for_text,
 )
@@ -205,3 +207,34 @@ async def test_a_second_mask_is_refused_by_any_replica(
             again = await client.post(f"{path}/submit", json=body)
         assert (again.status_code, again.json()["code"]) == (409, "gone"), again.text
         assert len([p for p, _ in proxy.submissions if p.endswith("/mj/submit/modal")]) == 1
+
+
+def album_part(message_id: int, *, caption: str | None = None) -> Message:
+    """A photo of an album as stored for another replica (its file is never fetched here)."""
+    return Message.model_validate(
+        {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": ALICE_CHAT.id, "type": "private"},
+            "from": ALICE.to_api(),
+            "media_group_id": "left",
+            "photo": [
+                {"file_id": f"f{message_id}", "file_unique_id": f"u{message_id}", "width": 9, "height": 9}
+            ],
+            "caption": caption,
+        }
+    )
+
+
+async def test_an_album_left_by_a_dead_replica_gets_the_handlers_answers(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    tg.register_chat(ALICE_CHAT, ALICE)
+    async with running_bot(tg, tmp_path) as runtime:
+        assert runtime.finish_album is not None
+        await runtime.finish_album([album_part(n, caption="/blend" if n == 1 else None) for n in (1, 2, 3)])
+        await wait_for_text(tg, ALICE_CHAT.id, "Blend 3 images")
+        await runtime.finish_album(
+            [album_part(n, caption="/blend" if n == 11 else None) for n in range(11, 17)]
+        )
+        await wait_for_text(tg, ALICE_CHAT.id, "the most /blend takes")

@@ -11,7 +11,7 @@ import json
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from PIL import Image, ImageDraw
 
 from bot.backends.base import Backend
-from bot.domain import Action, ActionKind, Job, JobKind, JobStatus
+from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.domain.errors import InputNotExpected, PromptTooLong
 from bot.imagehost import MemoryImageHost
 from bot.jobs import JobService
@@ -729,3 +729,26 @@ async def test_the_editor_paints_on_a_readable_picture() -> None:
     Image.new("RGB", (W, H), (1, 2, 3)).save(out, "PNG")
     region = await editor_for(out.getvalue()).load_job(JOB_ID)
     assert region is not None and (region.width, region.height) == (W, H)
+
+
+@pytest.mark.parametrize(
+    ("status", "failure", "took"),
+    [
+        (JobStatus.QUEUED, None, True),
+        (JobStatus.RUNNING, None, True),
+        (JobStatus.SUCCEEDED, None, True),
+        (JobStatus.FAILED, FailureKind.CANCELLED, False),
+        (JobStatus.FAILED, FailureKind.BACKEND, False),
+    ],
+)
+async def test_whether_a_job_took_its_mask_is_read_from_the_job_itself(
+    status: JobStatus, failure: FailureKind | None, took: bool
+) -> None:
+    editor = editor_for(b"unused")
+    jobs = cast(StoredJobs, editor.jobs)
+    jobs.jobs[JOB_ID] = replace(jobs.jobs[JOB_ID], status=status, failure=failure)
+    if took:
+        with pytest.raises(MaskTaken):
+            await editor.load_job(JOB_ID)
+    else:
+        assert await editor.load_job(JOB_ID) is None
