@@ -129,6 +129,8 @@ async def test_an_album_split_between_replicas_becomes_one_draft_with_every_pict
         panels = [m for m in tg.chat_messages(ALICE_CHAT.id) if m.text and "Blend" in m.text]
         assert panels == [panel]
         assert relay.routed_to(0, ["/telegram/"]) and relay.routed_to(1, ["/telegram/"])
+        tg.press_button(ALICE_CHAT.id, panel.message_id, ALICE, text="Square 1:1")
+        await wait_for_caption(tg, ALICE_CHAT.id, "/blend 4", "Done")
 
 
 # --- 4. a backend report that comes before the submit's answer ----------------------------------------
