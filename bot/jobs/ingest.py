@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.batching import GroupCommit
 from bot.domain import TaskUpdate
@@ -16,6 +19,8 @@ from bot.jobs.orphans import (
     SharedOrphans,
 )
 from bot.jobs.writer import Ingest, JobWriter
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ORPHAN_BYTES",
@@ -67,7 +72,15 @@ class JobIngest:
 
     async def replay_orphans(self, task_id: str) -> None:
         """Fold in what the backend reported about `task_id` before its submit call returned."""
-        kept = self._orphans.take(task_id) if self._shared is None else await self._shared.take(task_id)
+        if self._shared is None:
+            kept = self._orphans.take(task_id)
+        else:
+            try:
+                kept = await self._shared.take(task_id)
+            except SQLAlchemyError:
+                # The task id is recorded already; without its early reports the job is polled in time.
+                log.warning("could not read early reports of task %s", task_id, exc_info=True)
+                return
         for update in kept:
             await self.ingest(update)
 

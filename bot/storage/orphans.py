@@ -112,4 +112,10 @@ async def take_orphans(conn: AsyncConnection, backend: str, task_id: str) -> lis
         .where(orphan_updates.c.backend == backend, orphan_updates.c.task_id == task_id)
         .returning(orphan_updates.c.id, orphan_updates.c.payload)
     )
-    return [decode_update(payload) for _, payload in sorted(taken.all())]
+    updates: list[TaskUpdate] = []
+    for _, payload in sorted(taken.all()):
+        try:
+            updates.append(decode_update(payload))
+        except (ValueError, TypeError, KeyError):
+            continue  # stored by another version of the bot: the job is polled anyway
+    return updates

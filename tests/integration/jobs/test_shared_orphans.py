@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
+from sqlalchemy import text
 
 from bot.backends.simulator import SimulatorBackend
 from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus, TaskUpdate
@@ -14,7 +15,7 @@ from bot.jobs import orphans
 from bot.jobs.ingest import ORPHAN_TTL, ORPHAN_UPDATES_PER_TASK, JobIngest, SharedOrphans
 from bot.jobs.writer import Ingest, JobWriter
 from bot.storage.database import Database
-from bot.storage.orphans import encode_update
+from bot.storage.orphans import encode_update, insert_orphan
 
 BACKEND = "simulator"
 NOW = 1_000_000.0
@@ -167,3 +168,19 @@ async def test_a_report_stored_just_after_the_task_was_recorded_elsewhere_is_fol
     assert outcome is Ingest.APPLIED
     stored = await recorder.get("j1")
     assert stored is not None and stored.progress == 70
+
+
+async def test_a_report_stored_by_another_version_is_skipped(database: Database) -> None:
+    store = SharedOrphans(database, BACKEND, lambda: NOW)
+    async with database.write() as conn:
+        await insert_orphan(
+            conn, BACKEND, "t1", '{"task_id": "t1", "status": "teleported"}', size=40, now=NOW
+        )
+    await store.keep([report("t1")])
+    assert await store.take("t1") == [report("t1")]
+
+
+async def test_a_task_is_recorded_even_when_its_early_reports_cannot_be_read(database: Database) -> None:
+    async with database.write() as conn:
+        await conn.execute(text("DROP TABLE orphan_updates"))
+    await ingest_on(database).replay_orphans("t1")  # logged; the job is polled in time instead
