@@ -174,6 +174,36 @@ def painted_square(size: tuple[int, int]) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+def region_settings(proxy: FakeMjProxy, port: int) -> dict[str, Any]:
+    return {
+        "mj_backend": "mjproxy",
+        "mj_base_url": proxy.base_url,
+        "mj_api_key": PROXY_SECRET,
+        # Telegram opens Mini Apps over https only; the test talks to each replica's port directly.
+        "public_url": f"https://127.0.0.1:{port}",
+        "push_silence": 0.2,
+    }
+
+
+async def waiting_for_a_mask(tg: FakeTelegram, proxy: FakeMjProxy, port: int) -> tuple[str, dict[str, str]]:
+    """A Vary (Region) job waiting for its mask: the editor's path, and a submission for it."""
+    _, upscale = await grid_and_upscale(tg, proxy, "/imagine a garden with a fountain")
+    tg.press_button(ALICE_CHAT.id, upscale.message_id, ALICE, text=REGION_BUTTON)
+    waiting = await wait_for_caption(tg, ALICE_CHAT.id, "Waiting for your input")
+    editor_url = waiting.reply_markup["inline_keyboard"][0][0]["web_app"]["url"]  # type: ignore[index]
+    path = urlsplit(editor_url).path
+    owner = signed_init_data(TOKEN, auth_date=int(time.time()), user={"id": ALICE.id, "first_name": "A"})
+    async with httpx.AsyncClient(base_url=local(port)) as client:
+        page = await client.get(path)
+        image_path = urlsplit(next(p for p in page.text.split('"') if "/files/" in p)).path
+        picture = Image.open(io.BytesIO((await client.get(image_path)).content))
+    return path, {"prompt": "a stone bench", "mask": painted_square(picture.size), "init_data": owner}
+
+
+def modals(proxy: FakeMjProxy) -> int:
+    return len([p for p, _ in proxy.submissions if p.endswith("/mj/submit/modal")])
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 async def test_a_second_mask_is_refused_by_any_replica(
     tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path, request: pytest.FixtureRequest, kind: str
@@ -182,33 +212,29 @@ async def test_a_second_mask_is_refused_by_any_replica(
         url, ports = f"sqlite:///{tmp_path / 'one.db'}", [free_port()]
     else:
         url, ports = fresh_postgres(request.getfixturevalue("postgres")), [free_port(), free_port()]
-    settings = {
-        "mj_backend": "mjproxy",
-        "mj_base_url": proxy.base_url,
-        "mj_api_key": PROXY_SECRET,
-        # Telegram opens Mini Apps over https only; the test talks to each replica's port directly.
-        "public_url": f"https://127.0.0.1:{ports[0]}",
-        "push_silence": 0.2,
-    }
-    async with replicas(tg, tmp_path, url, ports, **settings):
-        _, upscale = await grid_and_upscale(tg, proxy, "/imagine a garden with a fountain")
-        tg.press_button(ALICE_CHAT.id, upscale.message_id, ALICE, text=REGION_BUTTON)
-        waiting = await wait_for_caption(tg, ALICE_CHAT.id, "Waiting for your input")
-        editor_url = waiting.reply_markup["inline_keyboard"][0][0]["web_app"]["url"]  # type: ignore[index]
-        path = urlsplit(editor_url).path
-        owner = signed_init_data(TOKEN, auth_date=int(time.time()), user={"id": ALICE.id, "first_name": "A"})
-        first, second = local(ports[0]), local(ports[-1])
-        async with httpx.AsyncClient(base_url=first) as client:
-            page = await client.get(path)
-            image_path = urlsplit(next(p for p in page.text.split('"') if "/files/" in p)).path
-            picture = Image.open(io.BytesIO((await client.get(image_path)).content))
-            body = {"prompt": "a stone bench", "mask": painted_square(picture.size), "init_data": owner}
+    async with replicas(tg, tmp_path, url, ports, **region_settings(proxy, ports[0])):
+        path, body = await waiting_for_a_mask(tg, proxy, ports[0])
+        async with httpx.AsyncClient(base_url=local(ports[0])) as client:
             accepted = await client.post(f"{path}/submit", json=body)
             assert accepted.status_code == 200, accepted.text
-        async with httpx.AsyncClient(base_url=second) as client:
+        async with httpx.AsyncClient(base_url=local(ports[-1])) as client:
             again = await client.post(f"{path}/submit", json=body)
         assert (again.status_code, again.json()["code"]) == (409, "gone"), again.text
-        assert len([p for p, _ in proxy.submissions if p.endswith("/mj/submit/modal")]) == 1
+        assert modals(proxy) == 1
+
+
+async def test_masks_submitted_to_two_replicas_at_once_are_taken_once(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path, postgres: PostgresServer
+) -> None:
+    ports = [free_port(), free_port()]
+    async with replicas(tg, tmp_path, fresh_postgres(postgres), ports, **region_settings(proxy, ports[0])):
+        path, body = await waiting_for_a_mask(tg, proxy, ports[0])
+        async with httpx.AsyncClient() as client:
+            answers = await asyncio.gather(
+                *(client.post(f"{local(port)}{path}/submit", json=body) for port in ports)
+            )
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+        assert modals(proxy) == 1
 
 
 def album_part(message_id: int, *, caption: str | None = None) -> Message:
