@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
-
-from aiogram.types import Message
 
 from bot.domain.drafts import BlendDraft
 from bot.domain.errors import BlendExpired, BlendFull, NotYourButton
@@ -30,7 +27,6 @@ DRAFT_OPEN = "open"
 DRAFT_READY = "ready"
 DRAFT_USED = "used"
 DRAFT_CANCELLED = "cancelled"
-ALBUM_SETTLE_SECONDS = 1.0
 
 
 class BlendService:
@@ -108,32 +104,3 @@ class BlendService:
         async with self._db.write() as conn:
             await set_draft_message(conn, draft.id, message_id)
         return replace(draft, message_id=message_id)
-
-
-class AlbumCollector:
-    """Gathers the separate updates of one Telegram album; the first one's handler gets them all."""
-
-    def __init__(self, settle: float = ALBUM_SETTLE_SECONDS) -> None:
-        self._settle = settle
-        self._albums: dict[str, list[Message]] = {}
-        self._touched: dict[str, float] = {}
-
-    async def collect(self, message: Message) -> list[Message] | None:
-        """The whole album (ordered by message id) for the first part's handler; None for the others."""
-        group = message.media_group_id
-        assert group is not None
-        loop = asyncio.get_running_loop()
-        self._touched[group] = loop.time()
-        if group in self._albums:
-            self._albums[group].append(message)
-            return None
-        self._albums[group] = [message]
-        # Telegram sends no "album complete" signal: wait until no part arrived for a moment.
-        while True:
-            wait = self._touched[group] + self._settle - loop.time()
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
-        parts = self._albums.pop(group)
-        self._touched.pop(group, None)
-        return sorted(parts, key=lambda m: m.message_id)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import TypedDict
 
 from aiogram import Dispatcher
+from aiogram.types import Message
 
 from bot.access import AccessControl
-from bot.blends import AlbumCollector, BlendService
+from bot.albums import AlbumCollector, FinishAlbum
+from bot.blends import BlendService
 from bot.delivery import JobDelivery
 from bot.delivery.sender import Sender
 from bot.domain import Capabilities, Command
+from bot.domain.errors import DomainError
 from bot.handlers import (
     account,
     actions,
@@ -28,6 +31,7 @@ from bot.handlers import (
     start,
 )
 from bot.handlers import settings as settings_panel
+from bot.handlers.context import answer
 from bot.i18n import Locales
 from bot.jobs import JobService
 from bot.media import ImageDecoder
@@ -111,3 +115,18 @@ def build_dispatcher(deps: HandlerDeps, once: UpdateOnceMiddleware | None = None
 def menu_commands(capabilities: Capabilities) -> list[str]:
     """The commands of the menu this backend can run."""
     return [name for needs, name in MENU_COMMANDS if needs is None or needs in capabilities.commands]
+
+
+def album_finisher(deps: HandlerDeps) -> FinishAlbum:
+    """Finish an album whose collector (another replica) died, as the /blend handler would."""
+
+    async def finish(parts: list[Message]) -> None:
+        user = parts[0].from_user
+        chosen = await deps["preferences"].language_override(user.id) if user else None
+        t = deps["locales"].translator(chosen or (user.language_code if user else None))
+        try:
+            await blend.whole_album(parts, deps["blends"], deps["jobs"], deps["sender"], t)
+        except DomainError as exc:  # what the errors router says to a refused album
+            await answer(parts[0], deps["sender"], t(exc.message_id, **exc.args_for_message), refusal=True)
+
+    return finish

@@ -187,6 +187,10 @@ class RegionJob:
             raise ValueError("image_url must be an http(s) URL or a path on this site")
 
 
+class MaskTaken(Exception):
+    """The job took its mask already (on any replica: its row says so); it takes no other."""
+
+
 # --- masks ----------------------------------------------------------------------------------------------
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.backends.base import Backend
-from bot.domain import BackendError
+from bot.domain import ActionKind, BackendError, Job, JobStatus
 from bot.domain.jobs import waits_for_mask
 from bot.imagehost import ImageHost
 from bot.jobs import JobService
 from bot.media import NotAnImage, open_image
-from bot.miniapp import MASK_MAX_PIXELS, MASK_MAX_SIDE, RegionJob
+from bot.miniapp import MASK_MAX_PIXELS, MASK_MAX_SIDE, MaskTaken, RegionJob
 
 EDITOR_IMAGE_MAX_BYTES = 20 * 1024 * 1024
 _MIME = {
@@ -32,7 +32,10 @@ class RegionEditor:
     _published: dict[str, RegionJob] = field(default_factory=dict)
 
     async def load_job(self, job_id: str) -> RegionJob | None:
+        """The job as the editor needs it; None when nothing waits; MaskTaken when it took its mask."""
         job = await self.jobs.get(job_id)
+        if job is not None and took_its_mask(job):
+            raise MaskTaken()
         if job is None or not waits_for_mask(job) or job.parent_id is None:
             return None
         if job_id in self._published:
@@ -55,6 +58,16 @@ class RegionEditor:
     async def submit(self, job_id: str, user_id: int, prompt: str, mask_png: bytes) -> None:
         self._published.pop(job_id, None)
         await self.jobs.provide_input(job_id, user_id, prompt or None, mask_png=mask_png)
+
+
+def took_its_mask(job: Job) -> bool:
+    """A Vary (Region) job stops waiting when its mask is handed over (it is queued, then runs) or when it
+    fails (cancelled, timed out, refused): one that stopped waiting and has not failed took its mask."""
+    return (
+        job.origin is not None
+        and job.origin.kind is ActionKind.VARY_REGION
+        and job.status not in (JobStatus.NEEDS_INPUT, JobStatus.FAILED)
+    )
 
 
 def _paintable(width: int, height: int) -> bool:

@@ -17,18 +17,19 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from fastapi import APIRouter
 
+from bot.albums import AlbumCollector, FinishAlbum, MemoryAlbums, albums_for
 from bot.assembly import access_for, backend_for, jobs_for, payments_for, polling_lease, retention_sweep
 from bot.backends import ensure_available, prepare_backend
 from bot.backends.base import Backend, ReportsWaiting
-from bot.blends import AlbumCollector, BlendService
+from bot.blends import BlendService
 from bot.config import Settings
 from bot.credentials import BotSecrets, load_secrets, notify_url
 from bot.delivery import JobDelivery
 from bot.delivery.claims import AdvisoryClaims
 from bot.delivery.sender import DeliveryLimits, PinResponseModels, Sender
-from bot.dispatch import HandlerDeps, build_dispatcher, menu_commands
+from bot.dispatch import HandlerDeps, album_finisher, build_dispatcher, menu_commands
 from bot.i18n import Locales
-from bot.imagehost import ImageHost
+from bot.imagehost import ImageHost, image_host_for
 from bot.inbox import InboxKeeper
 from bot.intake import TelegramIntake
 from bot.jobs import JobService, Questions
@@ -85,6 +86,8 @@ class Runtime:
     inbox: InboxKeeper | None  # and the updates a dead one left unfinished
     operators: Operators
     http_limits: HttpLimits = field(default_factory=HttpLimits)
+    albums: AlbumCollector = field(default_factory=MemoryAlbums)
+    finish_album: FinishAlbum | None = None  # for albums whose collector (another replica) died
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _sweeps: list[asyncio.Task[None]] = field(default_factory=list)  # loops to cancel on close
     _server: uvicorn.Server | None = None
@@ -138,7 +141,7 @@ class Runtime:
         stars = stars_totals if settings.payments_on else None
         operators = operators_for(db, sender, locales, stars=stars, lease_ttl=lease_ttl)
         bot.session.middleware(TelegramCallMetrics(operators.metrics))
-        image_host = ImageHost(settings.public_url) if settings.public_url else None
+        image_host = image_host_for(settings.public_url, db) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
         region_links = (
             RegionLinks(settings.public_url, secrets.region_link, ttl=settings.input_timeout)
@@ -188,26 +191,24 @@ class Runtime:
             bot.session.middleware(RecordBeforeConfirming(once))
         jobs.writer.listen(operators.metrics)
         operators.metrics.watch_delivery_queue(delivery.queue_depth)
-        dispatcher = build_dispatcher(
-            HandlerDeps(
-                jobs=jobs,
-                sender=sender,
-                locales=locales,
-                capabilities=backend.capabilities,
-                blends=BlendService(db),
-                albums=AlbumCollector(),
-                access=access_for(settings, db),
-                delivery=delivery,
-                preferences=preferences,
-                region_links=region_links,
-                decoder=user_pictures,
-                payments=payments,
-                audience=operators.audience,
-                stats=operators.stats,
-                broadcaster=operators.broadcaster,
-            ),
-            once=once,
+        deps = HandlerDeps(
+            jobs=jobs,
+            sender=sender,
+            locales=locales,
+            capabilities=backend.capabilities,
+            blends=BlendService(db),
+            albums=albums_for(db),
+            access=access_for(settings, db),
+            delivery=delivery,
+            preferences=preferences,
+            region_links=region_links,
+            decoder=user_pictures,
+            payments=payments,
+            audience=operators.audience,
+            stats=operators.stats,
+            broadcaster=operators.broadcaster,
         )
+        dispatcher = build_dispatcher(deps, once=once)
         return cls(
             settings,
             http,
@@ -236,6 +237,8 @@ class Runtime:
             InboxKeeper(db, me, bot, dispatcher, once) if roster is not None else None,
             operators,
             http_limits or HttpLimits(),
+            albums=deps["albums"],
+            finish_album=album_finisher(deps),
         )
 
     async def start(self) -> None:
@@ -263,6 +266,8 @@ class Runtime:
         self.operators.broadcaster.run()
         self._retention = retention_sweep(self.settings, self.db, LEASE_TTL)
         self._retention.start()
+        if self.finish_album is not None:
+            await self.albums.start(self.finish_album)
         await self._set_commands()
         app = create_app(
             self.jobs,
@@ -323,6 +328,7 @@ class Runtime:
         await _bounded(self.operators.broadcaster.close(), "stopping broadcasts")
         if self._retention is not None:
             await _bounded(self._retention.stop(), "stopping the retention sweep")
+        await _bounded(self.albums.stop(), "stopping the album sweeper")
         await _bounded(self.delivery.close(), "stopping delivery")
         if self.roster is not None:
             await _bounded(self.roster.stop(), "leaving the replicas")

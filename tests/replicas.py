@@ -18,6 +18,7 @@ from tests.harness import TOKEN, free_port
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PR_SET_PDEATHSIG = 1  # linux/prctl.h: signal the child when its parent dies
 STOP_SECONDS = 15.0
+SOURCE_ROOT = Path(__file__).resolve().parents[1]  # the code under test, not whichever `bot` is installed
 
 
 def _die_with_parent() -> None:
@@ -59,6 +60,7 @@ class Replica:
             HTTP_PORT=str(port),
             SIMULATOR_STEP_SECONDS="0.2",
             LOG_LEVEL="INFO",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])),
         )
         env.update({name.upper(): value for name, value in settings.items()})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))

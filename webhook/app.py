@@ -126,7 +126,7 @@ def create_app(
 
         @app.get(FILES_PATH + "/{token}")
         async def hosted_image(token: str) -> Response:
-            image = host.get(token)
+            image = await host.get(token)
             if image is None:
                 return _error(404, "not found")
             headers = {"Cache-Control": "private, max-age=600", "X-Content-Type-Options": "nosniff"}

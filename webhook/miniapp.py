@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from bot.i18n import Locales
 from bot.media import ImageDecoder
-from bot.miniapp import RegionGrant, RegionJob, RegionLinkInvalid, read_region_token
+from bot.miniapp import MaskTaken, RegionGrant, RegionJob, RegionLinkInvalid, read_region_token
 from webhook.miniapp_page import PAGE_HEADERS, page_template, render, static_files
 from webhook.miniapp_requests import (
     MAX_SUBMIT_BYTES,
@@ -35,6 +35,7 @@ START_PARAM: Final = "tgWebAppStartParam"
 STATIC_MAX_AGE: Final = 86400  # links carry a content hash, so a new release is fetched at once
 
 LoadJob = Callable[[str], Awaitable[RegionJob | None]]
+"""The job waiting for its mask; None when nothing waits; raises MaskTaken when it took one."""
 
 
 def create_region_router(
@@ -62,8 +63,13 @@ def create_region_router(
         except RegionLinkInvalid as exc:
             raise Refusal(404, "not_found", "link expired or invalid") from exc
 
-    async def waiting_job(grant: RegionGrant) -> RegionJob:
-        job = await load_job(grant.job_id)
+    async def waiting_job(grant: RegionGrant, *, submitting: bool = False) -> RegionJob:
+        try:
+            job = await load_job(grant.job_id)
+        except MaskTaken as exc:
+            # Known from the job's row, so any replica answers the same; the page is simply gone.
+            status = 409 if submitting else 404
+            raise Refusal(status, "gone", "this job has its mask already") from exc
         if job is None or job.job_id != grant.job_id:
             raise Refusal(404, "gone", "nothing waits for a region")
         if job.owner_user_id != grant.user_id:
@@ -97,20 +103,18 @@ def create_region_router(
             user = verified_user(body.init_data, bot_token, max_age=max_age, now=clock())
             if user.id != grant.user_id:
                 raise Refusal(403, "forbidden", "this link belongs to someone else")
-            job = await waiting_job(grant)
+            job = await waiting_job(grant, submitting=True)
             claims.claim(job.job_id)
         except Refusal as refusal:
             return refusal.response()
-        taken = False
         try:
             mask = await decoding.run(decode_mask, body.mask, job)  # off the event loop, a few at a time
             prompt = body.prompt.strip() or job.prompt  # a cleared field means "keep the prompt"
             await hand_over(submit, job, user.id, prompt, mask, texts.translator(job.language))
-            taken = True
         except Refusal as refusal:
             return refusal.response()
         finally:
-            claims.release(job.job_id, taken=taken)
+            claims.release(job.job_id)
         return JSONResponse({"ok": True}, headers={"Cache-Control": "no-store"})
 
     return router

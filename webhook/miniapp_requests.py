@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 MAX_SUBMIT_BYTES: Final = 8 * 1024 * 1024
 MAX_PROMPT_CHARS: Final = 6000
 PNG_DATA_URL: Final = "data:image/png;base64,"
-MASKED_JOBS_REMEMBERED: Final = 4096  # jobs that got their mask, kept to refuse a second one
 
 Submit = Callable[[str, int, str, bytes], Awaitable[None]]
 
@@ -62,25 +60,24 @@ class Refusal(Exception):
 
 
 class MaskClaims:
-    """One mask per job: none while another is being decoded or handed over, none after one was taken."""
+    """One mask at a time per job on this replica: a second one while the first is decoded or handed over
+    is refused before it costs a decode.
 
-    def __init__(self, remembered: int = MASKED_JOBS_REMEMBERED) -> None:
+    That a job took its mask is a fact of its row, not of this process: handing the mask over moves the
+    job out of waiting for input (`InputFlow.take`, row locked), so any replica then finds nothing
+    waiting, and of two submits racing on two replicas the second is refused by the job service.
+    """
+
+    def __init__(self) -> None:
         self._busy: set[str] = set()
-        self._taken: OrderedDict[str, None] = OrderedDict()
-        self._remembered = remembered
 
     def claim(self, job_id: str) -> None:
-        if job_id in self._busy or job_id in self._taken:
+        if job_id in self._busy:
             raise Refusal(409, "gone", "this job has its mask already")
         self._busy.add(job_id)
 
-    def release(self, job_id: str, *, taken: bool) -> None:
-        """The claim ends; `taken`: the mask was handed over, so the job takes no other."""
+    def release(self, job_id: str) -> None:
         self._busy.discard(job_id)
-        if taken:
-            self._taken[job_id] = None
-            while len(self._taken) > self._remembered:
-                self._taken.popitem(last=False)
 
 
 async def read_capped(request: Request, limit: int) -> bytes:

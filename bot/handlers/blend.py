@@ -12,13 +12,13 @@ from aiogram.filters import CommandObject
 from aiogram.methods import AnswerCallbackQuery, EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.albums import AlbumCollector
 from bot.blends import (
     DRAFT_CANCELLED,
     DRAFT_OPEN,
     DRAFT_READY,
     DRAFT_USED,
     MIN_BLEND_IMAGES,
-    AlbumCollector,
     BlendService,
 )
 from bot.delivery.methods import reply_message
@@ -126,16 +126,22 @@ async def album_part(
     sender: Sender,
     t: Translator,
 ) -> None:
-    """One photo of an album: the first part's handler receives the whole album."""
+    """One photo of an album: one part's handler receives the whole album."""
     parts = await albums.collect(message)
-    if not parts:
-        return
+    if parts:
+        await whole_album(parts, blends, jobs, sender, t)
+
+
+async def whole_album(
+    parts: list[Message], blends: BlendService, jobs: JobService, sender: Sender, t: Translator
+) -> None:
+    """An album's photos, in order: a draft when one is captioned /blend, else more for the open one."""
     pictures = [p for p in (picture_of(m) for m in parts) if p is not None]
     commanded = next((m for m in parts if _is_blend_command(m)), None)
     if commanded is not None:
         await _start_draft(commanded, pictures, blends, jobs, sender, t)
         return
-    await _add_to_open_draft(message, pictures, blends, sender, t)
+    await _add_to_open_draft(parts[0], pictures, blends, sender, t)
 
 
 async def _add_to_open_draft(

@@ -2,164 +2,112 @@
 
 from __future__ import annotations
 
-import sys
-from collections import deque
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.batching import GroupCommit
 from bot.domain import TaskUpdate
+from bot.jobs.orphans import (
+    ORPHAN_BYTES,
+    ORPHAN_LIMIT,
+    ORPHAN_TTL,
+    ORPHAN_UPDATES_PER_TASK,
+    OrphanBuffer,
+    OrphanUsage,
+    SharedOrphans,
+)
 from bot.jobs.writer import Ingest, JobWriter
 
-ORPHAN_TTL = 120.0
-ORPHAN_LIMIT = 2000
-ORPHAN_UPDATES_PER_TASK = 16
-ORPHAN_BYTES = 8 * 1024 * 1024
-UPDATE_OVERHEAD = 64  # bookkeeping around each kept update (its entry, the deques' slots)
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ORPHAN_BYTES",
+    "ORPHAN_LIMIT",
+    "ORPHAN_TTL",
+    "ORPHAN_UPDATES_PER_TASK",
+    "JobIngest",
+    "OrphanBuffer",
+    "OrphanUsage",
+    "SharedOrphans",
+]
 
 
 class JobIngest:
-    """Takes updates from the webhook, the poller or an in-process backend."""
+    """Takes updates from the webhook, the poller or an in-process backend.
 
-    def __init__(self, writer: JobWriter, backend_name: str, clock: Callable[[], float]) -> None:
+    Reports about tasks no job knows yet are kept in memory, or with `shared` in the database, where the
+    replica that records the task id finds them (`replay_orphans`).
+    """
+
+    def __init__(
+        self,
+        writer: JobWriter,
+        backend_name: str,
+        clock: Callable[[], float],
+        shared: SharedOrphans | None = None,
+    ) -> None:
         self._writer = writer
         self._backend_name = backend_name
         self._clock = clock
         self._batches: GroupCommit[TaskUpdate, Ingest] = GroupCommit(self._apply)
         self._orphans = OrphanBuffer(clock)
+        self._shared = shared
 
     async def ingest(self, update: TaskUpdate) -> Ingest:
         """Fold one backend update into its job."""
-        return await self._batches.submit(update)
+        return (await self.ingest_many([update]))[0]
 
     async def ingest_many(self, updates: Sequence[TaskUpdate]) -> list[Ingest]:
         """Several updates of one callback, folded in order in the same transaction."""
-        return await self._batches.submit_many(updates)
+        outcomes = await self._batches.submit_many(updates)
+        if self._shared is None or Ingest.UNKNOWN not in outcomes:
+            return outcomes
+        unknown = [i for i, outcome in enumerate(outcomes) if outcome is Ingest.UNKNOWN]
+        parked = await self._park(self._shared, [updates[i] for i in unknown])
+        for i, outcome in zip(unknown, parked, strict=True):
+            outcomes[i] = outcome
+        return outcomes
 
     async def replay_orphans(self, task_id: str) -> None:
         """Fold in what the backend reported about `task_id` before its submit call returned."""
-        for update in self._orphans.take(task_id):
+        if self._shared is None:
+            kept = self._orphans.take(task_id)
+        else:
+            try:
+                kept = await self._shared.take(task_id)
+            except SQLAlchemyError:
+                # The task id is recorded already; without its early reports the job is polled in time.
+                log.warning("could not read early reports of task %s", task_id, exc_info=True)
+                return
+        for update in kept:
             await self.ingest(update)
 
     async def flush(self) -> None:
         await self._batches.flush()
 
     def orphan_usage(self) -> OrphanUsage:
+        """What this process holds in memory (with `shared`: nothing; see `SharedOrphans.usage`)."""
         return self._orphans.usage()
 
     async def _apply(self, updates: list[TaskUpdate]) -> list[Ingest]:
         """One transaction for every update that arrived while the previous batch was written."""
         outcomes = await self._writer.apply_updates(self._backend_name, updates)
-        for update, outcome in zip(updates, outcomes, strict=True):
-            if outcome is Ingest.UNKNOWN:
-                self._orphans.keep(update)
+        if self._shared is None:
+            for update, outcome in zip(updates, outcomes, strict=True):
+                if outcome is Ingest.UNKNOWN:
+                    self._orphans.keep(update)
         return outcomes
 
+    async def _park(self, shared: SharedOrphans, updates: list[TaskUpdate]) -> list[Ingest]:
+        """Store reports about unknown tasks for whichever replica records the task id.
 
-@dataclass(frozen=True, slots=True)
-class OrphanUsage:
-    """What the orphan buffer holds now."""
-
-    tasks: int
-    updates: int
-    bytes: int
-
-
-@dataclass(slots=True)
-class _Kept:
-    at: float
-    size: int
-    update: TaskUpdate
-    gone: bool = False  # taken, or dropped for a newer update of its task
-
-
-class OrphanBuffer:
-    """Updates for tasks no job knows yet: a fast backend can report before its submit call returns.
-
-    Each kept update lives ORPHAN_TTL seconds, checked on every keep and take; at most ORPHAN_LIMIT
-    tasks, ORPHAN_UPDATES_PER_TASK updates per task (the newest) and ORPHAN_BYTES of estimated size
-    are held. Past a limit, a report about a new task is dropped: its job, if any, is polled anyway.
-    """
-
-    def __init__(self, clock: Callable[[], float], *, max_bytes: int = ORPHAN_BYTES) -> None:
-        self._clock = clock
-        self._max_bytes = max_bytes
-        self._arrivals: deque[tuple[str, _Kept]] = deque()  # oldest first, so expiry pops the front
-        self._by_task: dict[str, deque[_Kept]] = {}
-        self._bytes = 0  # estimated size of the updates held now
-        self._held = 0
-
-    def usage(self) -> OrphanUsage:
-        return OrphanUsage(tasks=len(self._by_task), updates=self._held, bytes=self._bytes)
-
-    def keep(self, update: TaskUpdate) -> bool:
-        """Hold `update` for its task's job; False when it was dropped (over a limit)."""
-        now = self._clock()
-        self._expire(now)
-        size = update_size(update)
-        kept = self._by_task.get(update.task_id)
-        if kept is None and len(self._by_task) >= ORPHAN_LIMIT:
-            return False
-        if kept is not None and len(kept) >= ORPHAN_UPDATES_PER_TASK:
-            self._forget(kept.popleft())  # a newer report of the same task makes the oldest one moot
-        if self._bytes + size > self._max_bytes:
-            if kept is not None and not kept:
-                del self._by_task[update.task_id]
-            return False
-        entry = _Kept(now, size, update)
-        self._by_task.setdefault(update.task_id, deque()).append(entry)
-        self._arrivals.append((update.task_id, entry))
-        self._bytes += size
-        self._held += 1
-        if len(self._arrivals) > 2 * self._held + ORPHAN_UPDATES_PER_TASK:
-            # Updates dropped for newer ones of their task still sit in the arrival order: drop them
-            # there too, or a flood about one task would grow it for a whole ORPHAN_TTL.
-            self._arrivals = deque(item for item in self._arrivals if not item[1].gone)
-        return True
-
-    def take(self, task_id: str) -> list[TaskUpdate]:
-        now = self._clock()
-        self._expire(now)
-        kept = self._by_task.pop(task_id, deque())
-        for entry in kept:
-            self._forget(entry)
-        return [entry.update for entry in kept]
-
-    def _expire(self, now: float) -> None:
-        while self._arrivals:
-            task_id, entry = self._arrivals[0]
-            if not entry.gone and now - entry.at < ORPHAN_TTL:
-                return
-            self._arrivals.popleft()
-            if entry.gone:
-                continue
-            kept = self._by_task[task_id]
-            kept.popleft()  # arrivals are in time order, so a task's expired update is its oldest
-            self._forget(entry)
-            if not kept:
-                del self._by_task[task_id]
-
-    def _forget(self, entry: _Kept) -> None:
-        entry.gone = True
-        self._bytes -= entry.size
-        self._held -= 1
-
-
-def update_size(update: TaskUpdate) -> int:
-    """An estimate of the memory an update holds: the object, its strings and its actions."""
-    size = sys.getsizeof(update) + UPDATE_OVERHEAD
-    for value in (
-        update.task_id,
-        update.preview_url,
-        update.image_url,
-        update.video_url,
-        update.text,
-        update.fail_reason,
-    ):
-        if value is not None:
-            size += sys.getsizeof(value)
-    for action in update.actions or ():
-        size += sys.getsizeof(action) + sum(
-            sys.getsizeof(text) for text in (action.ref, action.label, action.emoji) if text
-        )
-    return size
+        That replica looks for them right after recording it. If it recorded the task between our lookup
+        and our store, it looked too early: then the task is known now, and we fold them in ourselves.
+        """
+        await shared.keep(updates)
+        known = await shared.known([update.task_id for update in updates])
+        for task_id in known:
+            await self.replay_orphans(task_id)
+        return [Ingest.APPLIED if u.task_id in known else Ingest.UNKNOWN for u in updates]

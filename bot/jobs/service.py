@@ -10,7 +10,7 @@ from bot.domain import BlendDimensions, Command, Job, Requester, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.jobs.actions import ButtonActions
 from bot.jobs.adoption import Adoption
-from bot.jobs.ingest import JobIngest, OrphanUsage
+from bot.jobs.ingest import JobIngest, OrphanUsage, SharedOrphans
 from bot.jobs.inputs import InputFlow
 from bot.jobs.outcomes import PressOutcome
 from bot.jobs.policy import JobPolicy
@@ -53,7 +53,9 @@ class JobService:
         self.writer = JobWriter(
             db, buttons, clock, listeners, hooks=hooks, submitter=roster.me if roster else None
         )
-        self._ingest = JobIngest(self.writer, backend.name, clock)
+        # Replicas keep early reports in the database: the one recording the task id may be another.
+        shared = SharedOrphans(db, backend.name, clock) if db.shared else None
+        self._ingest = JobIngest(self.writer, backend.name, clock, shared)
         self.poller = Poller(db, backend, self.writer, self._ingest, policy, clock, roster)
         self.writer.listen(self.poller)
         self._submitter = Submitter(backend, self.writer, self._ingest, self._quotas, clock, preferences)

@@ -11,7 +11,7 @@ import json
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,15 +22,16 @@ from fastapi import FastAPI
 from PIL import Image, ImageDraw
 
 from bot.backends.base import Backend
-from bot.domain import Action, ActionKind, Job, JobKind, JobStatus
+from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
 from bot.domain.errors import InputNotExpected, PromptTooLong
-from bot.imagehost import ImageHost
+from bot.imagehost import MemoryImageHost
 from bot.jobs import JobService
 from bot.miniapp import (
     InitDataInvalid,
     InitDataProblem,
     MaskInvalid,
     MaskProblem,
+    MaskTaken,
     RegionGrant,
     RegionJob,
     RegionLinkInvalid,
@@ -394,7 +395,9 @@ PROMPT = 'a fox <script>alert("x")</script> & friends'
 
 @dataclass
 class Hooks:
-    """Fake load_job/submit: one job waiting for a region, and what was submitted."""
+    """Fake load_job/submit: one job waiting for a region, and what was submitted.
+
+    As with the job service, a job whose mask was taken says so when loaded again (its row moved on)."""
 
     jobs: dict[str, RegionJob] = field(default_factory=dict)
     submitted: list[tuple[str, int, str, bytes]] = field(default_factory=list)
@@ -403,6 +406,8 @@ class Hooks:
     entered: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def load_job(self, job_id: str) -> RegionJob | None:
+        if any(submitted[0] == job_id for submitted in self.submitted):
+            raise MaskTaken()
         return self.jobs.get(job_id)
 
     async def submit(self, job_id: str, user_id: int, prompt: str, mask: bytes) -> None:
@@ -689,7 +694,7 @@ def editor_for(picture: bytes) -> RegionEditor:
     )
     jobs = StoredJobs({"parent": parent, JOB_ID: waiting})
     return RegionEditor(
-        cast(JobService, jobs), cast(Backend, ServedPicture(picture)), ImageHost("https://bot.example")
+        cast(JobService, jobs), cast(Backend, ServedPicture(picture)), MemoryImageHost("https://bot.example")
     )
 
 
@@ -724,3 +729,26 @@ async def test_the_editor_paints_on_a_readable_picture() -> None:
     Image.new("RGB", (W, H), (1, 2, 3)).save(out, "PNG")
     region = await editor_for(out.getvalue()).load_job(JOB_ID)
     assert region is not None and (region.width, region.height) == (W, H)
+
+
+@pytest.mark.parametrize(
+    ("status", "failure", "took"),
+    [
+        (JobStatus.QUEUED, None, True),
+        (JobStatus.RUNNING, None, True),
+        (JobStatus.SUCCEEDED, None, True),
+        (JobStatus.FAILED, FailureKind.CANCELLED, False),
+        (JobStatus.FAILED, FailureKind.BACKEND, False),
+    ],
+)
+async def test_whether_a_job_took_its_mask_is_read_from_the_job_itself(
+    status: JobStatus, failure: FailureKind | None, took: bool
+) -> None:
+    editor = editor_for(b"unused")
+    jobs = cast(StoredJobs, editor.jobs)
+    jobs.jobs[JOB_ID] = replace(jobs.jobs[JOB_ID], status=status, failure=failure)
+    if took:
+        with pytest.raises(MaskTaken):
+            await editor.load_job(JOB_ID)
+    else:
+        assert await editor.load_job(JOB_ID) is None
