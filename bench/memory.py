@@ -20,13 +20,12 @@ from pathlib import Path
 from bench.botmain import OPEN_PACING, TRACE
 from bench.botproc import BotConfig, BotProcess
 from bench.fakes import MESSAGE_METHODS, BenchProxy, BenchTelegram
-from bench.phases import FIRST_PROGRESS, BenchError, poll_until, start_bot, start_running
+from bench.phases import FIRST_PROGRESS, BenchError, match_tasks, poll_until, start_bot, start_running
 from bench.world import (
     BenchJob,
     jobs_across,
     private_seats,
     shows_progress,
-    tag_of,
     wait_quiet,
     wait_until_shown,
 )
@@ -117,14 +116,7 @@ async def _submit(tg: BenchTelegram, proxy: BenchProxy, jobs: list[BenchJob], be
         tg.user_sends(job.seat.chat, job.seat.user, f"/imagine {job.prompt}")
     total = before + len(jobs)
     await poll_until(lambda: len(proxy.tasks) >= total, within=SUBMIT_TIMEOUT, what="memory tasks submitted")
-    by_tag = {job.tag: job for job in jobs}
-    for task_id, task in proxy.tasks.items():
-        tag = tag_of(task.prompt)
-        if tag in by_tag:
-            by_tag[tag].task_id = task_id
-    unmatched = [job.tag for job in jobs if job.task_id is None]
-    if unmatched:
-        raise BenchError(f"{len(unmatched)} prompts reached the proxy changed or not at all: {unmatched[:5]}")
+    match_tasks(proxy, jobs)
 
 
 async def _collected(bot: BotProcess, n: int) -> int:

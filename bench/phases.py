@@ -144,6 +144,12 @@ async def submit_jobs(tg: BenchTelegram, proxy: BenchProxy, jobs: Sequence[Bench
     refusal = _answered_in_text(tg)
     if refusal:
         raise BenchError(f"the bot answered an /imagine with a text message instead of a job: {refusal!r}")
+    match_tasks(proxy, jobs)
+    return Intake(len(jobs), seconds)
+
+
+def match_tasks(proxy: BenchProxy, jobs: Sequence[BenchJob]) -> None:
+    """Give each job the proxy task its prompt became; every prompt must have reached the proxy as sent."""
     by_tag = {job.tag: job for job in jobs}
     for task_id, task in proxy.tasks.items():
         tag = tag_of(task.prompt)
@@ -152,7 +158,6 @@ async def submit_jobs(tg: BenchTelegram, proxy: BenchProxy, jobs: Sequence[Bench
     unmatched = [job.tag for job in jobs if job.task_id is None]
     if unmatched:
         raise BenchError(f"{len(unmatched)} prompts reached the proxy changed or not at all: {unmatched[:5]}")
-    return Intake(len(jobs), seconds)
 
 
 def _answered_in_text(tg: BenchTelegram) -> str | None:

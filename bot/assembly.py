@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+from fastapi import APIRouter
 
 from bot.access import AccessConfig, AccessControl
 from bot.backends import BackendOptions, create_backend
@@ -12,15 +13,23 @@ from bot.backends.base import Backend
 from bot.config import Settings
 from bot.credentials import BotSecrets, notify_url
 from bot.delivery import JobDelivery
+from bot.i18n import Locales
 from bot.imagehost import ImageHost
 from bot.jobs import JobPolicy, JobService, Questions
 from bot.jobs.retention import RETENTION_LEASE, RetentionSweep
+from bot.media import ImageDecoder
+from bot.operators.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.operators.metrics import Metrics
 from bot.payments import CreditHook, CreditRules, PaymentService
 from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
+from bot.region import RegionEditor
+from bot.region_links import RegionLinks
 from bot.replicas import Lease, replica_id
 from bot.roster import Roster
 from bot.storage.database import Database
+from webhook.app import MetricsEndpoint
+from webhook.miniapp import create_region_router
 
 POLLING_LEASE = "telegram-polling"
 
@@ -105,3 +114,35 @@ def polling_lease(settings: Settings, db: Database, ttl: float, me: str) -> Leas
     if settings.telegram_mode != "polling" or not db.shared:
         return None
     return Lease(db, POLLING_LEASE, me, ttl=ttl)
+
+
+def metrics_endpoint(settings: Settings, metrics: Metrics) -> MetricsEndpoint | None:
+    """/metrics on the HTTP app, only with METRICS_TOKEN."""
+    token = settings.metrics_token
+    if token is None:
+        return None
+    return MetricsEndpoint(token.get_secret_value(), metrics.exposition, METRICS_CONTENT_TYPE)
+
+
+def region_router(
+    settings: Settings,
+    links: RegionLinks | None,
+    jobs: JobService,
+    backend: Backend,
+    image_host: ImageHost | None,
+    locales: Locales,
+    decoder: ImageDecoder,
+) -> APIRouter | None:
+    """The Vary (Region) Mini App's routes, when it is offered (https PUBLIC_URL)."""
+    if links is None or image_host is None:
+        return None
+    editor = RegionEditor(jobs, backend, image_host)
+    return create_region_router(
+        bot_token=settings.telegram_bot_token.get_secret_value(),
+        link_secret=links.secret,
+        load_job=editor.load_job,
+        submit=editor.submit,
+        max_age=settings.input_timeout,
+        locales=locales,
+        decoder=decoder,
+    )

@@ -69,7 +69,8 @@ def load_settings() -> Settings:
 
 async def serve(settings: Settings) -> None:
     from bot.backends import BackendNotAvailable
-    from bot.runtime import Runtime, StartupError
+    from bot.lifecycle import StartupError
+    from bot.runtime import Runtime
 
     # Image conversion and the simulator's drawing run in threads: two are enough for a bot, and each
     # extra thread holds on to its own decoded pictures' memory.
