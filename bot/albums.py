@@ -18,6 +18,7 @@ from aiogram.types import Message
 
 from bot.storage.albums import AlbumKey, add_album_part, last_album_part_at, stale_albums, take_album
 from bot.storage.database import Database
+from bot.storage.updates import settle_current_update
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,9 @@ class SharedAlbums:
         payload = message.model_dump_json(exclude_none=True, by_alias=True)
         async with self._db.write() as conn:
             await add_album_part(conn, key, message.message_id, payload, now=self._clock())
+            # From here the part is the album's: if this replica dies, the album sweeper finishes it, and a
+            # replica taking this update over must not add the part a second time.
+            await settle_current_update(conn)
         if key in self._waiting:
             return None  # this replica's first part already waits for the album
         self._waiting.add(key)
