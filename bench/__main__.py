@@ -58,6 +58,7 @@ class Plan:
     concurrency: int = 64
     profile: Path | None = None
     replicas: int | None = None  # run the replicas figure instead
+    kill_every: float = 10.0
     memory_steps: tuple[int, int] | None = STEPS  # jobs in flight at the two memory readings; None: skipped
 
     @classmethod
@@ -88,6 +89,9 @@ def parse_args(argv: list[str] | None) -> Plan:
     )
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL (Debian's package)")
     parser.add_argument(
+        "--kill-every", type=float, default=10.0, help="with --replicas: seconds between kills (0: none)"
+    )
+    parser.add_argument(
         "--no-memory", action="store_true", help="skip the memory phase (1,000 → 10,000 jobs, ~5 minutes)"
     )
     args = parser.parse_args(argv)
@@ -103,6 +107,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         concurrency=args.concurrency or plan.concurrency,
         profile=args.profile,
         replicas=args.replicas,
+        kill_every=args.kill_every,
         memory_steps=None if args.no_memory else plan.memory_steps,
     )
 
@@ -220,6 +225,7 @@ async def run_fleet(plan: Plan) -> FleetFigures:
                 private_chats=plan.private_chats,
                 groups=plan.groups,
                 jobs_count=plan.load_jobs,
+                kill_every=plan.kill_every,
             )
 
 

@@ -62,9 +62,11 @@ class FleetFigures:
     lost: int
     duplicated: int
     refusals: int
+    refused_by: dict[str, int]
     seconds: float
     bound_seconds: float
     kills: tuple[Kill, ...]
+    kill_every: float
 
     @property
     def over_bound(self) -> float:
@@ -127,8 +129,15 @@ def replica_of(pid: int, alive: list[str]) -> str:
 
 
 async def measure_fleet(
-    replicas: int, data_dir: Path, *, private_chats: int = 150, groups: int = 50, jobs_count: int = 1000
+    replicas: int,
+    data_dir: Path,
+    *,
+    private_chats: int = 150,
+    groups: int = 50,
+    jobs_count: int = 1000,
+    kill_every: float = KILL_EVERY,
 ) -> FleetFigures:
+    """`kill_every` 0: no replica is killed (the figure without the kills, to compare)."""
     seats = private_seats(private_chats) + group_seats(groups)
     jobs = jobs_across(seats, jobs_count, "fleet")
     with postgres_server() as pg:
@@ -143,13 +152,13 @@ async def measure_fleet(
                 )
                 fleet_ports.extend(fleet.ports)
                 try:
-                    return await _run(tg, proxy, fleet, url, jobs)
+                    return await _run(tg, proxy, fleet, url, jobs, kill_every)
                 finally:
                     await fleet.stop()
 
 
 async def _run(
-    tg: BenchTelegram, proxy: BenchProxy, fleet: Fleet, url: str, jobs: list[BenchJob]
+    tg: BenchTelegram, proxy: BenchProxy, fleet: Fleet, url: str, jobs: list[BenchJob], kill_every: float
 ) -> FleetFigures:
     for index in range(fleet.count):
         await fleet.start(index)
@@ -167,12 +176,13 @@ async def _run(
     chats = {job.chat_id for job in jobs}
     since = time.monotonic()
     refusals_before = sum(tg.refusals.values())
+    before_by = dict(tg.refusals)
     load = asyncio.create_task(_finish_all(tg, proxy, jobs))
     kills: list[tuple[float, str, frozenset[int]]] = []
     victim = 0
     while not load.done():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(load), timeout=KILL_EVERY)
+            await asyncio.wait_for(asyncio.shield(load), timeout=kill_every or None)
         if load.done():
             break
         alive = await members(url)
@@ -192,9 +202,11 @@ async def _run(
         lost=len(lost),
         duplicated=sum(1 for job in jobs if _messages_of(tg, job) > 1),
         refusals=sum(tg.refusals.values()) - refusals_before,
+        refused_by={k: v - before_by.get(k, 0) for k, v in tg.refusals.items() if v > before_by.get(k, 0)},
         seconds=finished - first_success,
         bound_seconds=len(jobs) * FINAL_CALLS_PER_GRID_JOB / TELEGRAM_GLOBAL_RATE,
         kills=tuple(_takeover(tg, at, replica, owned) for at, replica, owned in kills),
+        kill_every=kill_every,
     )
 
 
@@ -225,12 +237,13 @@ def fleet_table(f: FleetFigures) -> str:
         ("figure", "measured", "target"),
         (
             "replicas / jobs / kills",
-            f"{f.replicas} / {f.jobs} / {len(f.kills)} (one every {KILL_EVERY:.0f} s)",
+            f"{f.replicas} / {f.jobs} / {len(f.kills)}"
+            + (f" (one every {f.kill_every:.0f} s)" if f.kill_every else ""),
             "",
         ),
         ("finals lost", str(f.lost), "0"),
         ("finals duplicated", str(f.duplicated), "0"),
-        ("429s", str(f.refusals), "0"),
+        ("429s", f"{f.refusals} {f.refused_by}" if f.refusals else "0", "0"),
         (
             "last final vs the 30 msg/s bound",
             f"{f.seconds:.1f} s vs {f.bound_seconds:.1f} s ({f.over_bound:+.0%})",

@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 
 MEMBER_PREFIX = "replica:"
 # A replica whose heartbeat is this old is taken for dead; three heartbeats may fail before that.
-MEMBER_TTL = 6.0
-HEARTBEAT_SECONDS = 2.0
-JOIN_GRACE_HEARTBEATS = 1.5
+MEMBER_TTL = 3.0
+HEARTBEAT_SECONDS = 1.0
+# A joining replica sends nothing for a heartbeat (by then every other replica has read the roster and stopped
+# sending to the chats that are now its own) and Telegram's per-chat second, with room for answers in flight.
+JOIN_GRACE_SECONDS = 1.5
 
 Listener = Callable[[int], None]
 """Told the number of live replicas whenever it changes."""
@@ -43,6 +45,10 @@ class Roster(Protocol):
 
     def owns(self, key: str | int) -> bool: ...
 
+    def owner(self, key: str | int) -> str | None:
+        """The live replica that owns `key`; None for a lone process."""
+        ...
+
     def on_change(self, listener: Listener) -> None: ...
 
 
@@ -54,6 +60,9 @@ class SoleReplica:
 
     def owns(self, key: str | int) -> bool:
         return True
+
+    def owner(self, key: str | int) -> str | None:
+        return None
 
     def on_change(self, listener: Listener) -> None:
         listener(1)
@@ -97,6 +106,9 @@ class SharedRoster:
     def owns(self, key: str | int) -> bool:
         return rendezvous_owner(self.members, key) == self.me
 
+    def owner(self, key: str | int) -> str | None:
+        return rendezvous_owner(self.members, key)
+
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)
         listener(self.count)
@@ -123,9 +135,7 @@ class SharedRoster:
         self._set_members(tuple(alive) if self.me in alive else (*alive, self.me))
 
     async def _run(self) -> None:
-        # Every live replica reads the roster within a heartbeat of this one joining, and stops sending to the
-        # chats that are now this one's; half a heartbeat more lets their last sends clear Telegram's windows.
-        asyncio.get_running_loop().call_later(self._heartbeat * JOIN_GRACE_HEARTBEATS, self.settled.set)
+        asyncio.get_running_loop().call_later(self._heartbeat + JOIN_GRACE_SECONDS, self.settled.set)
         while True:
             await asyncio.sleep(self._heartbeat)
             await self._beat_safely()

@@ -14,6 +14,10 @@ RETRY_AFTER_MARGIN = 0.1
 IN_FLIGHT_RECHECK = 0.02  # seconds; a window full of unanswered sends is asked again this often
 MAX_TRACKED_CHATS = 10_000
 CLAIM_RECHECK = 0.05  # seconds; chatter for a chat with job deliveries under way asks again this often
+# Replicas weighing the global budget by backlog: one message a second is kept spare (their outbox readings
+# are up to half a second apart), and each keeps at least a quarter of an even part of the backlog's weight.
+GLOBAL_SPARE = 1
+BACKLOG_FLOOR_DIVISOR = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +118,9 @@ class ChatWindows:
 
     def __init__(self, chat_id: int, limits: DeliveryLimits, replicas: int | None = None) -> None:
         share = limits.chatter_share
-        own_share = 1.0 if replicas is None else 1.0 - share
-        chatter_share = share if replicas is None else share / replicas
+        # Several replicas: chatter (rarer than job messages) keeps half its usual share, split among them.
+        own_share = 1.0 if replicas is None else 1.0 - share / 2
+        chatter_share = share if replicas is None else share / 2 / replicas
         self.own: tuple[SlidingWindow, ...] = (share_of(limits.chat_per_second, 1.0, own_share),)
         self.chatter: tuple[SlidingWindow, ...] = (share_of(limits.chat_per_second, 1.0, chatter_share),)
         if chat_id < 0:
@@ -155,7 +160,17 @@ class RateLimiter:
         self._global.resize(max(1, math.floor(part)), 1.0)
         chatter = share_of(self.limits.global_per_second, 1.0, self.limits.chatter_share / self._replicas)
         self._global_chatter.resize(chatter.limit, chatter.period)
-        self._chats = {k: w for k, w in self._chats.items() if w.claims}  # rebuilt with the new split
+        # The chats' windows are kept: they remember this replica's recent sends (chats made from now on get
+        # the new split; the old ones keep theirs until they idle out).
+
+    def weigh(self, mine: int, total: int) -> None:
+        """Several replicas: take the part of the global budget this replica's backlog is of everyone's
+        (every replica weighs the same outbox), keeping a little for each and one message spare."""
+        replicas = self._replicas or 1
+        floor = total / replicas / BACKLOG_FLOOR_DIVISOR + 1
+        fraction = (mine + floor) / (total + replicas * floor)
+        budget = (self.limits.global_per_second - GLOBAL_SPARE) * fraction
+        self._global.resize(max(1, math.floor(budget)), 1.0)
 
     def _chat_windows(self, chat_id: int) -> ChatWindows:
         windows = self._chats.get(chat_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 
 from aiogram.exceptions import TelegramNetworkError, TelegramServerError
@@ -79,6 +79,9 @@ class DeliveryQueue:
             pending = await undelivered_jobs(conn)
         now = self._clock()
         queued = 0
+        if self._roster.count > 1:
+            owners = Counter(self._roster.owner(chat_id) for _, chat_id in pending)
+            self._sender.limiter.weigh(owners[self._roster.me], len(pending))
         for job_id, chat_id in pending:
             if self._retry_at.get(job_id, 0.0) <= now and self._roster.owns(chat_id):
                 self.notify(job_id, chat_id)
