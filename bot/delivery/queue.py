@@ -52,6 +52,7 @@ class DeliveryQueue:
         self._deliver = deliver
         self._roster = roster or SoleReplica()
         self._claims = claims or LocalClaims()
+        self._hand_over_late = claims is not None
         self._clock = clock
         self._queues: dict[int, OrderedDict[str, None]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
@@ -126,6 +127,13 @@ class DeliveryQueue:
             try:
                 with self._sender.delivering_jobs(chat_id):  # the chat's chatter waits until these are out
                     await self._drain(chat_id, queue)
+                    while self._hand_over_late:
+                        # Another replica may claim the chat next, knowing nothing of this one's sends: keep
+                        # it until the last one has left the chat's window (Telegram's second, at least).
+                        await self._sender.until_chat_ready(chat_id)
+                        if not queue or not self._roster.owns(chat_id):
+                            break
+                        await self._drain(chat_id, queue)
             finally:
                 await self._claims.release(chat_id)
         finally:
