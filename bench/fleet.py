@@ -30,6 +30,7 @@ from bench.phases import (
     start_running,
     submit_jobs,
 )
+from bench.report import aligned
 from bench.world import BenchJob, group_seats, jobs_across, private_seats, shows_done, wait_until_shown
 from bot.roster import MEMBER_PREFIX, rendezvous_owner
 from bot.storage.leases import live_holders
@@ -251,7 +252,4 @@ def fleet_table(f: FleetFigures) -> str:
         ),
         ("takeover after each kill", shown or "—", f"≤ {TAKEOVER_TARGET:.0f} s"),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
+    return "\n".join(aligned(rows))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,14 +212,19 @@ def _acedata_rows(r: Results) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def table(r: Results) -> str:
-    rows = [("figure", "measured", "target", "verdict"), *_rows(r)]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as lines of columns; a rule under the first row."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     ]
     lines.insert(1, "-+-".join("-" * width for width in widths))
+    return lines
+
+
+def table(r: Results) -> str:
+    lines = aligned([("figure", "measured", "target", "verdict"), *_rows(r)])
     header = (
         f"mjgram bench — {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"run took {r.wall_seconds:.0f} s"
