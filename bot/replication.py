@@ -1,8 +1,8 @@
 """What running as one of several replicas on one PostgreSQL adds to a process; nothing for a lone one.
 
-The roster (who is alive, so who owns each chat and job), the chat claims delivery takes, Telegram updates
-recorded before Telegram hears they arrived, and the inbox keeper that handles a dead replica's unfinished
-updates.
+The roster (who is alive, so who owns each chat and job), the chat claims delivery takes, the send budget
+they share (Telegram's overall limit), Telegram updates recorded before Telegram hears they arrived, and the
+inbox keeper that handles a dead replica's unfinished updates.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 from aiogram import Bot, Dispatcher
 
 from bot.delivery import JobDelivery
+from bot.delivery.budget import SharedBudget
 from bot.delivery.claims import AdvisoryClaims
 from bot.delivery.sender import Sender
 from bot.inbox import InboxKeeper
@@ -37,9 +38,13 @@ class Replication:
         self.once = UpdateOnceMiddleware(seen_updates_for(db, self.me))
         self._inbox: InboxKeeper | None = None
         self._keeping: asyncio.Task[None] | None = None
+        self._budget: SharedBudget | None = None
         if self.roster is not None:
-            sender.limiter.hold_until(self.roster.settled)  # until the others count this replica in
-            self.roster.on_change(sender.limiter.share_among)
+            roster = self.roster
+            self._budget = SharedBudget(db, self.me, sender.limiter.limits, lambda: roster.members)
+            sender.limiter.share_through(self._budget)
+            sender.limiter.hold_until(roster.settled)  # until the others count this replica in
+            roster.on_change(sender.limiter.share_among)
             bot.session.middleware(RecordBeforeConfirming(self.once))  # recorded before getUpdates confirms
 
     @property
@@ -49,7 +54,8 @@ class Replication:
 
     async def join(self) -> None:
         """Count this replica in; before the job service takes charge of the jobs it owns."""
-        if self.roster is not None:
+        if self.roster is not None and self._budget is not None:
+            await self._budget.start()
             await self.roster.start()
 
     def start(self, delivery: JobDelivery, dispatcher: Dispatcher) -> None:
@@ -71,3 +77,8 @@ class Replication:
             await asyncio.gather(self._keeping, return_exceptions=True)
         if self.roster is not None:
             await self.roster.stop()
+
+    async def close(self) -> None:
+        """After the last send: free this replica's places in the bot's send budget."""
+        if self._budget is not None:
+            await self._budget.close()

@@ -292,6 +292,7 @@ class Runtime:
         await bounded(asyncio.gather(*self._tasks, return_exceptions=True), "stopping the HTTP server")
         await bounded(asyncio.gather(*self.intake.handling, return_exceptions=True), "finishing updates")
         await bounded(self.sender.close(), "stopping chatter")
+        await bounded(self.replication.close(), "freeing the send budget")
         await bounded(self.bot.session.close(), "closing the Telegram session")
         await bounded(self.http.aclose(), "closing the HTTP client")
         await bounded(self.db.close(), "closing the database")

@@ -8,14 +8,13 @@ connection closes and PostgreSQL frees every claim it held at once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Protocol
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.database import Database
+from bot.storage.own_connection import OwnConnection
 
 log = logging.getLogger(__name__)
 
@@ -47,56 +46,34 @@ class LocalClaims:
 
 
 class AdvisoryClaims:
-    """Claims as PostgreSQL session advisory locks on one dedicated connection."""
+    """Claims as PostgreSQL session advisory locks on one connection kept for them."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
-        self._conn: AsyncConnection | None = None
-        self._lock = asyncio.Lock()
+        self._conn = OwnConnection(db)
 
     async def claim(self, chat_id: int) -> bool:
-        async with self._lock:
-            try:
-                conn = await self._connection()
+        try:
+            async with self._conn.use() as conn:
                 got = await conn.execute(
                     text("SELECT pg_try_advisory_lock(:space, :key)"),
                     {"space": CLAIM_SPACE, "key": chat_id % INT4_KEYS},
                 )
                 return bool(got.scalar())
-            except Exception:
-                log.exception("claiming chat %s failed", chat_id)
-                await self._drop()
-                return False
+        except Exception:
+            log.exception("claiming chat %s failed", chat_id)
+            return False
 
     async def release(self, chat_id: int) -> None:
-        async with self._lock:
-            if self._conn is None:
-                return  # the connection that held it is gone, and with it the claim
-            try:
-                await self._conn.execute(
+        if not self._conn.open:
+            return  # the connection that held it is gone, and with it the claim
+        try:
+            async with self._conn.use() as conn:
+                await conn.execute(
                     text("SELECT pg_advisory_unlock(:space, :key)"),
                     {"space": CLAIM_SPACE, "key": chat_id % INT4_KEYS},
                 )
-            except Exception:
-                log.exception("releasing chat %s failed", chat_id)
-                await self._drop()
+        except Exception:
+            log.exception("releasing chat %s failed", chat_id)
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._drop()
-
-    async def _connection(self) -> AsyncConnection:
-        if self._conn is None:
-            conn = await self._db.engine.connect()
-            self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        return self._conn
-
-    async def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                # Invalidated, not returned to the pool: the claims end with the session that holds them.
-                await conn.invalidate()
-                await conn.close()
-            except Exception:
-                log.warning("closing the claims connection failed", exc_info=True)
+        await self._conn.close()

@@ -9,15 +9,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 RETRY_AFTER_MARGIN = 0.1
 IN_FLIGHT_RECHECK = 0.02  # seconds; a window full of unanswered sends is asked again this often
 MAX_TRACKED_CHATS = 10_000
 CLAIM_RECHECK = 0.05  # seconds; chatter for a chat with job deliveries under way asks again this often
-# Replicas weighing the global budget by backlog: one message a second is kept spare (their outbox readings
-# are up to half a second apart), and each keeps at least a quarter of an even part of the backlog's weight.
-GLOBAL_SPARE = 1
-BACKLOG_FLOOR_DIVISOR = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +50,22 @@ class Slot:
 
     def settle(self, now: float) -> None:
         self.counted_at = now
+
+
+class Settles(Protocol):
+    def settle(self, now: float) -> None: ...
+
+
+class SharedSends(Protocol):
+    """The bot's overall budget when several replicas send (`bot/delivery/budget.py`)."""
+
+    async def take(self, group: int | None = None) -> Settles:
+        """Wait for a place among the bot's sends of the second; `group`: a job message's group."""
+        ...
+
+    async def recall(self, group: int) -> list[float]:
+        """Ages of other replicas' job messages to `group` in its last minute not recalled before."""
+        ...
 
 
 class SlidingWindow:
@@ -91,14 +104,23 @@ class SlidingWindow:
     def idle(self, now: float) -> bool:
         return all(slot.counted_at <= now - self.period for slot in self._slots)
 
+    def remember(self, counted_at: float) -> None:
+        """A send another sender made, counted by Telegram at `counted_at`."""
+        slot = Slot()
+        slot.settle(counted_at)
+        self._slots.append(slot)
+
 
 class Permit:
     """A send granted in every window that applies; `settle` when Telegram has answered."""
 
     __slots__ = ("_slots",)
 
-    def __init__(self, slots: list[Slot]) -> None:
+    def __init__(self, slots: list[Settles]) -> None:
         self._slots = slots
+
+    def add(self, slot: Settles) -> None:
+        self._slots.append(slot)
 
     def settle(self, now: float) -> None:
         for slot in self._slots:
@@ -147,30 +169,36 @@ class RateLimiter:
         self._paused_until = 0.0
         self._replicas: int | None = None
         self._ready: asyncio.Event | None = None
+        self._shared: SharedSends | None = None
 
     def hold_until(self, ready: asyncio.Event) -> None:
         """Grant nothing paced before `ready` is set (a joining replica, until the others count it)."""
         self._ready = ready
 
+    def share_through(self, shared: SharedSends) -> None:
+        """Several replicas send for the bot: every send also takes its place in the bot's shared budget."""
+        self._shared = shared
+
     def share_among(self, replicas: int) -> None:
-        """Several replicas send for the bot: this one keeps its even part of the global budget, and the
-        chats' windows are split between job deliveries and every replica's chatter (see ChatWindows)."""
+        """`replicas` send for the bot: chatter's part of the global budget and of the chats' windows is
+        split among them (see ChatWindows); the rest is the shared budget's."""
         self._replicas = max(1, replicas)
-        part = self.limits.global_per_second / self._replicas
-        self._global.resize(max(1, math.floor(part)), 1.0)
         chatter = share_of(self.limits.global_per_second, 1.0, self.limits.chatter_share / self._replicas)
         self._global_chatter.resize(chatter.limit, chatter.period)
         # The chats' windows are kept: they remember this replica's recent sends (chats made from now on get
         # the new split; the old ones keep theirs until they idle out).
 
-    def weigh(self, mine: int, total: int) -> None:
-        """Several replicas: take the part of the global budget this replica's backlog is of everyone's
-        (every replica weighs the same outbox), keeping a little for each and one message spare."""
-        replicas = self._replicas or 1
-        floor = total / replicas / BACKLOG_FLOOR_DIVISOR + 1
-        fraction = (mine + floor) / (total + replicas * floor)
-        budget = (self.limits.global_per_second - GLOBAL_SPARE) * fraction
-        self._global.resize(max(1, math.floor(budget)), 1.0)
+    async def recall(self, chat_id: int) -> None:
+        """This replica takes over `chat_id`'s job messages: count what others sent to it (groups: their
+        minute) in its windows."""
+        if self._shared is None or chat_id >= 0:
+            return
+        ages = await self._shared.recall(chat_id)
+        now = self.clock()
+        for window in self._chat_windows(chat_id).own:
+            for age in ages:
+                if age < window.period:
+                    window.remember(now - age)
 
     def _chat_windows(self, chat_id: int) -> ChatWindows:
         windows = self._chats.get(chat_id)
@@ -225,17 +253,26 @@ class RateLimiter:
         return Permit([window.grant(now) for window in windows])
 
     async def acquire(self, chat_id: int) -> Permit:
-        return await self._acquire(self.try_grant, chat_id)
+        return await self._acquire(self.try_grant, chat_id, chat_id if chat_id < 0 else None)
 
     async def acquire_chatter(self, chat_id: int) -> Permit:
-        return await self._acquire(self.try_grant_chatter, chat_id)
+        return await self._acquire(self.try_grant_chatter, chat_id, None)
 
-    async def _acquire(self, try_grant: Callable[[int], Permit | float], chat_id: int) -> Permit:
+    async def _acquire(
+        self, try_grant: Callable[[int], Permit | float], chat_id: int, group: int | None
+    ) -> Permit:
         if self._ready is not None:
             await self._ready.wait()
         # Checking and recording happen without an await in between, so concurrent senders never overshoot.
         while True:
             granted = try_grant(chat_id)
             if isinstance(granted, Permit):
-                return granted
+                break
             await asyncio.sleep(granted)
+        if self._shared is not None:
+            try:
+                granted.add(await self._shared.take(group))
+            except BaseException:
+                granted.settle(self.clock())  # nothing was sent
+                raise
+        return granted

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from aiogram.exceptions import TelegramNetworkError, TelegramServerError
@@ -80,9 +80,6 @@ class DeliveryQueue:
             pending = await undelivered_jobs(conn)
         now = self._clock()
         queued = 0
-        if self._roster.count > 1:
-            owners = Counter(self._roster.owner(chat_id) for _, chat_id in pending)
-            self._sender.limiter.weigh(owners[self._roster.me], len(pending))
         for job_id, chat_id in pending:
             if self._retry_at.get(job_id, 0.0) <= now and self._roster.owns(chat_id):
                 self.notify(job_id, chat_id)
@@ -125,6 +122,7 @@ class DeliveryQueue:
                 queue.clear()  # another replica is still at it; the outbox brings what it leaves
                 return
             try:
+                await self._sender.limiter.recall(chat_id)  # what the chat's previous owner sent lately
                 with self._sender.delivering_jobs(chat_id):  # the chat's chatter waits until these are out
                     await self._drain(chat_id, queue)
                     while self._hand_over_late:

@@ -267,14 +267,41 @@ def sends_in_a_second(limiter: RateLimiter, clock: Clock, *, chats: int, chatter
     return granted
 
 
-def test_replicas_share_telegrams_overall_budget_evenly() -> None:
+def test_replicas_split_chatters_part_of_the_overall_budget() -> None:
     totals = []
     for replicas in (1, 2, 3, 4):
         clock = Clock()
         limiter = RateLimiter(DeliveryLimits(), clock)
         limiter.share_among(replicas)
-        totals.append(sends_in_a_second(limiter, clock, chats=100) * replicas)
-    assert totals == [30, 30, 30, 28], "N replicas together never pass 30 a second"
+        totals.append(sends_in_a_second(limiter, clock, chats=100, chatter=True) * replicas)
+    assert totals == [15, 14, 15, 12], "N replicas' chatter together never passes its half of 30 a second"
+
+
+class Recalled:
+    """A shared budget that only answers what other replicas sent to a group."""
+
+    def __init__(self, ages: list[float]) -> None:
+        self.ages = ages
+
+    async def take(self, group: int | None = None) -> Permit:
+        return Permit([])
+
+    async def recall(self, group: int) -> list[float]:
+        ages, self.ages = self.ages, []
+        return ages
+
+
+async def test_a_groups_new_owner_counts_the_previous_owners_minute() -> None:
+    clock = Clock()
+    limiter = RateLimiter(DeliveryLimits(), clock)
+    limiter.share_among(2)
+    limiter.share_through(Recalled([50.0 - n for n in range(15)]))  # 15 sends, 36 to 50 s ago
+    await limiter.recall(-100)
+    assert limiter.chat_delay(-100) == pytest.approx(10.0), "the oldest leaves the minute in 10 s"
+    clock.now += 10.0
+    assert limiter.chat_delay(-100) == 0.0
+    await limiter.recall(42)  # a private chat: its owner's claim covers its second, nothing to recall
+    assert limiter.chat_delay(42) == 0.0
 
 
 def test_with_replicas_a_chats_jobs_and_everyones_chatter_fit_its_limits_together() -> None:
