@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.botproc import BotConfig, BotProcess, bot_environment, free_port
@@ -68,6 +69,7 @@ class FleetFigures:
     bound_seconds: float
     kills: tuple[Kill, ...]
     kill_every: float
+    commits_per_second: float  # PostgreSQL's, over the load, every replica together
 
     @property
     def over_bound(self) -> float:
@@ -110,6 +112,20 @@ class Fleet:
 
     async def stop(self) -> None:
         await asyncio.gather(*(p.stop() for p in self.running.values()))
+
+
+async def commits(url: str) -> int:
+    """Transactions committed in the bench's database so far (PostgreSQL's statistics, flushed about every
+    second by each connection)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+            )
+            return int(found.scalar() or 0)
+    finally:
+        await engine.dispose()
 
 
 async def members(url: str) -> list[str]:
@@ -178,6 +194,7 @@ async def _run(
     since = time.monotonic()
     refusals_before = sum(tg.refusals.values())
     before_by = dict(tg.refusals)
+    commits_before = await commits(url)
     load = asyncio.create_task(_finish_all(tg, proxy, jobs))
     kills: list[tuple[float, str, frozenset[int]]] = []
     victim = 0
@@ -194,6 +211,9 @@ async def _run(
         await fleet.start(victim)
         victim = (victim + 1) % fleet.count
     lost = load.result()
+    load_seconds = time.monotonic() - since
+    await asyncio.sleep(1.5)  # every connection's statistics reach the server
+    commits_during = await commits(url) - commits_before
     calls = [c for c in tg.message_calls(since) if c.params.get("chat_id") in chats]
     finished = max((c.at for c in calls if c.ok), default=math.nan)
     first_success = min(proxy.sent_at[(job.task, "SUCCESS")] for job in jobs)
@@ -208,6 +228,7 @@ async def _run(
         bound_seconds=len(jobs) * FINAL_CALLS_PER_GRID_JOB / TELEGRAM_GLOBAL_RATE,
         kills=tuple(_takeover(tg, at, replica, owned) for at, replica, owned in kills),
         kill_every=kill_every,
+        commits_per_second=commits_during / load_seconds,
     )
 
 
@@ -251,5 +272,6 @@ def fleet_table(f: FleetFigures) -> str:
             f"≤ +{BOUND_TARGET:.0%}",
         ),
         ("takeover after each kill", shown or "—", f"≤ {TAKEOVER_TARGET:.0f} s"),
+        ("PostgreSQL commits during the load", f"{f.commits_per_second:.0f}/s", ""),
     ]
     return "\n".join(aligned(rows))
