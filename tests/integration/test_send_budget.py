@@ -57,7 +57,8 @@ async def fleet(postgres: PostgresServer, request: pytest.FixtureRequest) -> Asy
 
 
 async def take_now(budget: SharedBudget) -> SharedTicket:
-    return await asyncio.wait_for(budget.take(), timeout=0.5)
+    """A slot taken without waiting for one to free (the bound only allows for a loaded machine)."""
+    return await asyncio.wait_for(budget.take(), timeout=2.0)
 
 
 async def waits(budget: SharedBudget, seconds: float) -> bool:
@@ -105,15 +106,15 @@ async def test_a_dead_replicas_unanswered_sends_give_their_places_back(fleet: Fl
 async def test_a_send_given_up_while_waiting_leaves_no_place_taken(fleet: Fleet) -> None:
     a, b, _ = fleet.budgets
     tickets = [await take_now(a) for _ in range(29)]
-    assert await waits(b, 0.3) is False  # the 30th, taken and answered at once
+    (await take_now(b)).settle(0.0)  # the 30th, answered at once
     asked = asyncio.create_task(b.take())
     await asyncio.sleep(0.05)
     asked.cancel()
     await asyncio.gather(asked, return_exceptions=True)
     for ticket in tickets:
         ticket.settle(0.0)
-    await asyncio.sleep(1.2)
-    assert len({(await take_now(a)).number for _ in range(30)}) == 30, "every place is free again"
+    again = [await asyncio.wait_for(a.take(), timeout=5.0) for _ in range(30)]
+    assert len({t.number for t in again}) == 30, "every place is free again a second later"
 
 
 async def test_a_groups_next_owner_recalls_the_job_messages_others_sent_it(fleet: Fleet) -> None:
