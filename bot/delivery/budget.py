@@ -26,6 +26,7 @@ from bot.storage.sends import (
     provide_slots,
     settle_slots,
     take_slot,
+    until_a_slot_frees,
 )
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,12 @@ FORGET_EVERY = 30.0  # seconds between deletions of group sends older than two m
 class SharedTicket:
     """A taken slot; `settle` once Telegram has answered (or the send failed)."""
 
-    __slots__ = ("_budget", "group", "number")
+    __slots__ = ("_budget", "group", "number", "slot")
 
-    def __init__(self, budget: SharedBudget, number: int, group: int | None) -> None:
+    def __init__(self, budget: SharedBudget, number: int, slot: int, group: int | None) -> None:
         self._budget = budget
         self.number = number
+        self.slot = slot
         self.group = group
 
     def settle(self, now: float) -> None:
@@ -92,9 +94,10 @@ class SharedBudget:
                 number = next(self._numbers)
                 try:
                     async with self._conn.use() as conn:
-                        wait = await take_slot(
+                        slot = await take_slot(
                             conn, holder=self._me, ticket=number, count=self._count, alive=self._alive()
                         )
+                        wait = 0.0 if slot is not None else await until_a_slot_frees(conn, count=self._count)
                 except asyncio.CancelledError:
                     self._free_later(number)
                     raise
@@ -103,8 +106,8 @@ class SharedBudget:
                     self._free_later(number)
                     await asyncio.sleep(FAILURE_PAUSE)
                     continue
-                if wait is None:
-                    return SharedTicket(self, number, group)
+                if slot is not None:
+                    return SharedTicket(self, number, slot, group)
                 await asyncio.sleep(min(wait, LONGEST_WAIT) or ALL_ON_THEIR_WAY_RECHECK)
 
     def answered(self, ticket: SharedTicket) -> None:

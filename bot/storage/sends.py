@@ -51,11 +51,11 @@ async def provide_slots(conn: AsyncConnection, count: int) -> None:
 
 async def take_slot(
     conn: AsyncConnection, *, holder: str, ticket: int, count: int, alive: Sequence[str]
-) -> float | None:
-    """Take a free slot for a send about to leave: None when taken, else the seconds until one frees.
+) -> int | None:
+    """Take a free slot for a send about to leave: its number, or None when none is free.
 
     A slot is free when its second is over, or when the replica whose send holds it is no longer alive
-    (its send, if it left at all, arrived long before its lease ran out). 0.0: every slot is on its way.
+    (its send, if it left at all, arrived long before its lease ran out).
     """
     taken = await conn.execute(
         text(
@@ -67,8 +67,12 @@ async def take_slot(
         ),
         {"holder": holder, "ticket": ticket, "count": count, "alive": list(alive)},
     )
-    if taken.first() is not None:
-        return None
+    slot = taken.scalar()
+    return None if slot is None else int(slot)
+
+
+async def until_a_slot_frees(conn: AsyncConnection, *, count: int) -> float:
+    """Seconds until the next slot's second is over; 0.0 when every slot's send is still on its way."""
     soonest = await conn.execute(
         text(f"SELECT min(free_at) - {_NOW} FROM send_slots WHERE n < :count AND free_at IS NOT NULL"),
         {"count": count},

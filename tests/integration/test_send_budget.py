@@ -80,7 +80,7 @@ async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 3.0
 async def test_one_replica_with_all_the_work_may_use_the_whole_budget(fleet: Fleet) -> None:
     a, b, _ = fleet.budgets
     tickets = [await take_now(a) for _ in range(30)]  # the others have nothing to send
-    assert len({t.number for t in tickets}) == 30
+    assert len({t.slot for t in tickets}) == 30
     assert await waits(b, 0.3), "a 31st send in the second must wait, whichever replica asks"
 
 
@@ -100,7 +100,7 @@ async def test_a_dead_replicas_unanswered_sends_give_their_places_back(fleet: Fl
         await take_now(a)  # a dies with all of them on their way
     assert await waits(b, 0.3)
     fleet.alive.remove("replica-a")  # its lease ran out
-    assert len({(await take_now(b)).number for _ in range(30)}) == 30
+    assert len({(await take_now(b)).slot for _ in range(30)}) == 30
 
 
 async def test_a_send_given_up_while_waiting_leaves_no_place_taken(fleet: Fleet) -> None:
@@ -114,7 +114,7 @@ async def test_a_send_given_up_while_waiting_leaves_no_place_taken(fleet: Fleet)
     for ticket in tickets:
         ticket.settle(0.0)
     again = [await asyncio.wait_for(a.take(), timeout=5.0) for _ in range(30)]
-    assert len({t.number for t in again}) == 30, "every place is free again a second later"
+    assert len({t.slot for t in again}) == 30, "every place is free again a second later"
 
 
 async def test_a_groups_next_owner_recalls_the_job_messages_others_sent_it(fleet: Fleet) -> None:
