@@ -7,7 +7,8 @@ of them has the work. A dead replica's slots free when its lease runs out. Each 
 connection it keeps, one send at a time; answers are written back in batches.
 
 Job messages to groups are also remembered for a minute, so a group's next owner (after a hand-over or a
-death) counts the previous owner's sends within the group's 20 a minute.
+death) counts the previous owner's sends within the group's 20 a minute. A retry_after Telegram gives one
+replica holds every slot until it is over, so all replicas wait it out.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.storage.own_connection import OwnConnection
 from bot.storage.sends import (
     forget_group_sends,
     others_group_sends,
+    pause_slots,
     provide_slots,
     settle_slots,
     take_slot,
@@ -68,6 +70,7 @@ class SharedBudget:
         self._asking = asyncio.Lock()  # this replica's sends ask one at a time
         self._answered: list[SharedTicket] = []
         self._unsure: list[int] = []  # tickets whose taking was cut short: maybe taken, so freed
+        self._pause = 0.0  # seconds Telegram asked the bot to wait, not yet written
         self._flush_wanted = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._recalled: dict[int, float] = {}  # group → the clock of its last recall
@@ -114,6 +117,11 @@ class SharedBudget:
         self._answered.append(ticket)
         self._flush_wanted.set()
 
+    def pause(self, seconds: float) -> None:
+        """Telegram answered one replica with retry_after: every replica waits it out."""
+        self._pause = max(self._pause, seconds)
+        self._flush_wanted.set()
+
     async def recall(self, group: int) -> list[float]:
         """Ages (seconds) of the job messages other replicas sent to `group` in its last minute that this
         one has not recalled yet."""
@@ -150,6 +158,10 @@ class SharedBudget:
                 await asyncio.sleep(FAILURE_PAUSE)
 
     async def _flush(self) -> None:
+        if self._pause:
+            async with self._conn.use() as conn:
+                await pause_slots(conn, seconds=self._pause, count=self._count)
+            self._pause = 0.0
         answered, self._answered = self._answered, []
         unsure, self._unsure = self._unsure, []
         if not answered and not unsure:

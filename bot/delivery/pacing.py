@@ -67,6 +67,9 @@ class SharedSends(Protocol):
         """Ages of other replicas' job messages to `group` in its last minute not recalled before."""
         ...
 
+    def pause(self, seconds: float) -> None:
+        """Telegram asked the bot to wait: no replica sends until then."""
+
 
 class SlidingWindow:
     """At most `limit` sends in any `period` seconds, as Telegram counts them."""
@@ -211,6 +214,8 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.clock() + seconds + RETRY_AFTER_MARGIN)
+        if self._shared is not None:
+            self._shared.pause(seconds + RETRY_AFTER_MARGIN)
 
     async def wait_pause(self) -> None:
         while True:

@@ -88,7 +88,7 @@ async def settle_slots(
     the groups among them that got a job message, remembered for their next owner."""
     await conn.execute(
         text(
-            f"UPDATE send_slots SET free_at = {_NOW} + :period"
+            f"UPDATE send_slots SET free_at = greatest(coalesce(free_at, 0), {_NOW} + :period)"
             " WHERE holder = :holder AND ticket = ANY(CAST(:tickets AS BIGINT[]))"
         ),
         {"holder": holder, "tickets": list(tickets), "period": period},
@@ -101,6 +101,18 @@ async def settle_slots(
             ),
             {"holder": holder, "groups": list(groups)},
         )
+
+
+async def pause_slots(conn: AsyncConnection, *, seconds: float, count: int) -> None:
+    """Telegram said to wait `seconds`: no slot frees before then (one on its way keeps the later of that
+    and its own second once answered)."""
+    await conn.execute(
+        text(
+            f"UPDATE send_slots SET free_at = greatest(coalesce(free_at, 0), {_NOW} + :seconds)"
+            " WHERE n < :count"
+        ),
+        {"seconds": seconds, "count": count},
+    )
 
 
 async def others_group_sends(

@@ -15,6 +15,7 @@ from bot.delivery.budget import SharedBudget, SharedTicket
 from bot.delivery.pacing import DeliveryLimits
 from bot.delivery.sender import Sender
 from bot.storage.database import Database
+from bot.storage.sends import until_a_slot_frees
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 from tests.fakes.telegram.models import FloodLimits
 from tests.fakes.telegram.server import LoopbackSession
@@ -115,6 +116,24 @@ async def test_a_send_given_up_while_waiting_leaves_no_place_taken(fleet: Fleet)
         ticket.settle(0.0)
     again = [await asyncio.wait_for(a.take(), timeout=5.0) for _ in range(30)]
     assert len({t.slot for t in again}) == 30, "every place is free again a second later"
+
+
+async def test_a_retry_after_one_replica_got_holds_every_replica(fleet: Fleet) -> None:
+    a, b, _ = fleet.budgets
+    on_its_way = await take_now(a)
+    a.pause(3.0)  # Telegram answered another of a's sends with retry_after 3
+    db = fleet.dbs[1]
+
+    async def written() -> bool:
+        async with db.read() as conn:
+            return await until_a_slot_frees(conn, count=30) > 2.0
+
+    await until(written)
+    on_its_way.settle(0.0)  # answered during the pause: its slot still waits the pause out
+    started = time.monotonic()
+    ticket = await asyncio.wait_for(b.take(), timeout=6.0)
+    assert time.monotonic() - started >= 1.8, "another replica sent during Telegram's pause"
+    ticket.settle(0.0)
 
 
 async def test_a_groups_next_owner_recalls_the_job_messages_others_sent_it(fleet: Fleet) -> None:

@@ -290,6 +290,9 @@ class Recalled:
         ages, self.ages = self.ages, []
         return ages
 
+    def pause(self, seconds: float) -> None:
+        return None
+
 
 async def test_a_groups_new_owner_counts_the_previous_owners_minute() -> None:
     clock = Clock()
