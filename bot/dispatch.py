@@ -112,9 +112,16 @@ def build_dispatcher(deps: HandlerDeps, once: UpdateOnceMiddleware | None = None
     return dispatcher
 
 
-def menu_commands(capabilities: Capabilities) -> list[str]:
-    """The commands of the menu this backend can run."""
-    return [name for needs, name in MENU_COMMANDS if needs is None or needs in capabilities.commands]
+PAYMENT_COMMANDS = ("buy", "paysupport")  # after /me, when credits are sold
+
+
+def menu_commands(capabilities: Capabilities, *, payments: bool = False) -> list[str]:
+    """The commands of the menu this backend can run, and the payment ones when credits are sold."""
+    names = [name for needs, name in MENU_COMMANDS if needs is None or needs in capabilities.commands]
+    if payments:
+        at = names.index("me") + 1
+        names[at:at] = PAYMENT_COMMANDS
+    return names
 
 
 def album_finisher(deps: HandlerDeps) -> FinishAlbum:

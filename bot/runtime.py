@@ -240,7 +240,8 @@ class Runtime:
         self._retention.start()
         if self.finish_album is not None:
             await self.albums.start(self.finish_album)
-        await set_commands(self.bot, self.locales, menu_commands(self.backend.capabilities))
+        menu = menu_commands(self.backend.capabilities, payments=self.settings.payments_on)
+        await set_commands(self.bot, self.locales, menu)
         app = create_app(
             self.jobs,
             self.backend,

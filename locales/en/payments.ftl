@@ -22,3 +22,7 @@ pay-refund-unknown = No payment with this charge id is known.
 pay-refund-already = This payment has been refunded already.
 pay-refund-failed = Telegram refused the refund: { $reason }
 pay-refunded = Refunded { $stars } ⭐ to { $id } and took back { $credits } credits. Their balance: { $balance }.
+
+# The command menu, when credits are sold
+cmd-buy = Buy credits with Telegram Stars
+cmd-paysupport = Help with a payment

@@ -22,3 +22,7 @@ pay-refund-unknown = Платёж с таким charge id неизвестен.
 pay-refund-already = Этот платёж уже возвращён.
 pay-refund-failed = Telegram отказал в возврате: { $reason }
 pay-refunded = Возвращено { $stars } ⭐ пользователю { $id }, списано кредитов: { $credits }. Его баланс: { $balance }.
+
+# The command menu, when credits are sold
+cmd-buy = Купить кредиты за Telegram Stars
+cmd-paysupport = Помощь с оплатой

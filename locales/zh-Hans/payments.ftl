@@ -22,3 +22,7 @@ pay-refund-unknown = 未找到此 charge id 的付款。
 pay-refund-already = 此付款已退款。
 pay-refund-failed = Telegram 拒绝退款：{ $reason }
 pay-refunded = 已向 { $id } 退还 { $stars } ⭐，并扣回 { $credits } 积分。其余额：{ $balance }。
+
+# The command menu, when credits are sold
+cmd-buy = 用 Telegram Stars 购买积分
+cmd-paysupport = 付款帮助

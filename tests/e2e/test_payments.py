@@ -215,3 +215,22 @@ async def test_a_user_the_bot_refuses_cannot_check_out_but_a_payment_made_is_cre
         tg.complete_payment(accepted)  # Telegram took her Stars: the credits are hers
         confirmation = await wait_for_text(tg, ALICE_CHAT.id, "3 credits were added")
         assert "balance: 3 credits" in (confirmation.text or "")
+
+
+async def test_the_menu_offers_buy_and_paysupport_only_when_credits_are_sold(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    async with running_bot(tg, tmp_path / "paid", **paid_settings(proxy)):
+        menus = {c.params.get("language_code"): c.params["commands"] for c in tg.calls_of("setMyCommands")}
+    assert set(menus) == {None, "ru", "zh"}
+    for commands in menus.values():
+        names = [c["command"] for c in commands]
+        assert names[names.index("me") + 1 : names.index("me") + 3] == ["buy", "paysupport"]
+    described = {code: {c["command"]: c["description"] for c in menus[code]} for code in menus}
+    assert described[None]["buy"] == "Buy credits with Telegram Stars"
+    assert "Stars" in described["ru"]["buy"] and "积分" in described["zh"]["buy"]
+
+    tg.calls.clear()
+    async with running_bot(tg, tmp_path / "free", **(paid_settings(proxy) | {"stars_packs": ()})):
+        free_menu = [c["command"] for c in tg.calls_of("setMyCommands")[0].params["commands"]]
+    assert "me" in free_menu and "buy" not in free_menu and "paysupport" not in free_menu
