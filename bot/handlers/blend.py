@@ -23,7 +23,7 @@ from bot.blends import (
 )
 from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender
-from bot.domain import BlendDimensions, Command, Requester
+from bot.domain import BlendDimensions, Command, JobKind, Requester
 from bot.domain.drafts import BlendDraft
 from bot.domain.errors import BlendCount, ButtonExpired
 from bot.handlers.context import display_name, thread_of
@@ -216,7 +216,7 @@ async def draft_button(
             reply_to_message_id=draft.message_id,
         )
         # Up to five pictures to download and decode: only for a job the limits would let start.
-        await jobs.check_limits(requester)
+        await jobs.check_limits(requester, JobKind.BLEND)
         draft = await blends.move(draft, DRAFT_USED)
         await _answer(sender, query, t("press-started", action=t(label)))
         await _show_panel(draft, sender, blends, t)

@@ -6,7 +6,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command as CommandFilter
 from aiogram.types import Message
 
-from bot.domain import Command
+from bot.domain import Command, JobKind
 from bot.domain.errors import ImageRequired
 from bot.handlers.context import requester_for
 from bot.handlers.pictures import download_picture, picture_of
@@ -23,7 +23,7 @@ async def describe_command(
     if picture is None:
         raise ImageRequired()
     requester = requester_for(message, message.from_user, language)
-    await jobs.check_limits(requester)  # before the picture costs a download and a decode
+    await jobs.check_limits(requester, JobKind.DESCRIBE)  # before the picture costs a download and a decode
     data, mime = await download_picture(bot, picture, decoder)
     await jobs.describe(requester, data, mime)
 

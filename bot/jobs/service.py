@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from bot.backends.base import Backend
-from bot.domain import BlendDimensions, Command, Job, Requester, TaskUpdate
+from bot.domain import BlendDimensions, Command, Job, JobKind, Requester, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.jobs.actions import ButtonActions
 from bot.jobs.adoption import Adoption
@@ -47,6 +47,7 @@ class JobService:
         self._db = db
         self._backend = backend
         self._policy = policy
+        self._hooks = hooks
         self._clock = clock
         self._quotas = quotas or QuotaGuard(Limits(0, 0, 0), frozenset())
         buttons = ButtonPolicy(backend.capabilities, region_editing)
@@ -89,14 +90,17 @@ class JobService:
         """Refuse a command the backend cannot run, with an explanation rather than an error."""
         self._submitter.require(command)
 
-    async def check_limits(self, requester: Requester, *, jobs: int = 1) -> None:
-        """Refuse early, before costly work (downloading and decoding pictures), what the limits refuse.
+    async def check_limits(self, requester: Requester, kind: JobKind) -> None:
+        """Refuse early, before costly work (downloading and decoding pictures), what the limits and the
+        hooks (credits) would refuse for a job of `kind`.
 
-        Only a forecast: the job's creation checks the limits again, inside its own transaction.
+        Only a forecast: the job's creation checks again, inside its own transaction.
         """
-        check = self._submitter.within_limits(requester.user_id, requester.chat_id, jobs)
+        check = self._submitter.within_limits(requester.user_id, requester.chat_id, 1)
         async with self._db.read() as conn:
             await check(conn)
+            for hook in self._hooks:
+                await hook.forecast(conn, requester.user_id, kind)
 
     async def imagine(self, requester: Requester, text: str | None) -> Job:
         return await self._submitter.imagine(requester, text)

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Job, TaskUpdate
+from bot.domain import Job, JobKind, TaskUpdate
 from bot.domain.buttons import ButtonPolicy
 from bot.storage.buttons import create_buttons, job_buttons
 from bot.storage.database import Database
@@ -65,6 +65,10 @@ class JobHook(Protocol):
 
     async def job_changed(self, conn: AsyncConnection, before: Job, after: Job) -> None:
         """A stored job changed from `before` to `after`."""
+
+    async def forecast(self, conn: AsyncConnection, user_id: int, kind: JobKind) -> None:
+        """Raise what `jobs_recorded` would raise for a new job of `kind` by `user_id` now; writes nothing
+        (a forecast before costly work: the recording checks again)."""
 
 
 class JobWriter:

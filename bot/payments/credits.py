@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Job, JobStatus, counts_against_quota
+from bot.domain import Job, JobKind, JobStatus, counts_against_quota
 from bot.domain.payments import JobPrices, OutOfCredits
 from bot.quotas import day_start
 from bot.storage.credits import Entry, Reason, add_entry, balance, free_jobs_since, job_entries
@@ -51,16 +51,27 @@ class CreditHook:
             if back is not None and back not in reasons:
                 await add_entry(conn, Entry(entry.user_id, -entry.amount, back, now, job_id=after.id))
 
+    async def forecast(self, conn: AsyncConnection, user_id: int, kind: JobKind) -> None:
+        """OutOfCredits now if a job of `kind` would be refused for want of credits."""
+        await self._charge_for(conn, user_id, kind, self._clock())
+
     async def _reserve(self, conn: AsyncConnection, job: Job) -> None:
-        rules = self._rules
-        price = rules.prices.price_of(job.kind)
-        if job.user_id in rules.admins or price == 0:
-            return
         now = self._clock()
-        if rules.free_daily and await free_jobs_since(conn, job.user_id, day_start(now)) < rules.free_daily:
-            await add_entry(conn, Entry(job.user_id, 0, Reason.FREE, now, job_id=job.id))
-            return
-        have = await balance(conn, job.user_id)
+        charge = await self._charge_for(conn, job.user_id, job.kind, now)
+        if charge is not None:
+            reason = Reason.FREE if charge == 0 else Reason.JOB
+            await add_entry(conn, Entry(job.user_id, -charge, reason, now, job_id=job.id))
+
+    async def _charge_for(self, conn: AsyncConnection, user_id: int, kind: JobKind, now: float) -> int | None:
+        """What a new job of `kind` takes from the ledger: None nothing (admins, free kinds), 0 one of the
+        day's free jobs, else its price. OutOfCredits when the balance lacks it."""
+        rules = self._rules
+        price = rules.prices.price_of(kind)
+        if user_id in rules.admins or price == 0:
+            return None
+        if rules.free_daily and await free_jobs_since(conn, user_id, day_start(now)) < rules.free_daily:
+            return 0
+        have = await balance(conn, user_id)
         if have < price:
             raise OutOfCredits(price=price, balance=have)
-        await add_entry(conn, Entry(job.user_id, -price, Reason.JOB, now, job_id=job.id))
+        return price

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.runtime import Runtime
+from tests.fakes.bot_side import png_bytes
 from tests.fakes.mjproxy import FakeMjProxy
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, StoredMessage
 from tests.fakes.telegram.invoices import Invoice
@@ -234,3 +235,14 @@ async def test_the_menu_offers_buy_and_paysupport_only_when_credits_are_sold(
     async with running_bot(tg, tmp_path / "free", **(paid_settings(proxy) | {"stars_packs": ()})):
         free_menu = [c["command"] for c in tg.calls_of("setMyCommands")[0].params["commands"]]
     assert "me" in free_menu and "buy" not in free_menu and "paysupport" not in free_menu
+
+
+async def test_describe_out_of_credits_is_refused_before_the_picture_is_downloaded(
+    tg: FakeTelegram, proxy: FakeMjProxy, tmp_path: Path
+) -> None:
+    async with running_bot(tg, tmp_path, **paid_settings(proxy, daily_limit=0)):  # no free jobs
+        tg.user_sends(ALICE_CHAT, ALICE, photo=png_bytes((64, 64)), caption="/describe")
+        refusal = await tg.wait_for(lambda: texts(tg, ALICE_CHAT.id, "out of credits"))
+        assert refusal and refusal[-1].button_texts() == ["⭐ Buy credits"]
+        assert tg.calls_of("getFile") == [], "the picture was fetched for a job that could not be paid"
+        assert proxy.submissions == []
