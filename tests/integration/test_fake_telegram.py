@@ -38,8 +38,8 @@ from PIL import Image
 
 from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, FloodLimits, LoopbackSession
 from tests.fakes.videos import tiny_gif, tiny_mp4
+from tests.integration.conftest import TOKEN
 
-TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 ALICE = FakeUser(id=1001, first_name="Alice", username="alice")
 BOB = FakeUser(id=1002, first_name="Bob")
 ALICE_CHAT = FakeChat(id=ALICE.id, type="private")
@@ -84,19 +84,6 @@ async def loopback_server(routes: list[web.RouteDef]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    client = bot_for(fake)
-    yield client
-    await client.session.close()
 
 
 @pytest.fixture

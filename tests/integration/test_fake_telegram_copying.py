@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from io import BytesIO
 
 import pytest
@@ -11,9 +10,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import MessageId
 from PIL import Image
 
-from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, LoopbackSession
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 
-TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 ADMIN = FakeUser(id=1001, first_name="Admin")
 READER = FakeUser(id=1002, first_name="Reader")
 ADMIN_CHAT = FakeChat(id=ADMIN.id, type="private")
@@ -24,19 +22,6 @@ def png() -> bytes:
     buffer = BytesIO()
     Image.new("RGB", (64, 48), "teal").save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    client = Bot(TOKEN, session=LoopbackSession(fake.base_url))
-    yield client
-    await client.session.close()
 
 
 async def test_a_copy_shows_the_original_without_a_link_to_it(fake: FakeTelegram, bot: Bot) -> None:

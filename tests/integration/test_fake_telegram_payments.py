@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,9 +10,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import LabeledPrice
 
-from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser, LoopbackSession
+from tests.fakes.telegram import FakeChat, FakeTelegram, FakeUser
 
-TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 ALICE = FakeUser(id=1001, first_name="Alice", username="alice")
 BOB = FakeUser(id=1002, first_name="Bob")
 ALICE_CHAT = FakeChat(id=ALICE.id, type="private")
@@ -21,18 +19,11 @@ STARS = [LabeledPrice(label="100 credits", amount=50)]
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN) as server:
-        server.register_chat(ALICE_CHAT, ALICE)
-        server.register_chat(FakeChat(id=BOB.id, type="private"), BOB)
-        yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    client = Bot(TOKEN, session=LoopbackSession(fake.base_url))
-    yield client
-    await client.session.close()
+def fake(fake: FakeTelegram) -> FakeTelegram:
+    """Alice and Bob have opened their private chats with the bot."""
+    fake.register_chat(ALICE_CHAT, ALICE)
+    fake.register_chat(FakeChat(id=BOB.id, type="private"), BOB)
+    return fake
 
 
 def invoice(**overrides: Any) -> dict[str, Any]:
