@@ -25,7 +25,7 @@ from bot.preferences import PreferenceService
 from bot.quotas import Limits, QuotaGuard
 from bot.region import RegionEditor
 from bot.region_links import RegionLinks
-from bot.replicas import Lease, replica_id
+from bot.replicas import Lease
 from bot.roster import Roster
 from bot.storage.database import Database
 from webhook.app import MetricsEndpoint
@@ -103,9 +103,9 @@ def payments_for(
     return PaymentService(db, settings.stars_packs, rules, sold=sold)
 
 
-def retention_sweep(settings: Settings, db: Database, ttl: float) -> RetentionSweep:
+def retention_sweep(settings: Settings, db: Database, ttl: float, me: str) -> RetentionSweep:
     """RESULTS_RETENTION_DAYS; replicas on one database take turns (one sweep is enough for all)."""
-    lease = Lease(db, RETENTION_LEASE, replica_id(), ttl=ttl) if db.shared else None
+    lease = Lease(db, RETENTION_LEASE, me, ttl=ttl) if db.shared else None
     return RetentionSweep(db, settings.results_retention_days, lease=lease)
 
 

@@ -3,7 +3,8 @@
 Every replica renews its own lease (`replica:<id>`) every second or two; the live ones are those whose lease
 has not run out. A chat's deliveries and a job's polling belong to one live replica, chosen by rendezvous
 hashing: every replica that sees the same members picks the same owner, and when one dies only its share
-moves. Telegram's overall budget is shared out evenly among the live replicas.
+moves. Chatter's part of Telegram's limits is split among the live replicas (the rest is the send budget
+they share, bot.delivery.budget).
 """
 
 from __future__ import annotations

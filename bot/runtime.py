@@ -78,12 +78,12 @@ class Runtime:
     user_pictures: ImageDecoder  # decodes users' pictures and Vary (Region) masks
     replication: Replication  # what several replicas on PostgreSQL add
     operators: Operators
+    retention: RetentionSweep
     http_limits: HttpLimits = field(default_factory=HttpLimits)
     albums: AlbumCollector = field(default_factory=MemoryAlbums)
     finish_album: FinishAlbum | None = None  # for albums whose collector (another replica) died
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _server: uvicorn.Server | None = None
-    _retention: RetentionSweep | None = None
     _stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -127,7 +127,7 @@ class Runtime:
         sender = Sender(bot, limits)
         replication = Replication(db, bot, sender)
         stars = stars_totals if settings.payments_on else None
-        operators = operators_for(db, sender, locales, stars=stars, lease_ttl=lease_ttl)
+        operators = operators_for(db, sender, locales, replication.me, stars=stars, lease_ttl=lease_ttl)
         bot.session.middleware(TelegramCallMetrics(operators.metrics))
         image_host = image_host_for(settings.public_url, db) if settings.public_url else None
         # Telegram opens Mini Apps only over https: without it Vary (Region) is not offered.
@@ -220,6 +220,7 @@ class Runtime:
             user_pictures,
             replication,
             operators,
+            retention_sweep(settings, db, lease_ttl, replication.me),
             http_limits or HttpLimits(),
             albums=deps["albums"],
             finish_album=album_finisher(deps),
@@ -236,8 +237,7 @@ class Runtime:
         await self.delivery.resume()
         self.replication.start(self.delivery, self.dispatcher)
         self.operators.broadcaster.run()
-        self._retention = retention_sweep(self.settings, self.db, LEASE_TTL)
-        self._retention.start()
+        self.retention.start()
         if self.finish_album is not None:
             await self.albums.start(self.finish_album)
         menu = menu_commands(self.backend.capabilities, payments=self.settings.payments_on)
@@ -278,8 +278,7 @@ class Runtime:
             self._server.should_exit = True
         await bounded(self.jobs.stop(), "stopping the job poller")
         await bounded(self.operators.broadcaster.close(), "stopping broadcasts")
-        if self._retention is not None:
-            await bounded(self._retention.stop(), "stopping the retention sweep")
+        await bounded(self.retention.stop(), "stopping the retention sweep")
         await bounded(self.albums.stop(), "stopping the album sweeper")
         await bounded(self.delivery.close(), "stopping delivery")
         await bounded(self.replication.leave(), "leaving the replicas")

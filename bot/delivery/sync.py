@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import replace
+from functools import partial
 from typing import Protocol
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -69,19 +70,14 @@ class MessageSync:
         self._media = media
         self._questions = questions
         self._fail_result = fail_result
-        self._simulated = simulated
-        self._timeout_minutes = timeout_minutes
         self._region_links = region_links
         self._waiting = waiting
-        self._credits_back = credits_back
-
-    def _render_text(self, job: Job, t: Translator) -> str:
-        return render_text(
-            job,
-            t,
-            simulated=self._simulated,
-            timeout_minutes=self._timeout_minutes,
-            credits_back=self._credits_back,
+        # The same settings for every caption and text this bot renders.
+        self._render_caption = partial(
+            render_caption, simulated=simulated, timeout_minutes=timeout_minutes, credits_back=credits_back
+        )
+        self._render_text = partial(
+            render_text, simulated=simulated, timeout_minutes=timeout_minutes, credits_back=credits_back
         )
 
     async def deliver(self, job_id: str) -> bool:
@@ -132,13 +128,7 @@ class MessageSync:
             return True
         if job.status is not JobStatus.SUCCEEDED or state.photo_file_id is None:
             return False
-        caption = render_caption(
-            job,
-            t,
-            simulated=self._simulated,
-            timeout_minutes=self._timeout_minutes,
-            credits_back=self._credits_back,
-        )
+        caption = self._render_caption(job, t)
         # For a video job the kept file id is the video's (or the animation's) own.
         moving = shown_format(state.shown_media, job.video_url)
         media = Media(state.shown_media or "", file_id=state.photo_file_id, moving=moving)
@@ -175,16 +165,13 @@ class MessageSync:
         image_unavailable = media is None
         if media is None:
             media = self._media.fallback(state)
-        caption = render_caption(
+        caption = self._render_caption(
             job,
             t,
-            simulated=self._simulated,
             image_unavailable=image_unavailable,
-            timeout_minutes=self._timeout_minutes,
             video_problem=media.video_problem,
             video_limit_mb=TELEGRAM_UPLOAD_MAX_BYTES // BYTES_PER_MB,
             backend_waiting=self._waiting() if self._waiting and job.status is JobStatus.QUEUED else None,
-            credits_back=self._credits_back,
         )
         keyboard = self._keyboard(job, tokens, t)
         caption_key = _fingerprint(caption, keyboard)

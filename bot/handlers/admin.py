@@ -11,8 +11,8 @@ from aiogram.types import Message
 
 from bot.access import ALLOW, BAN, CHAT, USER, AccessControl
 from bot.delivery.sender import Sender
-from bot.domain.errors import AdminOnly, AdminUsage
-from bot.handlers.context import answer
+from bot.domain.errors import AdminUsage
+from bot.handlers.context import answer, require_admin
 from bot.i18n import Translator
 
 _ID = re.compile(r"-?[0-9]{1,15}")  # Telegram ids stay far below 10^15; anything longer is a typo
@@ -34,16 +34,10 @@ def _subject(message: Message, command: CommandObject) -> tuple[str, int]:
     raise AdminUsage()
 
 
-def _require_admin(message: Message, access: AccessControl) -> int:
-    if message.from_user is None or not access.is_admin(message.from_user.id):
-        raise AdminOnly()
-    return message.from_user.id
-
-
 async def allow(
     message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
 ) -> None:
-    admin_id = _require_admin(message, access)
+    admin_id = require_admin(message, access)
     subject, subject_id = _subject(message, command)
     await access.set_rule(subject, subject_id, ALLOW, by=admin_id)
     await answer(message, sender, t("admin-allowed", subject=subject, id=str(subject_id)))
@@ -52,7 +46,7 @@ async def allow(
 async def ban(
     message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
 ) -> None:
-    admin_id = _require_admin(message, access)
+    admin_id = require_admin(message, access)
     subject, subject_id = _subject(message, command)
     if subject == USER and access.is_admin(subject_id):
         raise AdminUsage()
@@ -63,7 +57,7 @@ async def ban(
 async def unban(
     message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
 ) -> None:
-    _require_admin(message, access)
+    require_admin(message, access)
     subject, subject_id = _subject(message, command)
     removed = await access.clear_rule(subject, subject_id)
     key = "admin-cleared" if removed else "admin-no-rule"
@@ -73,7 +67,7 @@ async def unban(
 async def access_status(
     message: Message, command: CommandObject, access: AccessControl, sender: Sender, t: Translator
 ) -> None:
-    _require_admin(message, access)
+    require_admin(message, access)
     mode = (command.args or "").strip().lower()
     if mode in ("open", "closed"):
         await access.set_closed(mode == "closed")

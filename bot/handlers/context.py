@@ -1,4 +1,4 @@
-"""Turning an incoming message or button press into the service's Requester."""
+"""What handlers share: the Requester of a message or button press, answers, and the admin check."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from typing import TypeVar
 from aiogram.methods import TelegramMethod
 from aiogram.types import Message, User
 
+from bot.access import AccessControl
 from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender, chatter_key
 from bot.domain import Requester
+from bot.domain.errors import AdminOnly
 
 T = TypeVar("T")
 
@@ -18,6 +20,13 @@ T = TypeVar("T")
 def thread_of(message: Message) -> int | None:
     """The forum topic a message belongs to (replies in plain groups also carry a thread id: ignore those)."""
     return message.message_thread_id if message.is_topic_message else None
+
+
+def require_admin(message: Message, access: AccessControl) -> int:
+    """The sender's id if they are one of the bot's admins; AdminOnly otherwise."""
+    if message.from_user is None or not access.is_admin(message.from_user.id):
+        raise AdminOnly()
+    return message.from_user.id
 
 
 def display_name(user: User) -> str:

@@ -8,8 +8,7 @@ from aiogram.types import Message
 
 from bot.access import AccessControl
 from bot.delivery.sender import Sender
-from bot.domain.errors import AdminOnly
-from bot.handlers.context import answer, thread_of
+from bot.handlers.context import answer, require_admin, thread_of
 from bot.i18n import Translator
 from bot.operators import Broadcaster, BroadcastUsage, StatsService
 from bot.operators.stats import render_stats
@@ -17,15 +16,10 @@ from bot.operators.stats import render_stats
 CANCEL = "cancel"
 
 
-def _require_admin(message: Message, access: AccessControl) -> None:
-    if message.from_user is None or not access.is_admin(message.from_user.id):
-        raise AdminOnly()
-
-
 async def stats_command(
     message: Message, access: AccessControl, stats: StatsService, sender: Sender, t: Translator
 ) -> None:
-    _require_admin(message, access)
+    require_admin(message, access)
     await answer(message, sender, render_stats(await stats.report(), t), quote=False)
 
 
@@ -38,7 +32,7 @@ async def broadcast_command(
     t: Translator,
     language: str,
 ) -> None:
-    _require_admin(message, access)
+    require_admin(message, access)
     argument = (command.args or "").strip().lower()
     if argument == CANCEL:
         await broadcaster.cancel()

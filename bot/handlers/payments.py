@@ -12,9 +12,8 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, PreCheckoutQuery
 from bot.access import AccessControl
 from bot.delivery.methods import reply_message
 from bot.delivery.sender import Sender
-from bot.domain.errors import AdminOnly
 from bot.domain.payments import GrantUsage, OutOfCredits, RefundUsage
-from bot.handlers.context import answer, say, thread_of
+from bot.handlers.context import answer, require_admin, say, thread_of
 from bot.handlers.errors import CALLBACK_ANSWER_LIMIT
 from bot.i18n import Locales, Translator
 from bot.payments import PaymentService
@@ -22,12 +21,6 @@ from bot.payments.telegram import BUY_DATA, buy_keyboard, invoice, star_refunds
 
 _GRANT = re.compile(r"^([0-9]{1,15})\s+(-?[0-9]{1,9})$")
 _CHARGE = re.compile(r"^\S{1,255}$")
-
-
-def _admin(message: Message, access: AccessControl) -> int:
-    if message.from_user is None or not access.is_admin(message.from_user.id):
-        raise AdminOnly()
-    return message.from_user.id
 
 
 def _send_invoices(message: Message, payments: PaymentService, sender: Sender, t: Translator) -> None:
@@ -86,7 +79,7 @@ async def grant(
     sender: Sender,
     t: Translator,
 ) -> None:
-    admin_id = _admin(message, access)
+    admin_id = require_admin(message, access)
     match = _GRANT.match((command.args or "").strip())
     if match is None or int(match[2]) == 0:
         raise GrantUsage()
@@ -103,7 +96,7 @@ async def refund(
     sender: Sender,
     t: Translator,
 ) -> None:
-    admin_id = _admin(message, access)
+    admin_id = require_admin(message, access)
     charge_id = (command.args or "").strip()
     if not _CHARGE.match(charge_id):
         raise RefundUsage()

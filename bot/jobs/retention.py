@@ -8,13 +8,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot.quotas import DAY_SECONDS
 from bot.replicas import Lease
 from bot.storage.database import Database
 from bot.storage.retention import BatchResult, clear_finished, load_cursor, pick_finished
 
 log = logging.getLogger(__name__)
 
-DAY = 86_400.0
 SWEEP_EVERY = 3600.0  # seconds between sweeps
 FIRST_SWEEP_AFTER = 60.0  # seconds after start-up: the bot's start is not slowed by it
 BATCH = 500  # jobs per transaction: each holds SQLite's write lock only briefly
@@ -35,7 +35,7 @@ class RetentionSweep:
         batch: int = BATCH,
     ) -> None:
         self._db = db
-        self._keep_for = days * DAY
+        self._keep_for = days * DAY_SECONDS
         self._lease = lease
         self._clock = clock
         self._batch = batch
@@ -66,7 +66,7 @@ class RetentionSweep:
                 "retention: cleared %d finished jobs and %d button tokens older than %g days",
                 total.cleared,
                 total.tokens,
-                self._keep_for / DAY,
+                self._keep_for / DAY_SECONDS,
             )
         return total
 

@@ -1,5 +1,5 @@
-"""/stats: jobs by kind and outcome, failure reasons, active and new users (and Stars, once wired) for
-today and the last 7 days, as one message readable on a phone."""
+"""/stats: jobs by kind and outcome, failure reasons, active and new users (and Stars, when credits are
+sold) for today and the last 7 days, as one message readable on a phone."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
+from bot.quotas import DAY_SECONDS, day_start
 from bot.storage.audience import audience_counts
 from bot.storage.database import Database
 from bot.storage.stats import JobCount, active_users, job_counts
 
-DAY_SECONDS = 86_400
 PERIOD_DAYS = 7
 
 StarsTotals = Callable[[AsyncConnection, float], Awaitable[tuple[int, int]]]
@@ -51,11 +51,6 @@ class StatsReport:
     stars_received: Pair | None = None
     stars_refunded: Pair | None = None
     day_start: float = field(default=0.0)
-
-
-def day_start(now: float) -> float:
-    """Midnight UTC of the day `now` falls in."""
-    return now - now % DAY_SECONDS
 
 
 class StatsService:

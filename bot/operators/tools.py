@@ -10,7 +10,7 @@ from bot.operators.audience import Audience
 from bot.operators.broadcast import BROADCAST_LEASE, Broadcaster
 from bot.operators.metrics import Metrics
 from bot.operators.stats import StarsTotals, StatsService
-from bot.replicas import LEASE_TTL, Lease, replica_id
+from bot.replicas import LEASE_TTL, Lease
 from bot.storage.database import Database
 
 
@@ -26,14 +26,15 @@ def operators_for(
     db: Database,
     sender: Sender,
     locales: Locales,
+    me: str,
     *,
     stars: StarsTotals | None = None,
     lease_ttl: float = LEASE_TTL,
 ) -> Operators:
-    """`stars`: the payments' Stars totals for /stats (left out of it when None)."""
+    """`me`: this replica's id; `stars`: the payments' Stars totals for /stats (left out of it when None)."""
     audience = Audience(db)
     # Replicas on one database take turns at broadcasts; a lone process (SQLite) just runs them.
-    lease = Lease(db, BROADCAST_LEASE, replica_id(), ttl=lease_ttl) if db.shared else None
+    lease = Lease(db, BROADCAST_LEASE, me, ttl=lease_ttl) if db.shared else None
     return Operators(
         audience=audience,
         stats=StatsService(db, stars=stars),

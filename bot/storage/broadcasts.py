@@ -10,7 +10,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.audience import reachable_users
-from bot.storage.rows import from_row
+from bot.storage.rows import from_row, to_values
 from bot.storage.schema import metadata
 
 
@@ -74,19 +74,7 @@ class Broadcast:
 
 async def create_broadcast(conn: AsyncConnection, broadcast: Broadcast) -> int:
     """Record the broadcast and one pending recipient per reachable user; how many recipients."""
-    await conn.execute(
-        insert(broadcasts).values(
-            id=broadcast.id,
-            from_chat_id=broadcast.from_chat_id,
-            message_id=broadcast.message_id,
-            admin_chat_id=broadcast.admin_chat_id,
-            admin_thread_id=broadcast.admin_thread_id,
-            progress_message_id=broadcast.progress_message_id,
-            language=broadcast.language,
-            status=broadcast.status.value,
-            created_at=broadcast.created_at,
-        )
-    )
+    await conn.execute(insert(broadcasts).values(**to_values(broadcast, status=lambda status: status.value)))
     users = reachable_users().subquery()
     snapshot = select(
         literal(broadcast.id, String(24)),

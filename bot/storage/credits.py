@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.rows import to_values
 from bot.storage.schema import metadata
 
 CHARGE_ID_LENGTH = 255
@@ -98,17 +99,7 @@ class Payment:
 
 
 async def add_entry(conn: AsyncConnection, entry: Entry) -> None:
-    await conn.execute(
-        insert(credit_ledger).values(
-            user_id=entry.user_id,
-            amount=entry.amount,
-            reason=entry.reason.value,
-            job_id=entry.job_id,
-            charge_id=entry.charge_id,
-            by_user=entry.by_user,
-            created_at=entry.created_at,
-        )
-    )
+    await conn.execute(insert(credit_ledger).values(**to_values(entry, reason=lambda reason: reason.value)))
 
 
 async def balance(conn: AsyncConnection, user_id: int) -> int:

@@ -7,13 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Action, ActionKind, FailureKind, Job, JobKind, JobStatus
-from bot.storage.rows import from_row, to_values
-from bot.storage.schema import OUTBOX_WHERE, USER_NAME_LENGTH, jobs, leases
+from bot.domain import FailureKind, Job, JobKind, JobStatus
+from bot.storage.leases import holder_alive
+from bot.storage.rows import action_from_wire, action_to_wire, from_row, to_values
+from bot.storage.schema import OUTBOX_WHERE, USER_NAME_LENGTH, jobs
 
 ACTIVE_STATUSES = (JobStatus.QUEUED.value, JobStatus.RUNNING.value, JobStatus.NEEDS_INPUT.value)
 
@@ -30,19 +31,6 @@ class DeliveryState:
     delivery_error: str | None
 
 
-def _action_to_wire(action: Action) -> list[Any]:
-    return [action.kind.value, action.ref, action.index, action.label, action.emoji]
-
-
-def _action_from_wire(raw: list[Any]) -> Action:
-    kind, ref, index, label, emoji = raw
-    try:
-        action_kind = ActionKind(kind)
-    except ValueError:
-        action_kind = ActionKind.UNKNOWN
-    return Action(kind=action_kind, ref=ref, index=int(index), label=label, emoji=emoji)
-
-
 def _job_values(job: Job) -> dict[str, Any]:
     return to_values(
         job,
@@ -50,8 +38,8 @@ def _job_values(job: Job) -> dict[str, Any]:
         user_name=lambda name: name[:USER_NAME_LENGTH],
         kind=lambda kind: kind.value,
         status=lambda status: status.value,
-        origin=lambda origin: json.dumps(_action_to_wire(origin)) if origin else None,
-        actions=lambda actions: json.dumps([_action_to_wire(a) for a in actions], ensure_ascii=False),
+        origin=lambda origin: json.dumps(action_to_wire(origin)) if origin else None,
+        actions=lambda actions: json.dumps([action_to_wire(a) for a in actions], ensure_ascii=False),
         failure=lambda failure: failure.value if failure else None,
         used=lambda used: json.dumps(list(used)),
     )
@@ -63,8 +51,8 @@ def _job_from_row(row: RowMapping) -> Job:
         row,
         kind=JobKind,
         status=JobStatus,
-        origin=lambda raw: _action_from_wire(json.loads(raw)) if raw else None,
-        actions=lambda raw: tuple(_action_from_wire(a) for a in json.loads(raw)),
+        origin=lambda raw: action_from_wire(json.loads(raw)) if raw else None,
+        actions=lambda raw: tuple(action_from_wire(a) for a in json.loads(raw)),
         failure=lambda raw: FailureKind(raw) if raw else None,
         used=lambda raw: tuple(json.loads(raw)),
     )
@@ -92,15 +80,12 @@ async def insert_job(conn: AsyncConnection, job: Job, *, submitter: str | None =
 async def lost_submits(conn: AsyncConnection, backend: str, member_prefix: str, *, now: float) -> set[str]:
     """Jobs still waiting for their submit's answer whose submitting replica is dead (its membership lease
     `member_prefix` + submitter ran out)."""
-    alive = select(leases.c.name).where(
-        leases.c.name == literal(member_prefix) + jobs.c.submitter, leases.c.expires_at > now
-    )
     query = select(jobs.c.id).where(
         jobs.c.backend == backend,
         jobs.c.task_id.is_(None),
         jobs.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
         jobs.c.submitter.is_not(None),
-        ~exists(alive),
+        ~holder_alive(member_prefix, jobs.c.submitter, now=now),
     )
     return {str(row[0]) for row in await conn.execute(query)}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, Exists, delete, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,3 +46,11 @@ async def live_holders(conn: AsyncConnection, prefix: str, *, now: float) -> lis
     """The holders of the unexpired leases whose names start with `prefix`, sorted."""
     query = select(leases.c.holder).where(leases.c.name.startswith(prefix), leases.c.expires_at > now)
     return sorted({str(row[0]) for row in await conn.execute(query)})
+
+
+def holder_alive(prefix: str, holder: ColumnElement[str], *, now: float) -> Exists:
+    """For a query over another table: the unexpired lease `prefix` + `holder` exists (the replica named in
+    that row is alive)."""
+    return exists(
+        select(leases.c.name).where(leases.c.name == literal(prefix) + holder, leases.c.expires_at > now)
+    )

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import Action, ActionKind, FailureKind, JobStatus, TaskUpdate
+from bot.domain import Action, FailureKind, JobStatus, TaskUpdate
+from bot.storage.rows import action_from_wire, action_to_wire
 from bot.storage.schema import metadata
 
 # Defined on the shared metadata so `Database.open()` creates it with the other tables.
@@ -35,19 +36,9 @@ class OrphanCounts:
     bytes: int
 
 
-def _action_to_wire(action: Action) -> list[Any]:
-    return [action.kind.value, action.ref, action.index, action.label, action.emoji]
-
-
-def _action_from_wire(raw: list[Any]) -> Action:
-    kind, ref, index, label, emoji = raw
-    known = kind in ActionKind._value2member_map_
-    return Action(ActionKind(kind) if known else ActionKind.UNKNOWN, ref, int(index), label, emoji)
-
-
 def encode_update(update: TaskUpdate) -> str:
     values: dict[str, Any] = {f.name: getattr(update, f.name) for f in fields(TaskUpdate)}
-    values["actions"] = None if update.actions is None else [_action_to_wire(a) for a in update.actions]
+    values["actions"] = None if update.actions is None else [action_to_wire(a) for a in update.actions]
     return json.dumps(values, ensure_ascii=False)
 
 
@@ -55,7 +46,7 @@ def decode_update(raw: str) -> TaskUpdate:
     values = json.loads(raw)
     actions: tuple[Action, ...] | None = None
     if values.get("actions") is not None:
-        actions = tuple(_action_from_wire(a) for a in values["actions"])
+        actions = tuple(action_from_wire(a) for a in values["actions"])
     failure = values.get("failure")
     return TaskUpdate(
         **{

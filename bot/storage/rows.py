@@ -1,4 +1,5 @@
-"""Row mapping: a row into a frozen dataclass by field names, and a dataclass back into column values."""
+"""Row mapping: a row into a frozen dataclass by field names, a dataclass back into column values, and the
+stored form of a backend's action (a job's buttons, a kept report)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.engine import RowMapping
+
+from bot.domain import Action, ActionKind
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -37,3 +40,17 @@ def to_values(obj: DataclassInstance, **convert: Converter) -> dict[str, Any]:
     _check(set(names), convert, type(obj).__name__)
     values = {name: getattr(obj, name) for name in names}
     return {name: convert[name](value) if name in convert else value for name, value in values.items()}
+
+
+def action_to_wire(action: Action) -> list[Any]:
+    return [action.kind.value, action.ref, action.index, action.label, action.emoji]
+
+
+def action_from_wire(raw: list[Any]) -> Action:
+    """An action as stored; a kind this version does not know is UNKNOWN (stored by a newer one)."""
+    kind, ref, index, label, emoji = raw
+    try:
+        action_kind = ActionKind(kind)
+    except ValueError:
+        action_kind = ActionKind.UNKNOWN
+    return Action(kind=action_kind, ref=ref, index=int(index), label=label, emoji=emoji)

@@ -13,16 +13,15 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    exists,
     insert,
-    literal,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.storage.schema import leases, metadata, seen_updates
+from bot.storage.leases import holder_alive
+from bot.storage.schema import metadata, seen_updates
 
 
 async def first_sight(conn: AsyncConnection, update_id: int, now: float) -> bool:
@@ -83,10 +82,9 @@ async def settle_current_update(conn: AsyncConnection) -> None:
 
 async def held_by_the_dead(conn: AsyncConnection, member_prefix: str, *, now: float) -> list[HeldUpdate]:
     """Updates whose holder's membership lease (`member_prefix` + holder) has run out, oldest first."""
-    alive = select(leases.c.name).where(
-        leases.c.name == literal(member_prefix) + inbox.c.holder, leases.c.expires_at > now
+    query = (
+        select(inbox).where(~holder_alive(member_prefix, inbox.c.holder, now=now)).order_by(inbox.c.update_id)
     )
-    query = select(inbox).where(~exists(alive)).order_by(inbox.c.update_id)
     return [HeldUpdate(r.update_id, r.holder, r.body) for r in await conn.execute(query)]
 
 

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from bot.domain import Action, ActionKind, FailureKind, Job, JobStatus
 from bot.domain.buttons import CANCEL_REF, CONFIRM_REF, RETRY_REF
-from bot.jobs.retention import DAY, RETENTION_LEASE, RetentionSweep
+from bot.jobs.retention import RETENTION_LEASE, RetentionSweep
+from bot.quotas import DAY_SECONDS as DAY
 from bot.replicas import Lease
 from bot.storage.buttons import create_buttons, job_buttons
 from bot.storage.database import Database
