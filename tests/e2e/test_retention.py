@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.jobs.retention import DAY, RetentionSweep
+from bot.jobs.retention import RetentionSweep
+from bot.quotas import DAY_SECONDS as DAY
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import ALICE, ALICE_CHAT, GRID_BUTTONS, not_modified_errors, running_bot, wait_for_caption
 
